@@ -1,0 +1,24 @@
+// AVX-512 VPOPCNTDQ Hamming top-k: 8 base rows per zmm, one vpopcntq per
+// word, lane sums accumulated directly (no byte counters to flush).
+#pragma once
+#include <immintrin.h>
+
+#include "avx512.h"
+
+namespace {
+
+struct HammingAvx512Popcnt : HammingAvx512Bw {
+  static constexpr size_t F = size_t(1) << 30;
+  static reg popXor(reg acc, reg a, reg b) {
+    return _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_xor_si512(a, b)));
+  }
+  static reg flush(reg acc) { return acc; }
+};
+
+dso::KernelResult hammingTopKAvx512Vpopcntdq(const uint8_t* base, size_t n, const uint8_t* queries,
+                                             size_t nq, size_t dim, size_t k, int32_t* ids,
+                                             int32_t* dists) {
+  return hammingTiledDispatch<HammingAvx512Popcnt>(base, n, queries, nq, dim, k, ids, dists);
+}
+
+}  // namespace

@@ -1,0 +1,99 @@
+// AVX-512 sign packing: one compare per 16 floats yields the 16 code bits
+// directly as a mask register (lane order = little bit order), so packing is
+// a store of the mask. Memory-bound: one pass over the floats.
+#pragma once
+#include <immintrin.h>
+
+#include <climits>
+#include <cstdint>
+#include <cstring>
+
+#include "../types.h"
+
+namespace {
+
+inline __mmask16 laneMask16(size_t count) {
+  return count >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << count) - 1);
+}
+
+dso::KernelResult packAvx512(const float* x, size_t rows, size_t dim, size_t groupSize,
+                             const float* baseline, uint8_t* codes, float* scales) {
+  const size_t B = (dim + 7) / 8;
+  const size_t G = (dim + groupSize - 1) / groupSize;
+  const __m512 zero = _mm512_setzero_ps();
+  const __m512 inf = _mm512_set1_ps(__builtin_inff());
+  const __m512i absMask = _mm512_set1_epi32(0x7fffffff);
+  for (size_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * dim;
+    uint8_t* cr = codes + r * B;
+    float* sr = scales + r * G;
+    __mmask16 bad = 0;
+    __m512 acc = zero;
+    size_t g = 0, gStart = 0, gEnd = groupSize < dim ? groupSize : dim;
+    for (size_t j = 0; j < dim; j += 16) {
+      const size_t rem = dim - j;
+      const __mmask16 lm = laneMask16(rem);
+      __m512 v = _mm512_maskz_loadu_ps(lm, xr + j);
+      if (baseline) v = _mm512_sub_ps(v, _mm512_maskz_loadu_ps(lm, baseline + j));
+      const __mmask16 bits = _mm512_mask_cmp_ps_mask(lm, v, zero, _CMP_GT_OQ);
+      if (rem >= 16) {
+        const uint16_t b16 = bits;
+        std::memcpy(cr + (j >> 3), &b16, 2);
+      } else {
+        cr[j >> 3] = static_cast<uint8_t>(bits);
+        if (rem > 8) cr[(j >> 3) + 1] = static_cast<uint8_t>(bits >> 8);
+      }
+      const __m512 a = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v), absMask));
+      bad |= _mm512_mask_cmp_ps_mask(lm, a, inf, _CMP_NLT_UQ);
+      const size_t end = rem >= 16 ? j + 16 : dim;
+      size_t pos = j;
+      while (pos < end) {
+        const size_t stop = end < gEnd ? end : gEnd;
+        const __mmask16 m = static_cast<__mmask16>(laneMask16(stop - j) & ~laneMask16(pos - j));
+        acc = _mm512_mask_add_ps(acc, m, acc, a);
+        pos = stop;
+        if (pos == gEnd) {
+          sr[g++] = _mm512_reduce_add_ps(acc) / static_cast<float>(gEnd - gStart);
+          acc = zero;
+          gStart = gEnd;
+          gEnd = (gEnd + groupSize) < dim ? (gEnd + groupSize) : dim;
+        }
+      }
+    }
+    if (bad) return {dso::Status::NonFinite, static_cast<int64_t>(r)};
+  }
+  return dso::ok();
+}
+
+void dequantizeAvx512(const uint8_t* codes, const float* scales, size_t rows, size_t dim,
+                      size_t groupSize, const float* baseline, float* out) {
+  const size_t B = (dim + 7) / 8;
+  const size_t G = (dim + groupSize - 1) / groupSize;
+  for (size_t r = 0; r < rows; ++r) {
+    const uint8_t* cr = codes + r * B;
+    const float* sr = scales + r * G;
+    float* o = out + r * dim;
+    for (size_t j = 0; j < dim; j += 16) {
+      const size_t rem = dim - j;
+      const __mmask16 lm = laneMask16(rem);
+      uint16_t b16 = cr[j >> 3];
+      if (rem > 8) b16 |= static_cast<uint16_t>(cr[(j >> 3) + 1]) << 8;
+      __m512 s;
+      const size_t last = j + (rem >= 16 ? 16 : rem) - 1;
+      if (j / groupSize == last / groupSize) {
+        s = _mm512_set1_ps(sr[j / groupSize]);
+      } else {
+        alignas(64) float lane[16] = {};
+        for (size_t l = 0; l + j <= last; ++l) lane[l] = sr[(j + l) / groupSize];
+        s = _mm512_load_ps(lane);
+      }
+      const __m512 neg = _mm512_castsi512_ps(
+          _mm512_xor_si512(_mm512_castps_si512(s), _mm512_set1_epi32(INT32_MIN)));
+      __m512 v = _mm512_mask_blend_ps(static_cast<__mmask16>(b16), neg, s);
+      if (baseline) v = _mm512_add_ps(_mm512_maskz_loadu_ps(lm, baseline + j), v);
+      _mm512_mask_storeu_ps(o + j, lm, v);
+    }
+  }
+}
+
+}  // namespace

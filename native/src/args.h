@@ -1,0 +1,97 @@
+// Argument checks: the native side never trusts the TS side. Every typed
+// array is checked for type and detachment, every count for integrality and
+// range, every length against the dims it must match.
+#pragma once
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+#include "errors.h"
+#include "kernels/dispatch.h"
+
+namespace dso {
+
+// Largest element count an output typed array may need; keeps every index
+// and every Int32 id representable.
+constexpr uint64_t kMaxElements = (uint64_t(1) << 31) - 1;
+
+template <class T>
+struct View {
+  T* data = nullptr;
+  size_t length = 0;
+  Napi::Reference<Napi::Value> keep;  // holds the array alive during async work
+};
+
+template <class T, napi_typedarray_type Type>
+View<T> typedArray(const Napi::Value& v, const char* name, const char* expected) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != Type)
+    fail("INVALID_ARGUMENT", std::string(name) + " must be a " + expected);
+  Napi::TypedArray ta = v.As<Napi::TypedArray>();
+  Napi::ArrayBuffer ab = ta.ArrayBuffer();
+  if (ab.IsDetached()) fail("DETACHED_BUFFER", std::string(name) + " is backed by a detached ArrayBuffer");
+  View<T> out;
+  out.length = ta.ElementLength();
+  out.data = out.length ? reinterpret_cast<T*>(static_cast<uint8_t*>(ab.Data()) + ta.ByteOffset()) : nullptr;
+  if (out.length && (reinterpret_cast<uintptr_t>(out.data) % alignof(T)) != 0)
+    fail("INVALID_ARGUMENT", std::string(name) + " is not aligned to its element size");
+  out.keep = Napi::Persistent(v);
+  return out;
+}
+
+inline View<float> floatArray(const Napi::Value& v, const char* name) {
+  return typedArray<float, napi_float32_array>(v, name, "Float32Array");
+}
+inline View<uint8_t> byteArray(const Napi::Value& v, const char* name) {
+  return typedArray<uint8_t, napi_uint8_array>(v, name, "Uint8Array");
+}
+
+// A whole number in [min, max], else `code`.
+inline uint64_t wholeNumber(const Napi::Value& v, const char* name, const char* code, uint64_t min,
+                            uint64_t max) {
+  if (!v.IsNumber()) fail(code, std::string(name) + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || d != std::floor(d) || d < static_cast<double>(min) || d > static_cast<double>(max))
+    fail(code, std::string(name) + " must be an integer in [" + std::to_string(min) + ", " +
+                   std::to_string(max) + "], got " + Napi::Number::New(v.Env(), d).ToString().Utf8Value());
+  return static_cast<uint64_t>(d);
+}
+
+struct CallOptions {
+  const KernelTable* table = nullptr;
+  std::string isa;
+  bool async = false;
+};
+
+// opts: { isa?: 'auto' | tier, async?: boolean, vpopcntdq?: boolean }
+inline CallOptions callOptions(const Napi::Value& v) {
+  CallOptions o;
+  std::string isa = "auto";
+  bool vpop = true;
+  if (v.IsObject()) {
+    Napi::Object obj = v.As<Napi::Object>();
+    if (obj.Has("isa") && !obj.Get("isa").IsUndefined()) {
+      if (!obj.Get("isa").IsString()) fail("INVALID_ARGUMENT", "isa must be a string");
+      isa = obj.Get("isa").As<Napi::String>().Utf8Value();
+    }
+    o.async = obj.Has("async") && obj.Get("async").ToBoolean().Value();
+    if (obj.Has("vpopcntdq") && !obj.Get("vpopcntdq").IsUndefined()) vpop = obj.Get("vpopcntdq").ToBoolean().Value();
+  } else if (!v.IsUndefined()) {
+    fail("INVALID_ARGUMENT", "options must be an object");
+  }
+  if (isa == "auto") isa = bestTier();
+  bool known = false;
+  for (const auto& t : compiledTiers()) known = known || t == isa;
+  if (!known) fail("ISA_UNAVAILABLE", "ISA tier '" + isa + "' is not compiled into this build");
+  o.table = kernelTable(isa, vpop);
+  if (o.table == nullptr) fail("ISA_UNAVAILABLE", "ISA tier '" + isa + "' is not supported by this CPU/OS");
+  o.isa = isa;
+  return o;
+}
+
+inline Napi::Value optionsArg(const Napi::CallbackInfo& info, size_t index) {
+  return info.Length() > index ? info[index] : info.Env().Undefined();
+}
+
+}  // namespace dso
