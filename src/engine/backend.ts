@@ -1,0 +1,17 @@
+/**
+ * What a backend implements. Inputs reach a backend already shape-checked by
+ * the engine (src/simd/checks.ts); backends still detect non-finite values in
+ * the pass that reads them.
+ */
+import type { PackShape } from '../simd/checks.js';
+import type { EngineInfo, Quantized, TopK } from './types.js';
+
+export interface Backend {
+  readonly info: EngineInfo;
+  quantize(x: Float32Array, s: PackShape, baseline?: Float32Array): Promise<Quantized>;
+  dequantize(codes: Uint8Array, scales: Float32Array, s: PackShape, baseline?: Float32Array): Promise<Float32Array>;
+  hammingTopK(base: Uint8Array, queries: Uint8Array, dim: number, k: number): Promise<TopK>;
+  median(rows: Float32Array, n: number): Promise<Float32Array>;
+  trimmedMean(rows: Float32Array, n: number, trim: number): Promise<Float32Array>;
+  majority(codes: Uint8Array, n: number, dim: number): Promise<Uint8Array>;
+}

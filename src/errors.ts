@@ -1,0 +1,37 @@
+/**
+ * Every bad input and every unavailable resource surfaces as a DsoError with a
+ * stable `code`; messages say what was expected and what came. The native
+ * addon raises the same class (it is registered with the addon at load).
+ */
+export type DsoErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_DIM'
+  | 'INVALID_K'
+  | 'INVALID_COUNT'
+  | 'INVALID_GROUP_SIZE'
+  | 'INVALID_TRIM'
+  | 'INVALID_SCALE'
+  | 'LENGTH_MISMATCH'
+  | 'DIM_MISMATCH'
+  | 'NON_FINITE'
+  | 'DETACHED_BUFFER'
+  | 'TOO_LARGE'
+  | 'OUT_OF_MEMORY'
+  | 'ISA_UNAVAILABLE'
+  | 'BACKEND_UNAVAILABLE'
+  | 'ADDON_UNAVAILABLE'
+  | 'ENGINE_CLOSED';
+
+export class DsoError extends Error {
+  readonly code: DsoErrorCode;
+
+  constructor(code: DsoErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DsoError';
+    this.code = code;
+  }
+}
+
+export function isDsoError(e: unknown, code?: DsoErrorCode): e is DsoError {
+  return e instanceof DsoError && (code === undefined || e.code === code);
+}

@@ -1,0 +1,168 @@
+/**
+ * Shape checks every backend relies on, done in TS before any backend runs
+ * (the native addon repeats them independently). Each returns the derived
+ * shape so callers never recompute it.
+ */
+import { DsoError, type DsoErrorCode } from '../errors.js';
+
+const MAX_ELEMENTS = 2 ** 31 - 1;
+
+export function bytesPerRow(dim: number): number {
+  return Math.ceil(dim / 8);
+}
+
+function typed<T extends ArrayBufferView>(
+  v: unknown,
+  ctor: { new (...a: never[]): T; name: string },
+  name: string,
+): T {
+  if (!(v instanceof ctor)) {
+    const got = v === null ? 'null' : ArrayBuffer.isView(v) ? v.constructor.name : typeof v;
+    throw new DsoError('INVALID_ARGUMENT', `${name} must be a ${ctor.name}, got ${got}`);
+  }
+  // A detached buffer reports byteLength 0 and `detached` where the runtime knows it.
+  const buf = v.buffer as ArrayBuffer & { detached?: boolean };
+  if (buf.detached === true || (buf.byteLength === 0 && v.byteOffset === 0 && isDetached(buf))) {
+    throw new DsoError('DETACHED_BUFFER', `${name} is backed by a detached ArrayBuffer`);
+  }
+  return v;
+}
+
+function isDetached(buf: ArrayBuffer): boolean {
+  if (buf instanceof SharedArrayBuffer) return false;
+  try {
+    new Uint8Array(buf);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+export const floats = (v: unknown, name: string) => typed(v, Float32Array, name);
+export const bytes = (v: unknown, name: string) => typed(v, Uint8Array, name);
+
+export function wholeNumber(v: unknown, name: string, code: DsoErrorCode, min: number, max = MAX_ELEMENTS): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new DsoError(code, `${name} must be an integer in [${min}, ${max}], got ${describe(v)}`);
+  }
+  return v;
+}
+
+function describe(v: unknown): string {
+  return typeof v === 'number' ? String(v) : v === undefined ? 'undefined' : typeof v;
+}
+
+export interface PackShape {
+  rows: number;
+  dim: number;
+  groupSize: number;
+  groups: number;
+  bytesPerRow: number;
+}
+
+export interface PackParams {
+  dim: number;
+  groupSize?: number;
+  baseline?: Float32Array;
+}
+
+function packParams(p: PackParams | undefined): Omit<PackShape, 'rows'> & { baseline?: Float32Array } {
+  if (p === null || typeof p !== 'object') throw new DsoError('INVALID_ARGUMENT', 'options { dim } are required');
+  const dim = wholeNumber(p.dim, 'dim', 'INVALID_DIM', 1);
+  const groupSize =
+    p.groupSize === undefined ? dim : wholeNumber(p.groupSize, 'groupSize', 'INVALID_GROUP_SIZE', 1, dim);
+  let baseline: Float32Array | undefined;
+  if (p.baseline !== undefined) {
+    baseline = floats(p.baseline, 'baseline');
+    if (baseline.length !== dim) {
+      throw new DsoError('LENGTH_MISMATCH', `baseline must hold dim = ${dim} values, got ${baseline.length}`);
+    }
+  }
+  return { dim, groupSize, groups: Math.ceil(dim / groupSize), bytesPerRow: bytesPerRow(dim), baseline };
+}
+
+export function checkQuantize(x: unknown, p: PackParams) {
+  const xs = floats(x, 'x');
+  const s = packParams(p);
+  if (xs.length % s.dim !== 0) {
+    throw new DsoError('LENGTH_MISMATCH', `x.length (${xs.length}) is not a multiple of dim (${s.dim})`);
+  }
+  return { x: xs, shape: { ...s, rows: xs.length / s.dim }, baseline: s.baseline };
+}
+
+export function checkDequantize(q: { codes: unknown; scales: unknown }, p: PackParams) {
+  if (q === null || typeof q !== 'object') throw new DsoError('INVALID_ARGUMENT', 'expected { codes, scales }');
+  const codes = bytes(q.codes, 'codes');
+  const scales = floats(q.scales, 'scales');
+  const s = packParams(p);
+  if (scales.length % s.groups !== 0) {
+    throw new DsoError(
+      'LENGTH_MISMATCH',
+      `scales.length (${scales.length}) is not a multiple of the ${s.groups} groups per row`,
+    );
+  }
+  const rows = scales.length / s.groups;
+  if (codes.length !== rows * s.bytesPerRow) {
+    throw new DsoError(
+      'LENGTH_MISMATCH',
+      `codes.length must be rows x ceil(dim/8) = ${rows * s.bytesPerRow} for ${rows} rows of scales, got ${codes.length}`,
+    );
+  }
+  for (let i = 0; i < scales.length; i++) {
+    const v = scales[i];
+    if (!Number.isFinite(v) || v < 0) {
+      throw new DsoError('INVALID_SCALE', `scales must be finite and >= 0; index ${i} holds ${v}`);
+    }
+  }
+  return { codes, scales, shape: { ...s, rows }, baseline: s.baseline };
+}
+
+export function checkHamming(base: unknown, queries: unknown, p: { dim: number; k: number }) {
+  if (p === null || typeof p !== 'object') throw new DsoError('INVALID_ARGUMENT', 'options { dim, k } are required');
+  const b = bytes(base, 'base');
+  const q = bytes(queries, 'queries');
+  const dim = wholeNumber(p.dim, 'dim', 'INVALID_DIM', 1);
+  const k = wholeNumber(p.k, 'k', 'INVALID_K', 1);
+  const B = bytesPerRow(dim);
+  if (b.length % B !== 0) {
+    throw new DsoError('LENGTH_MISMATCH', `base.length (${b.length}) is not a multiple of ceil(dim/8) = ${B}`);
+  }
+  if (q.length % B !== 0) {
+    throw new DsoError('LENGTH_MISMATCH', `queries.length (${q.length}) is not a multiple of ceil(dim/8) = ${B}`);
+  }
+  const n = b.length / B;
+  const nq = q.length / B;
+  if (nq * k > MAX_ELEMENTS) throw new DsoError('TOO_LARGE', `queries x k = ${nq} x ${k} exceeds 2^31-1 results`);
+  return { base: b, queries: q, dim, k, n, nq };
+}
+
+export function checkColumns(rows: unknown, p: { n: number }) {
+  if (p === null || typeof p !== 'object') throw new DsoError('INVALID_ARGUMENT', 'options { n } are required');
+  const r = floats(rows, 'rows');
+  const n = wholeNumber(p.n, 'n', 'INVALID_COUNT', 1);
+  if (r.length % n !== 0) {
+    throw new DsoError('LENGTH_MISMATCH', `rows.length (${r.length}) is not a multiple of n (${n})`);
+  }
+  return { rows: r, n, d: r.length / n };
+}
+
+export function checkTrim(trim: unknown): number {
+  if (typeof trim !== 'number' || !(trim >= 0 && trim < 0.5)) {
+    throw new DsoError('INVALID_TRIM', `trim must be a number in [0, 0.5), got ${describe(trim)}`);
+  }
+  return trim;
+}
+
+export function checkMajority(codes: unknown, p: { n: number; dim: number }) {
+  if (p === null || typeof p !== 'object') throw new DsoError('INVALID_ARGUMENT', 'options { n, dim } are required');
+  const c = bytes(codes, 'codes');
+  const n = wholeNumber(p.n, 'n', 'INVALID_COUNT', 1);
+  const dim = wholeNumber(p.dim, 'dim', 'INVALID_DIM', 1);
+  if (c.length !== n * bytesPerRow(dim)) {
+    throw new DsoError(
+      'LENGTH_MISMATCH',
+      `codes.length must be n x ceil(dim/8) = ${n * bytesPerRow(dim)}, got ${c.length}`,
+    );
+  }
+  return { codes: c, n, dim };
+}
