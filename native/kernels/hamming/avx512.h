@@ -3,6 +3,7 @@
 #pragma once
 #include <immintrin.h>
 
+#include "../common/hamming_direct.h"
 #include "../common/hamming_tiled.h"
 
 namespace {
@@ -34,11 +35,12 @@ struct HammingAvx512Bw {
   static uint32_t ltMask(reg v, uint32_t thr) {
     return _mm512_cmplt_epu64_mask(v, _mm512_set1_epi64(thr));
   }
+  static reg wordCounts(reg a, reg b) { return flush(popXor(zero(), a, b)); }
 };
 
 dso::KernelResult hammingTopKAvx512(const uint8_t* base, size_t n, const uint8_t* queries,
                                     size_t nq, size_t dim, size_t k, int32_t* ids, int32_t* dists) {
-  return hammingTiledDispatch<HammingAvx512Bw>(base, n, queries, nq, dim, k, ids, dists);
+  return hammingAvx512Any<HammingAvx512Bw>(base, n, queries, nq, dim, k, ids, dists);
 }
 
 }  // namespace

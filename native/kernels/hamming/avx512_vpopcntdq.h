@@ -13,12 +13,13 @@ struct HammingAvx512Popcnt : HammingAvx512Bw {
     return _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_xor_si512(a, b)));
   }
   static reg flush(reg acc) { return acc; }
+  static reg wordCounts(reg a, reg b) { return _mm512_popcnt_epi64(_mm512_xor_si512(a, b)); }
 };
 
 dso::KernelResult hammingTopKAvx512Vpopcntdq(const uint8_t* base, size_t n, const uint8_t* queries,
                                              size_t nq, size_t dim, size_t k, int32_t* ids,
                                              int32_t* dists) {
-  return hammingTiledDispatch<HammingAvx512Popcnt>(base, n, queries, nq, dim, k, ids, dists);
+  return hammingAvx512Any<HammingAvx512Popcnt>(base, n, queries, nq, dim, k, ids, dists);
 }
 
 }  // namespace

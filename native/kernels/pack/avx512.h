@@ -16,35 +16,75 @@ inline __mmask16 laneMask16(size_t count) {
   return count >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << count) - 1);
 }
 
-dso::KernelResult packAvx512(const float* x, size_t rows, size_t dim, size_t groupSize,
-                             const float* baseline, uint8_t* codes, float* scales) {
-  const size_t B = (dim + 7) / 8;
-  const size_t G = (dim + groupSize - 1) / groupSize;
+// Packs 16 floats: stores their 16 code bits, returns |delta|, flags bad lanes.
+struct Pack16 {
   const __m512 zero = _mm512_setzero_ps();
   const __m512 inf = _mm512_set1_ps(__builtin_inff());
   const __m512i absMask = _mm512_set1_epi32(0x7fffffff);
+  __mmask16 bad = 0;
+
+  inline __m512 operator()(const float* x, const float* b, size_t j, size_t rem, uint8_t* cr) {
+    const __mmask16 lm = laneMask16(rem);
+    __m512 v = rem >= 16 ? _mm512_loadu_ps(x + j) : _mm512_maskz_loadu_ps(lm, x + j);
+    if (b) v = _mm512_sub_ps(v, rem >= 16 ? _mm512_loadu_ps(b + j) : _mm512_maskz_loadu_ps(lm, b + j));
+    const __mmask16 bits = _mm512_mask_cmp_ps_mask(lm, v, zero, _CMP_GT_OQ);
+    if (rem >= 16) {
+      const uint16_t b16 = bits;
+      std::memcpy(cr + (j >> 3), &b16, 2);
+    } else {
+      cr[j >> 3] = static_cast<uint8_t>(bits);
+      if (rem > 8) cr[(j >> 3) + 1] = static_cast<uint8_t>(bits >> 8);
+    }
+    const __m512 a = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v), absMask));
+    bad |= _mm512_mask_cmp_ps_mask(lm, a, inf, _CMP_NLT_UQ);
+    return a;
+  }
+};
+
+// Groups that are whole vectors (or one group per row): no per-lane group
+// bookkeeping, two accumulators to halve the add chain.
+dso::KernelResult packAvx512Aligned(const float* x, size_t rows, size_t dim, size_t groupSize,
+                                    const float* baseline, uint8_t* codes, float* scales) {
+  const size_t B = (dim + 7) / 8;
+  const size_t G = (dim + groupSize - 1) / groupSize;
+  Pack16 pk;
   for (size_t r = 0; r < rows; ++r) {
     const float* xr = x + r * dim;
     uint8_t* cr = codes + r * B;
     float* sr = scales + r * G;
-    __mmask16 bad = 0;
-    __m512 acc = zero;
+    for (size_t g = 0; g < G; ++g) {
+      const size_t j0 = g * groupSize;
+      const size_t j1 = (j0 + groupSize) < dim ? (j0 + groupSize) : dim;
+      __m512 acc0 = pk.zero, acc1 = pk.zero;
+      size_t j = j0;
+      for (; j + 32 <= j1; j += 32) {
+        acc0 = _mm512_add_ps(acc0, pk(xr, baseline, j, 16, cr));
+        acc1 = _mm512_add_ps(acc1, pk(xr, baseline, j + 16, 16, cr));
+      }
+      for (; j < j1; j += 16) acc0 = _mm512_add_ps(acc0, pk(xr, baseline, j, j1 - j, cr));
+      sr[g] = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) / static_cast<float>(j1 - j0);
+    }
+    if (pk.bad) return {dso::Status::NonFinite, static_cast<int64_t>(r)};
+  }
+  return dso::ok();
+}
+
+// Any group size: a vector may straddle group boundaries, so lanes are
+// assigned to groups with masks.
+dso::KernelResult packAvx512Unaligned(const float* x, size_t rows, size_t dim, size_t groupSize,
+                                      const float* baseline, uint8_t* codes, float* scales) {
+  const size_t B = (dim + 7) / 8;
+  const size_t G = (dim + groupSize - 1) / groupSize;
+  Pack16 pk;
+  for (size_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * dim;
+    uint8_t* cr = codes + r * B;
+    float* sr = scales + r * G;
+    __m512 acc = pk.zero;
     size_t g = 0, gStart = 0, gEnd = groupSize < dim ? groupSize : dim;
     for (size_t j = 0; j < dim; j += 16) {
       const size_t rem = dim - j;
-      const __mmask16 lm = laneMask16(rem);
-      __m512 v = _mm512_maskz_loadu_ps(lm, xr + j);
-      if (baseline) v = _mm512_sub_ps(v, _mm512_maskz_loadu_ps(lm, baseline + j));
-      const __mmask16 bits = _mm512_mask_cmp_ps_mask(lm, v, zero, _CMP_GT_OQ);
-      if (rem >= 16) {
-        const uint16_t b16 = bits;
-        std::memcpy(cr + (j >> 3), &b16, 2);
-      } else {
-        cr[j >> 3] = static_cast<uint8_t>(bits);
-        if (rem > 8) cr[(j >> 3) + 1] = static_cast<uint8_t>(bits >> 8);
-      }
-      const __m512 a = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v), absMask));
-      bad |= _mm512_mask_cmp_ps_mask(lm, a, inf, _CMP_NLT_UQ);
+      const __m512 a = pk(xr, baseline, j, rem, cr);
       const size_t end = rem >= 16 ? j + 16 : dim;
       size_t pos = j;
       while (pos < end) {
@@ -54,15 +94,22 @@ dso::KernelResult packAvx512(const float* x, size_t rows, size_t dim, size_t gro
         pos = stop;
         if (pos == gEnd) {
           sr[g++] = _mm512_reduce_add_ps(acc) / static_cast<float>(gEnd - gStart);
-          acc = zero;
+          acc = pk.zero;
           gStart = gEnd;
           gEnd = (gEnd + groupSize) < dim ? (gEnd + groupSize) : dim;
         }
       }
     }
-    if (bad) return {dso::Status::NonFinite, static_cast<int64_t>(r)};
+    if (pk.bad) return {dso::Status::NonFinite, static_cast<int64_t>(r)};
   }
   return dso::ok();
+}
+
+dso::KernelResult packAvx512(const float* x, size_t rows, size_t dim, size_t groupSize,
+                             const float* baseline, uint8_t* codes, float* scales) {
+  if (groupSize >= dim || groupSize % 16 == 0)
+    return packAvx512Aligned(x, rows, dim, groupSize, baseline, codes, scales);
+  return packAvx512Unaligned(x, rows, dim, groupSize, baseline, codes, scales);
 }
 
 void dequantizeAvx512(const uint8_t* codes, const float* scales, size_t rows, size_t dim,
