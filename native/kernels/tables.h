@@ -8,11 +8,14 @@ namespace dso {
 using HammingFn = KernelResult (*)(const uint8_t*, size_t, const uint8_t*, size_t, size_t, size_t,
                                    int32_t*, int32_t*);
 
+using XorPopcountFn = uint64_t (*)(uint64_t);
+
 extern const KernelTable kSerialTable;
 #if defined(__x86_64__) || defined(_M_X64)
 extern const KernelTable kAvx2Table;
 extern const KernelTable kAvx512Table;
 extern const HammingFn kAvx512VpopcntdqHamming;
+extern const XorPopcountFn kAvx512VpopcntdqXorPopcount;
 #elif defined(__aarch64__)
 extern const KernelTable kNeonTable;
 #endif

@@ -38,6 +38,10 @@ struct KernelTable {
   void (*majority)(const uint8_t* codes, size_t n, size_t dim, uint8_t* out);
   // Streaming read of `bytes` bytes; returns a checksum so the loop is not elided.
   uint64_t (*streamRead)(const uint8_t* data, size_t bytes);
+  // iterations x 8 vectors of XOR + popcount + add on registers (the compute
+  // limit of the Hamming kernels); the lane width is `popcountLanes` u64s.
+  uint64_t (*xorPopcount)(uint64_t iterations);
+  uint32_t popcountLanes;
 };
 
 }  // namespace dso

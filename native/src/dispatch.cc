@@ -85,6 +85,7 @@ const KernelTable* kernelTable(const std::string& tier, bool vpopcntdq) {
     static const KernelTable withPopcnt = [] {
       KernelTable t = kAvx512Table;
       t.hammingTopK = kAvx512VpopcntdqHamming;
+      t.xorPopcount = kAvx512VpopcntdqXorPopcount;
       return t;
     }();
     return &withPopcnt;

@@ -7,11 +7,26 @@ namespace dso {
 
 namespace {
 
+// Checksums are 64-bit; fold them into the 53 bits a JS number holds exactly.
+double fold53(uint64_t v) { return static_cast<double>((v ^ (v >> 53)) & ((uint64_t(1) << 53) - 1)); }
+
 Napi::Value streamRead(const Napi::CallbackInfo& info) {
   View<uint8_t> data = byteArray(info[0], "data");
   CallOptions o = callOptions(optionsArg(info, 1));
   const uint64_t sum = o.table->streamRead(data.data, data.length);
-  return Napi::Number::New(info.Env(), static_cast<double>(sum & ((uint64_t(1) << 53) - 1)));
+  return Napi::Number::New(info.Env(), fold53(sum));
+}
+
+// xorPopcount(iterations, opts) -> { checksum, words }: words = XOR+popcount
+// word operations performed, to be divided by the caller's elapsed time.
+Napi::Value xorPopcount(const Napi::CallbackInfo& info) {
+  const uint64_t iters = wholeNumber(info[0], "iterations", "INVALID_COUNT", 1, kMaxElements);
+  CallOptions o = callOptions(optionsArg(info, 1));
+  const uint64_t sum = o.table->xorPopcount(iters);
+  Napi::Object r = Napi::Object::New(info.Env());
+  r.Set("checksum", fold53(sum));
+  r.Set("words", static_cast<double>(iters) * 8.0 * o.table->popcountLanes);
+  return r;
 }
 
 Napi::Array toArray(Napi::Env env, const std::vector<std::string>& v) {
@@ -40,6 +55,7 @@ Napi::Value cpuInfo(const Napi::CallbackInfo& info) {
 
 void registerProbe(Napi::Env env, Napi::Object exports) {
   exports.Set("streamRead", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return guarded(i, streamRead); }));
+  exports.Set("xorPopcount", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return guarded(i, xorPopcount); }));
   exports.Set("cpuInfo", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return guarded(i, cpuInfo); }));
 }
 

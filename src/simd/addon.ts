@@ -57,6 +57,7 @@ export interface NativeAddon {
   trimmedMean(rows: Float32Array, n: number, trim: number, opts?: CallOptions): MaybeAsync<Float32Array>;
   majority(codes: Uint8Array, n: number, dim: number, opts?: CallOptions): MaybeAsync<Uint8Array>;
   streamRead(data: Uint8Array, opts?: CallOptions): number;
+  xorPopcount(iterations: number, opts?: CallOptions): { checksum: number; words: number };
 }
 
 const packageRoot = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));

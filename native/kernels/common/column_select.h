@@ -97,6 +97,7 @@ dso::KernelResult columnStatistic(const float* rows, size_t n, size_t d, size_t 
     const size_t w = (j1 - b) < C ? (j1 - b) : C;
     for (size_t i = 0; i < n; ++i) {
       const float* r = rows + i * d + b;
+      if (b + 8 * C < j1) __builtin_prefetch(r + 8 * C);  // n strided streams: fetch ahead by hand
       for (size_t c = 0; c < w; ++c) {
         const float v = r[c];
         if (!(std::fabs(v) <= FLT_MAX)) {

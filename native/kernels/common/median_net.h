@@ -46,6 +46,8 @@ __attribute__((always_inline)) inline void oeSort(typename V::reg* a) {
   }
 }
 
+constexpr size_t kPrefetchFloats = 128;
+
 template <class V, int P, bool Trimmed>
 dso::KernelResult netStatistic(const float* rows, size_t n, size_t d, size_t cut, float* out) {
   using reg = typename V::reg;
@@ -53,7 +55,11 @@ dso::KernelResult netStatistic(const float* rows, size_t n, size_t d, size_t cut
     const size_t lanes = (d - j) < V::L ? (d - j) : V::L;
     reg a[P];
     uint32_t bad = 0;
+    // Each block reads one line from each of n rows, strided d floats apart:
+    // more streams than hardware prefetchers track, so fetch ahead by hand.
+    const size_t ahead = j + kPrefetchFloats;
     for (size_t i = 0; i < n; ++i) {
+      if (ahead < d) __builtin_prefetch(rows + i * d + ahead);
       a[i] = V::load(rows + i * d + j, lanes);
       bad |= V::badLanes(a[i]);
       if (bad) {

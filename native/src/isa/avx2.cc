@@ -9,5 +9,5 @@
 
 namespace dso {
 const KernelTable kAvx2Table = {"avx2",     packAvx2,        dequantizeAvx2, hammingTopKAvx2,
-                                medianAvx2, trimmedMeanAvx2, majorityAvx2,   streamReadAvx2};
+                                medianAvx2, trimmedMeanAvx2, majorityAvx2,   streamReadAvx2, xorPopcountAvx2, 4};
 }

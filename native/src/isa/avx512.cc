@@ -10,5 +10,5 @@
 
 namespace dso {
 const KernelTable kAvx512Table = {"avx512",     packAvx512,        dequantizeAvx512, hammingTopKAvx512,
-                                  medianAvx512, trimmedMeanAvx512, majorityAvx512,   streamReadAvx512};
+                                  medianAvx512, trimmedMeanAvx512, majorityAvx512,   streamReadAvx512, xorPopcountAvx512, 8};
 }

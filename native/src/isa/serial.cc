@@ -8,5 +8,5 @@
 
 namespace dso {
 const KernelTable kSerialTable = {"serial",       packSerial,     dequantizeSerial, hammingTopKSerial,
-                                  medianSerial,   trimmedMeanSerial, majoritySerial, streamReadSerial};
+                                  medianSerial,   trimmedMeanSerial, majoritySerial, streamReadSerial, xorPopcountSerial, 1};
 }
