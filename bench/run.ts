@@ -1,0 +1,103 @@
+/**
+ * `npm run bench`: W1 (pack), W2 (Hamming top-k) and W3 (median, trimmed
+ * mean, majority) on every native tier this machine runs, beside the pure-TS
+ * reference, the npm peers (SimSIMD, USearch) and the python peers (numpy,
+ * FAISS) in the same run, and beside the machine's limits measured first.
+ *
+ *   npm run bench                 full sizes (as in the README)
+ *   npm run bench -- --quick      small sizes, a smoke run
+ *   npm run bench -- --only W2    one workload (W1, W2, W3; comma-separated)
+ */
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { describeMachine } from './lib/machine.js';
+import { printTable, writeJson, type Row } from './lib/report.js';
+import { runPythonPeers } from './peers/python.js';
+import { aggregateWorkload } from './workloads/aggregate.js';
+import { hammingData, hammingWorkload } from './workloads/hamming.js';
+import { packWorkload } from './workloads/pack.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const onlyArg = args.find((a, i) => args[i - 1] === '--only') ?? 'W1,W2,W3';
+const only = new Set(onlyArg.split(',').map((s) => s.trim().toUpperCase()));
+const outDir = args.find((a, i) => args[i - 1] === '--out') ?? path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
+
+const S = quick
+  ? { w1: { rows: 20_000, dim: 384 }, w2: { n: 20_000, batch: 100 }, w3: { n: 64, d: 20_000, trim: 0.1 } }
+  : { w1: { rows: 1_000_000, dim: 384 }, w2: { n: 1_000_000, batch: 1_000 }, w3: { n: 64, d: 1_000_000, trim: 0.1 } };
+
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+
+async function main() {
+  console.log(`dso-engine bench (${quick ? 'quick' : 'full'} sizes)`);
+  const machine = await describeMachine(quick);
+  console.log(
+    `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}\n` +
+      `tiers: ${machine.tiers.join(', ')}; stream read ${machine.streamReadGBs.toFixed(1)} GB/s (1 thread); ` +
+      `xor+popcount: ${Object.entries(machine.xorPopcountWordsPerSec).map(([k, v]) => `${k} ${(v / 1e9).toFixed(1)} G words/s`).join(', ')}\n`,
+  );
+  const rows: Row[] = [];
+  const peerConfig: Record<string, object> = {};
+  let ourDistances: Int32Array | undefined;
+  let w2files: string[] = [];
+
+  if (only.has('W1')) {
+    rows.push(...(await packWorkload(machine, S.w1.rows, S.w1.dim)));
+    peerConfig.w1 = { rows: S.w1.rows, dim: S.w1.dim };
+  }
+  if (only.has('W2')) {
+    const data = hammingData(S.w2.n, S.w2.batch);
+    console.log(`W2 codes: ${mib(data.base.byteLength)}`);
+    const r = await hammingWorkload(machine, data);
+    rows.push(...r.rows);
+    ourDistances = r.distances;
+    w2files = Object.values(data.files);
+    peerConfig.w2 = { ...data.files, dim: data.dim, k: data.k, batchQueries: data.batchQueries, singleQueries: data.singleQueries };
+  }
+  if (only.has('W3')) {
+    rows.push(...(await aggregateWorkload(machine, S.w3.n, S.w3.d, S.w3.trim)));
+    peerConfig.w3 = S.w3;
+  }
+
+  const peers = runPythonPeers(peerConfig);
+  for (const f of w2files) rmSync(f, { force: true });
+  const extra: Record<string, unknown> = {};
+  if ('error' in peers) {
+    console.warn(`python peers skipped: ${peers.error}`);
+    extra.pythonPeers = peers.error;
+  } else {
+    extra.pythonPeers = { python: peers.python, numpy: peers.numpy, faiss: peers.faiss };
+    for (const p of peers.rows) rows.push(toRow(p, machine.streamReadGBs));
+    if (peers.faissDistances && ourDistances) {
+      const same = peers.faissDistances.length === ourDistances.length && peers.faissDistances.every((v, i) => v === ourDistances![i]);
+      extra.faissDistancesIdentical = same;
+      console.log(`W2 batch: FAISS and dso distances ${same ? 'identical' : 'DIFFER'} for all ${ourDistances.length} results`);
+    }
+  }
+  rows.sort((a, b) => a.workload.localeCompare(b.workload) || b.throughput - a.throughput);
+  printTable(rows);
+  const file = writeJson(outDir, machine, rows, { quick, sizes: S, ...extra });
+  console.log(`\nwritten: ${file}`);
+
+  function toRow(p: { workload: string; impl: string; seconds: number; queries?: number }, stream: number): Row {
+    const base = { workload: p.workload, impl: p.impl, seconds: p.seconds };
+    if (p.workload === 'W1') {
+      const gb = (S.w1.rows * S.w1.dim * 4) / 1e9;
+      return { ...base, workload: 'W1 pack', size: `${S.w1.rows} x ${S.w1.dim}`, throughput: gb / p.seconds, unit: 'GB/s', ofLimit: gb / p.seconds / stream, limit: 'stream' };
+    }
+    if (p.workload.startsWith('W2')) {
+      const q = p.queries ?? 1;
+      return { ...base, size: `${S.w2.n} x 384 bits${q > 1 ? `, ${q} queries` : ''}`, seconds: p.seconds, throughput: q / p.seconds, unit: 'q/s' };
+    }
+    const bytes = p.workload === 'W3 majority' ? (S.w3.n * S.w3.d) / 8 : S.w3.n * S.w3.d * 4;
+    return { ...base, size: `${S.w3.n} x ${S.w3.d}${p.workload === 'W3 majority' ? ' bits' : ''}`, throughput: bytes / 1e9 / p.seconds, unit: 'GB/s', ofLimit: bytes / 1e9 / p.seconds / stream, limit: 'stream' };
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
