@@ -33,14 +33,20 @@ uint64_t xorPopcountAvx2(uint64_t iterations) {
     acc[i] = _mm256_setzero_si256();
     v[i] = _mm256_set1_epi64x(0x0123456789abcdefll * (i + 1));
   }
-  for (uint64_t it = 0; it < iterations; ++it) {
-    for (int i = 0; i < 8; ++i) {
-      const __m256i x = _mm256_xor_si256(v[i], q);
-      const __m256i c = _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(x, nib)),
-                                        _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib)));
-      acc[i] = _mm256_add_epi64(acc[i], _mm256_sad_epu8(c, _mm256_setzero_si256()));
+  // Byte counts accumulate for 31 words, then one vpsadbw: as the kernel does.
+  for (uint64_t it = 0; it < iterations; it += 31) {
+    __m256i bytes[8];
+    for (int i = 0; i < 8; ++i) bytes[i] = _mm256_setzero_si256();
+    const uint64_t inner = iterations - it < 31 ? iterations - it : 31;
+    for (uint64_t j = 0; j < inner; ++j) {
+      for (int i = 0; i < 8; ++i) {
+        const __m256i x = _mm256_xor_si256(v[i], q);
+        bytes[i] = _mm256_add_epi8(bytes[i], _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(x, nib)),
+                                                             _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib))));
+      }
+      q = _mm256_add_epi64(q, bytes[0]);
     }
-    q = _mm256_add_epi64(q, acc[0]);
+    for (int i = 0; i < 8; ++i) acc[i] = _mm256_add_epi64(acc[i], _mm256_sad_epu8(bytes[i], _mm256_setzero_si256()));
   }
   __m256i t = acc[0];
   for (int i = 1; i < 8; ++i) t = _mm256_add_epi64(t, acc[i]);

@@ -32,14 +32,20 @@ uint64_t xorPopcountAvx512(uint64_t iterations) {
     acc[i] = _mm512_setzero_si512();
     v[i] = _mm512_set1_epi64(0x0123456789abcdefll * (i + 1));
   }
-  for (uint64_t it = 0; it < iterations; ++it) {
-    for (int i = 0; i < 8; ++i) {
-      const __m512i x = _mm512_xor_si512(v[i], q);
-      const __m512i c = _mm512_add_epi8(_mm512_shuffle_epi8(lut, _mm512_and_si512(x, nib)),
-                                        _mm512_shuffle_epi8(lut, _mm512_and_si512(_mm512_srli_epi16(x, 4), nib)));
-      acc[i] = _mm512_add_epi64(acc[i], _mm512_sad_epu8(c, _mm512_setzero_si512()));
+  // Byte counts accumulate for 31 words, then one vpsadbw: as the kernel does.
+  for (uint64_t it = 0; it < iterations; it += 31) {
+    __m512i bytes[8];
+    for (int i = 0; i < 8; ++i) bytes[i] = _mm512_setzero_si512();
+    const uint64_t inner = iterations - it < 31 ? iterations - it : 31;
+    for (uint64_t j = 0; j < inner; ++j) {
+      for (int i = 0; i < 8; ++i) {
+        const __m512i x = _mm512_xor_si512(v[i], q);
+        bytes[i] = _mm512_add_epi8(bytes[i], _mm512_add_epi8(_mm512_shuffle_epi8(lut, _mm512_and_si512(x, nib)),
+                                                             _mm512_shuffle_epi8(lut, _mm512_and_si512(_mm512_srli_epi16(x, 4), nib))));
+      }
+      q = _mm512_add_epi64(q, bytes[0]);
     }
-    q = _mm512_add_epi64(q, acc[0]);
+    for (int i = 0; i < 8; ++i) acc[i] = _mm512_add_epi64(acc[i], _mm512_sad_epu8(bytes[i], _mm512_setzero_si512()));
   }
   __m512i t = acc[0];
   for (int i = 1; i < 8; ++i) t = _mm512_add_epi64(t, acc[i]);
