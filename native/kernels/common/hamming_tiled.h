@@ -29,7 +29,6 @@ dso::KernelResult hammingTiled(const uint8_t* base, size_t n, const uint8_t* que
   size_t R = (16384 / (8 * W)) / 8 * 8;
   if (R < 8) R = 8;
   if (R > 512) R = 512;
-  const size_t groups = R / L;
   const size_t qb = topkQueryBlock(nq, k);
 
   uint64_t* tile = static_cast<uint64_t*>(std::aligned_alloc(64, W * R * 8));

@@ -3,7 +3,7 @@
 #pragma once
 #include <immintrin.h>
 
-#include "avx512.h"
+#include "avx512_lanes.h"
 
 namespace {
 
