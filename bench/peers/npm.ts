@@ -33,7 +33,7 @@ export function unpackBits(codes: Uint8Array): Uint8Array {
 
 export function usearchIndex(codes: Uint8Array, dim: number): { index: Index; buildSeconds: number } {
   const n = codes.length / Math.ceil(dim / 8);
-  const index = new Index({ dimensions: dim, metric: MetricKind.Hamming, quantization: ScalarKind.B1, connectivity: 16 });
+  const index = new Index(dim, MetricKind.Hamming, ScalarKind.B1, 16);
   const keys = new BigUint64Array(n);
   for (let i = 0; i < n; i++) keys[i] = BigInt(i);
   const t = performance.now();

@@ -42,12 +42,12 @@ export async function hammingWorkload(m: Machine, d: HammingData): Promise<{ row
   const B = Math.ceil(d.dim / 8);
   const words = Math.ceil(B / 8);
   const size = `${d.n} x ${d.dim} bits`;
-  let distances = new Int32Array(0);
+  let distances: Int32Array = new Int32Array(0);
   for (const { label, engine, tierKey } of await nativeEngines({ withoutVpopcntdq: true })) {
     // The serial tier is slow; a smaller batch gives the same per-query rate.
     const nq = tierKey === 'serial' ? Math.min(50, d.batchQueries) : d.batchQueries;
     const batch = d.queries.subarray(0, nq * B);
-    let res = { distances: new Int32Array(0) };
+    let res: { distances: Int32Array } = { distances: new Int32Array(0) };
     const tb = await measure(`${label} batch`, async () => {
       res = await engine.hammingTopK(d.base, batch, { dim: d.dim, k: d.k });
     });

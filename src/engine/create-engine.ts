@@ -13,12 +13,20 @@ import {
   checkQuantize,
   checkTrim,
 } from '../simd/checks.js';
+import { autoBackend } from './auto-backend.js';
 import type { Backend } from './backend.js';
 import { jsBackend } from './js-backend.js';
 import { nativeBackend } from './native-backend.js';
+import { Resident } from './resident.js';
 import type { Engine, EngineOptions } from './types.js';
+import { webgpuBackend } from './webgpu-backend.js';
 
-function pickBackend(opts: EngineOptions): Backend {
+/** The host backend: native where the addon loads (or a tier is forced), else js. */
+function hostBackend(opts: EngineOptions): Backend {
+  return addonAvailable() || opts.isa !== undefined ? nativeBackend(opts) : jsBackend();
+}
+
+async function pickBackend(opts: EngineOptions): Promise<Backend> {
   const choice = opts.backend ?? 'auto';
   switch (choice) {
     case 'js':
@@ -26,22 +34,29 @@ function pickBackend(opts: EngineOptions): Backend {
       return jsBackend();
     case 'native':
       return nativeBackend(opts);
+    case 'webgpu':
+      return webgpuBackend(hostBackend(opts), { maxBindingBytes: opts.gpu?.maxBindingBytes });
     case 'auto':
-      return addonAvailable() || opts.isa !== undefined ? nativeBackend(opts) : jsBackend();
+      return autoBackend(hostBackend(opts), opts.gpu);
     default:
-      throw new DsoError('BACKEND_UNAVAILABLE', `unknown backend '${String(choice)}'; expected 'auto', 'native' or 'js'`);
+      throw new DsoError(
+        'BACKEND_UNAVAILABLE',
+        `unknown backend '${String(choice)}'; expected 'auto', 'native', 'webgpu' or 'js'`,
+      );
   }
 }
 
 export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
   if (opts === null || typeof opts !== 'object') throw new DsoError('INVALID_ARGUMENT', 'createEngine options must be an object');
-  const backend = pickBackend(opts);
+  const backend = await pickBackend(opts);
   let closed = false;
   const open = () => {
     if (closed) throw new DsoError('ENGINE_CLOSED', 'this engine has been closed');
   };
   return {
-    info: backend.info,
+    get info() {
+      return backend.info;
+    },
     async quantize(x, o) {
       open();
       const c = checkQuantize(x, o);
@@ -52,8 +67,18 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
       const c = checkDequantize(q, o);
       return backend.dequantize(c.codes, c.scales, c.shape, c.baseline);
     },
+    async uploadCodes(codes, o) {
+      open();
+      const c = checkHamming(codes, new Uint8Array(0), { dim: o?.dim, k: 1 });
+      return new Resident(c.base, c.dim, c.n, await backend.upload?.(c.base, c.dim), backend);
+    },
     async hammingTopK(base, queries, o) {
       open();
+      if (base instanceof Resident) {
+        const r = base.use(o?.dim);
+        const c = checkHamming(r.codes, queries, o);
+        return backend.hammingTopK(c.base, c.queries, c.dim, c.k, r.device);
+      }
       const c = checkHamming(base, queries, o);
       return backend.hammingTopK(c.base, c.queries, c.dim, c.k);
     },
@@ -73,7 +98,9 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
       return backend.majority(c.codes, c.n, c.dim);
     },
     async close() {
+      if (closed) return;
       closed = true;
+      await backend.close?.();
     },
   };
 }

@@ -1,24 +1,35 @@
+import type { AdapterDescription } from '../gpu/device.js';
 import type { CpuInfo, Tier } from '../simd/addon.js';
 
-export type BackendName = 'native' | 'js';
+export type BackendName = 'native' | 'js' | 'webgpu';
 export type BackendChoice = BackendName | 'auto';
 
 export interface EngineOptions {
-  /** 'auto' (default): native where the addon loads, else js. */
+  /** 'auto' (default): native where the addon loads (else js), and the GPU per operation where measured faster. */
   backend?: BackendChoice;
   /** Force a native kernel tier; an unavailable one is a DsoError('ISA_UNAVAILABLE'). */
   isa?: Tier;
   /** Set false to force the AVX-512 Hamming kernel that does not use VPOPCNTDQ. */
   vpopcntdq?: boolean;
+  gpu?: {
+    /** Caps the bytes one GPU binding holds, so inputs are split sooner (default: the device's limit). */
+    maxBindingBytes?: number;
+    /** 'auto' considers software adapters (lavapipe) too; they never win, so this is for tests. */
+    allowSoftware?: boolean;
+  };
 }
 
 export interface EngineInfo {
   backend: BackendName;
-  /** The kernel tier that runs ('js' for the pure-TS backend). */
+  /** The native kernel tier that runs (also for webgpu fallbacks), or 'js'. */
   isa: Tier | 'js';
   /** Whether the Hamming kernel uses AVX-512 VPOPCNTDQ. */
   vpopcntdq: boolean;
   cpu?: CpuInfo;
+  /** The WebGPU adapter, for the webgpu backend (and auto once it has opened one). */
+  adapter?: AdapterDescription;
+  /** Why the GPU is no longer used, after a device loss or uncaptured error. */
+  gpuFailure?: string;
 }
 
 export interface QuantizeOptions {
@@ -39,11 +50,20 @@ export interface TopK {
   distances: Int32Array;
 }
 
+/** Codes uploaded once (to the GPU where the backend has one) and searched many times. */
+export interface ResidentCodes {
+  readonly dim: number;
+  readonly n: number;
+  /** Frees the device memory; later searches against it are an error. */
+  release(): void;
+}
+
 export interface Engine {
   readonly info: EngineInfo;
   quantize(x: Float32Array, opts: QuantizeOptions): Promise<Quantized>;
   dequantize(q: Quantized, opts: QuantizeOptions): Promise<Float32Array>;
-  hammingTopK(base: Uint8Array, queries: Uint8Array, opts: { dim: number; k: number }): Promise<TopK>;
+  uploadCodes(codes: Uint8Array, opts: { dim: number }): Promise<ResidentCodes>;
+  hammingTopK(base: Uint8Array | ResidentCodes, queries: Uint8Array, opts: { dim: number; k: number }): Promise<TopK>;
   median(rows: Float32Array, opts: { n: number }): Promise<Float32Array>;
   trimmedMean(rows: Float32Array, opts: { n: number; trim: number }): Promise<Float32Array>;
   majority(codes: Uint8Array, opts: { n: number; dim: number }): Promise<Uint8Array>;

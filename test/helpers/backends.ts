@@ -4,7 +4,10 @@
  * ladder), and the AVX-512 Hamming kernel with and without VPOPCNTDQ. A tier
  * this machine cannot run is listed as skipped by name, never dropped.
  */
+import { afterEach, expect } from 'vitest';
+
 import { createEngine, type Engine, type EngineOptions } from '../../src/index.js';
+import { openGpu } from '../../src/gpu/device.js';
 import { addonAvailable, loadAddon } from '../../src/simd/addon.js';
 
 export interface BackendCase {
@@ -12,13 +15,24 @@ export interface BackendCase {
   options: EngineOptions;
   available: boolean;
   why?: string;
+  /** Trimmed means and scales sum in f32 on this backend (WGSL has no f64): compared with a tolerance. */
+  f32Sums?: boolean;
 }
+
+/** Whether a WebGPU adapter exists here (lavapipe counts), checked once per test file. */
+const gpuProbe: Promise<string | undefined> = openGpu()
+  .then(async (ctx) => {
+    ctx.device.destroy();
+    return undefined;
+  })
+  .catch((e: Error) => e.message);
+export const gpuUnavailable = await gpuProbe;
 
 export function backendCases(): BackendCase[] {
   const cases: BackendCase[] = [{ name: 'js', options: { backend: 'js' }, available: true }];
   if (!addonAvailable()) {
     cases.push({ name: 'native', options: { backend: 'native' }, available: false, why: 'addon not built' });
-    return cases;
+    return withGpu(cases);
   }
   const cpu = loadAddon().cpuInfo();
   for (const isa of cpu.compiled) {
@@ -36,12 +50,39 @@ export function backendCases(): BackendCase[] {
       cases.push({ name: `native/${isa}`, options: { backend: 'native', isa }, available, why });
     }
   }
+  return withGpu(cases);
+}
+
+function withGpu(cases: BackendCase[]): BackendCase[] {
+  const why = gpuUnavailable ? `no WebGPU adapter (${gpuUnavailable})` : undefined;
+  cases.push({ name: 'webgpu', options: { backend: 'webgpu' }, available: !gpuUnavailable, why, f32Sums: true });
+  // A 4 KiB binding cap splits every input into many chunks/segments, exercising the exact merges.
+  cases.push({
+    name: 'webgpu (chunked: 4 KiB bindings)',
+    options: { backend: 'webgpu', gpu: { maxBindingBytes: 4096 } },
+    available: !gpuUnavailable,
+    why,
+    f32Sums: true,
+  });
   return cases;
 }
 
+const open: Engine[] = [];
+
 export async function engineFor(c: BackendCase): Promise<Engine> {
-  return createEngine(c.options);
+  const e = await createEngine(c.options);
+  open.push(e);
+  return e;
 }
+
+// A webgpu test passes only if the GPU ran it: a device loss or WebGPU error
+// would have moved the work to the fallback backend and recorded why.
+afterEach(async () => {
+  for (const e of open.splice(0)) {
+    expect(e.info.gpuFailure, `${e.info.backend} fell back`).toBeUndefined();
+    await e.close();
+  }
+});
 
 /** Announces skipped tiers loudly so a green run never hides them. */
 export function announceSkips(cases: BackendCase[]): void {

@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// tsc does not copy assets: the WGSL programs go beside their compiled TS.
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const from = path.join(root, 'src', 'gpu');
+const to = path.join(root, 'dist', 'src', 'gpu');
+mkdirSync(to, { recursive: true });
+for (const f of readdirSync(from)) if (f.endsWith('.wgsl')) copyFileSync(path.join(from, f), path.join(to, f));

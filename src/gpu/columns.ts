@@ -1,0 +1,78 @@
+/**
+ * Median, trimmed mean (n <= 64 rows) and majority on the GPU. Coordinates
+ * are split into blocks whose n x block matrix fits one binding; each block is
+ * gathered from the row-major input with one write per row.
+ */
+import { DsoError } from '../errors.js';
+import { grid, readBack } from './buffers.js';
+import { lastWordMask, toWordRows, wordsPerRow } from './codes.js';
+import { bindGroup, dispatch, ensureHealthy, rowsPerChunk, type Gpu } from './gpu.js';
+
+const NONE = 0xffffffff;
+export const GPU_MAX_ROWS = 64;
+
+export async function gpuColumnStatistic(
+  gpu: Gpu,
+  rows: Float32Array,
+  n: number,
+  trimCut: number | undefined,
+): Promise<Float32Array> {
+  const d = rows.length / n;
+  const out = new Float32Array(d);
+  const entry = trimCut === undefined ? 'median' : 'trimmedMean';
+  const pipeline = gpu.pipelines.get('median', entry);
+  const block = Math.min(d, rowsPerChunk(gpu, n * 4));
+  const staging = new Float32Array(n * block);
+  for (let j0 = 0; j0 < d; j0 += block) {
+    ensureHealthy(gpu);
+    const w = Math.min(block, d - j0);
+    const m = block === d ? rows : staging.subarray(0, n * w);
+    if (m !== rows) for (let i = 0; i < n; i++) m.set(rows.subarray(i * d + j0, i * d + j0 + w), i * w);
+    const rb = gpu.pool.upload(m);
+    const ob = gpu.pool.storage(w * 4);
+    const bad = gpu.pool.upload(new Uint32Array([NONE]));
+    const u = gpu.pool.uniform([n, w, trimCut ?? 0, 0]);
+    const enc = gpu.ctx.device.createCommandEncoder();
+    dispatch(enc, pipeline, bindGroup(gpu, pipeline, [u, rb, ob, bad]), grid(gpu.ctx, w, 64));
+    const [o, b] = await readBack(gpu.ctx, gpu.pool, enc, [
+      { buffer: ob, bytes: w * 4 },
+      { buffer: bad, bytes: 4 },
+    ]);
+    gpu.pool.release(rb, ob, bad, u);
+    const badAt = new Uint32Array(b.buffer, b.byteOffset, 1)[0];
+    if (badAt !== NONE) {
+      const i = Math.floor(badAt / w);
+      throw new DsoError('NON_FINITE', `rows holds a NaN or infinite value at flat index ${i * d + j0 + (badAt % w)}`);
+    }
+    out.set(new Float32Array(o.buffer, o.byteOffset, w), j0);
+  }
+  return out;
+}
+
+export async function gpuMajority(gpu: Gpu, codes: Uint8Array, n: number, dim: number): Promise<Uint8Array> {
+  const W = wordsPerRow(dim);
+  const B = Math.ceil(dim / 8);
+  const words = toWordRows(codes, n, dim);
+  const out = new Uint32Array(W);
+  let planes = 1;
+  while (2 ** planes <= n) planes++;
+  const pipeline = gpu.pipelines.get('majority', 'majority');
+  const block = Math.min(W, rowsPerChunk(gpu, n * 4));
+  const staging = new Uint32Array(n * block);
+  for (let w0 = 0; w0 < W; w0 += block) {
+    ensureHealthy(gpu);
+    const w = Math.min(block, W - w0);
+    const m = block === W ? words : staging.subarray(0, n * w);
+    if (m !== words) for (let i = 0; i < n; i++) m.set(words.subarray(i * W + w0, i * W + w0 + w), i * w);
+    const cb = gpu.pool.upload(m);
+    const ob = gpu.pool.storage(w * 4);
+    const mask = w0 + w === W ? lastWordMask(dim) : 0xffffffff;
+    const u = gpu.pool.uniform([n, w, Math.ceil(n / 2), planes, mask, 0, 0, 0]);
+    const enc = gpu.ctx.device.createCommandEncoder();
+    dispatch(enc, pipeline, bindGroup(gpu, pipeline, [u, cb, ob]), grid(gpu.ctx, w, 64));
+    const [o] = await readBack(gpu.ctx, gpu.pool, enc, [{ buffer: ob, bytes: w * 4 }]);
+    gpu.pool.release(cb, ob, u);
+    out.set(new Uint32Array(o.buffer, o.byteOffset, w), w0);
+  }
+  return new Uint8Array(out.buffer, 0, B).slice();
+}
