@@ -6,7 +6,10 @@
  *
  *   npm run bench                 full sizes (as in the README)
  *   npm run bench -- --quick      small sizes, a smoke run
- *   npm run bench -- --only W2    one workload (W1, W2, W3; comma-separated)
+ *   npm run bench -- --only W2    one workload (W1, W2, W3, GPU; comma-separated)
+ *   npm run bench -- --gpu        GPU rows on a software adapter too (lavapipe; quick sizes)
+ *
+ * GPU rows run by default where a hardware WebGPU adapter exists.
  */
 import { rmSync } from 'node:fs';
 import path from 'node:path';
@@ -14,14 +17,18 @@ import { fileURLToPath } from 'node:url';
 
 import { describeMachine } from './lib/machine.js';
 import { printTable, writeJson, type Row } from './lib/report.js';
+import { createEngine } from '../src/index.js';
+import { openGpu } from '../src/gpu/device.js';
 import { runPythonPeers } from './peers/python.js';
 import { aggregateWorkload } from './workloads/aggregate.js';
+import { gpuWorkload } from './workloads/gpu.js';
 import { hammingData, hammingWorkload } from './workloads/hamming.js';
 import { packWorkload } from './workloads/pack.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const onlyArg = args.find((a, i) => args[i - 1] === '--only') ?? 'W1,W2,W3';
+const forceGpu = args.includes('--gpu');
+const onlyArg = args.find((a, i) => args[i - 1] === '--only') ?? 'W1,W2,W3,GPU';
 const only = new Set(onlyArg.split(',').map((s) => s.trim().toUpperCase()));
 const outDir = args.find((a, i) => args[i - 1] === '--out') ?? path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 
@@ -62,9 +69,32 @@ async function main() {
     peerConfig.w3 = S.w3;
   }
 
+  const extra: Record<string, unknown> = {};
+  if (only.has('GPU')) {
+    const software = await openGpu()
+      .then((ctx) => {
+        ctx.device.destroy();
+        return ctx.adapter.software;
+      })
+      .catch(() => undefined);
+    if (software === undefined) {
+      extra.gpu = 'no WebGPU adapter';
+    } else if (software && !forceGpu) {
+      extra.gpu = 'software adapter only (lavapipe): GPU rows skipped; --gpu runs them at quick sizes';
+    } else {
+      const small = quick || software;
+      const sizes = small
+        ? { packRows: 20_000, searchRows: 20_000, batch: 100, columns: 20_000 }
+        : { packRows: 1_000_000, searchRows: 1_000_000, batch: 1_000, columns: 1_000_000 };
+      const g = await gpuWorkload(sizes, await createEngine({ backend: 'native' }));
+      rows.push(...g.rows);
+      extra.gpu = g.note;
+    }
+    console.log(String(extra.gpu));
+  }
+
   const peers = runPythonPeers(peerConfig);
   for (const f of w2files) rmSync(f, { force: true });
-  const extra: Record<string, unknown> = {};
   if ('error' in peers) {
     console.warn(`python peers skipped: ${peers.error}`);
     extra.pythonPeers = peers.error;
