@@ -35,7 +35,4 @@ export class PipelineCache {
     return p;
   }
 
-  get size(): number {
-    return this.pipelines.size;
-  }
 }

@@ -48,48 +48,39 @@ dso::KernelResult hammingDirect(const uint8_t* base, size_t n, const uint8_t* qu
   tailAndWords[(W - 1) % 8] = lastMask;
   const __m512i tailAnd = _mm512_load_si512(tailAndWords);
 
-  uint64_t* qwords = static_cast<uint64_t*>(std::aligned_alloc(64, NQ * chunks * 64));
-  TopKQueues tq;
-  if (!qwords || !tq.init(NQ, k, dim)) {
-    std::free(qwords);
-    return {dso::Status::OutOfMemory, -1};
-  }
-  for (size_t q = 0; q < NQ; ++q) {
-    std::memset(qwords + q * chunks * 8, 0, chunks * 64);
-    loadRowWords(queries + q * B, B, W, lastMask, qwords + q * chunks * 8);
-  }
   alignas(64) uint64_t lanes[8];
   const size_t full = n / 8 * 8;
-  for (size_t r0 = 0; r0 < n; r0 += 8) {
-    const size_t rowsHere = r0 < full ? 8 : n - r0;
-    __m512i perRow[NQ][8];
-    for (size_t l = 0; l < 8; ++l) {
-      for (size_t q = 0; q < NQ; ++q) perRow[q][l] = _mm512_setzero_si512();
-      if (l >= rowsHere) continue;
-      const uint8_t* row = base + (r0 + l) * B;
-      for (size_t c = 0; c < chunks; ++c) {
-        __m512i v = c + 1 < chunks ? _mm512_loadu_si512(row + 64 * c) : _mm512_and_si512(_mm512_maskz_loadu_epi8(tailLoad, row + 64 * c), tailAnd);
-        for (size_t q = 0; q < NQ; ++q)
-          perRow[q][l] = _mm512_add_epi64(perRow[q][l], V::wordCounts(v, _mm512_load_si512(qwords + (q * chunks + c) * 8)));
+  return forQueryBlocks(queries, NQ, dim, k, chunks * 8, ids, dists, [&](TopKQueues& tq, const uint64_t* qwords, size_t, size_t) {
+    for (size_t r0 = 0; r0 < n; r0 += 8) {
+      const size_t rowsHere = r0 < full ? 8 : n - r0;
+      __m512i perRow[NQ][8];
+      for (size_t l = 0; l < 8; ++l) {
+        for (size_t q = 0; q < NQ; ++q) perRow[q][l] = _mm512_setzero_si512();
+        if (l >= rowsHere) continue;
+        const uint8_t* row = base + (r0 + l) * B;
+        for (size_t c = 0; c < chunks; ++c) {
+          const __m512i v = c + 1 < chunks ? _mm512_loadu_si512(row + 64 * c)
+                                           : _mm512_and_si512(_mm512_maskz_loadu_epi8(tailLoad, row + 64 * c), tailAnd);
+          for (size_t q = 0; q < NQ; ++q)
+            perRow[q][l] = _mm512_add_epi64(perRow[q][l], V::wordCounts(v, _mm512_load_si512(qwords + (q * chunks + c) * 8)));
+        }
       }
-    }
-    const uint32_t valid = rowsHere >= 8 ? 0xffu : ((1u << rowsHere) - 1);
-    for (size_t q = 0; q < NQ; ++q) {
-      const __m512i d = reduce8x8(perRow[q]);
-      uint32_t m = V::ltMask(d, tq.thr[q]) & valid;
-      if (m) {
-        _mm512_store_si512(lanes, d);
-        while (m) {
-          const int l = __builtin_ctz(m);
-          m &= m - 1;
-          tq.push(q, static_cast<uint32_t>(lanes[l]), static_cast<int32_t>(r0 + l));
+      const uint32_t valid = rowsHere >= 8 ? 0xffu : ((1u << rowsHere) - 1);
+      for (size_t q = 0; q < NQ; ++q) {
+        const __m512i d = reduce8x8(perRow[q]);
+        uint32_t m = V::ltMask(d, tq.thr[q]) & valid;
+        if (m) {
+          _mm512_store_si512(lanes, d);
+          while (m) {
+            const int l = __builtin_ctz(m);
+            m &= m - 1;
+            tq.push(q, static_cast<uint32_t>(lanes[l]), static_cast<int32_t>(r0 + l));
+          }
         }
       }
     }
-  }
-  tq.emit(ids, dists, 0);
-  std::free(qwords);
-  return dso::ok();
+    return dso::ok();
+  });
 }
 
 // Few queries: direct row scan; many: the tiled kernel.

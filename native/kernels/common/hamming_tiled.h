@@ -29,32 +29,18 @@ dso::KernelResult hammingTiled(const uint8_t* base, size_t n, const uint8_t* que
   size_t R = (16384 / (8 * W)) / 8 * 8;
   if (R < 8) R = 8;
   if (R > 512) R = 512;
-  const size_t qb = topkQueryBlock(nq, k);
-
   uint64_t* tile = static_cast<uint64_t*>(std::aligned_alloc(64, W * R * 8));
-  uint64_t* qwords = static_cast<uint64_t*>(std::malloc(qb * W * 8));
   uint64_t* rowWords = static_cast<uint64_t*>(std::malloc(W * 8));
-  if (!tile || !qwords || !rowWords) {
+  if (!tile || !rowWords) {
     std::free(tile);
-    std::free(qwords);
     std::free(rowWords);
     return {dso::Status::OutOfMemory, -1};
   }
   const int64_t totalBytes = static_cast<int64_t>(n * B);
   alignas(64) int64_t laneOff[L];
   alignas(64) uint64_t lanes[L];
-  dso::KernelResult res = dso::ok();
 
-  for (size_t q0 = 0; q0 < nq; q0 += qb) {
-    const size_t nqb = (nq - q0) < qb ? (nq - q0) : qb;
-    TopKQueues tq;
-    if (!tq.init(nqb, k, dim)) {
-      res = {dso::Status::OutOfMemory, -1};
-      break;
-    }
-    for (size_t q = 0; q < nqb; ++q)
-      loadRowWords(queries + (q0 + q) * B, B, W, lastMask, qwords + q * W);
-
+  const dso::KernelResult res = forQueryBlocks(queries, nq, dim, k, W, ids, dists, [&](TopKQueues& tq, const uint64_t* qwords, size_t, size_t nqb) {
     for (size_t t0 = 0; t0 < n; t0 += R) {
       const size_t rows = (n - t0) < R ? (n - t0) : R;
       const size_t usedGroups = (rows + L - 1) / L;
@@ -111,10 +97,9 @@ dso::KernelResult hammingTiled(const uint8_t* base, size_t n, const uint8_t* que
         }
       }
     }
-    tq.emit(ids, dists, q0);
-  }
+    return dso::ok();
+  });
   std::free(tile);
-  std::free(qwords);
   std::free(rowWords);
   return res;
 }

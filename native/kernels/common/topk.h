@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "../types.h"
+
 namespace {
 
 struct TopKQueues {
@@ -130,6 +132,37 @@ inline void loadRowWords(const uint8_t* row, size_t bytes, size_t words, uint64_
   std::memset(out, 0, words * 8);
   std::memcpy(out, row, bytes);
   out[words - 1] &= lastMask;
+}
+
+// Runs a Hamming scan per block of queries: each block's queries are loaded as
+// zero-padded words (`stride` u64 per query, >= the row's words, padding bits
+// cleared) into 64-byte aligned memory, `scan(tq, qwords, q0, nqb)` offers
+// the rows, and the block's top-k is emitted. Bounds the candidate buffers.
+template <class Scan>
+dso::KernelResult forQueryBlocks(const uint8_t* queries, size_t nq, size_t dim, size_t k, size_t stride,
+                                 int32_t* ids, int32_t* dists, Scan scan) {
+  const size_t B = (dim + 7) / 8;
+  const size_t W = (B + 7) / 8;
+  const uint64_t lastMask = lastWordMask(dim);
+  const size_t qb = topkQueryBlock(nq, k);
+  uint64_t* qwords = static_cast<uint64_t*>(std::aligned_alloc(64, (qb * stride * 8 + 63) / 64 * 64));
+  if (!qwords) return {dso::Status::OutOfMemory, -1};
+  dso::KernelResult res = dso::ok();
+  for (size_t q0 = 0; q0 < nq; q0 += qb) {
+    const size_t nqb = (nq - q0) < qb ? (nq - q0) : qb;
+    TopKQueues tq;
+    if (!tq.init(nqb, k, dim)) {
+      res = {dso::Status::OutOfMemory, -1};
+      break;
+    }
+    std::memset(qwords, 0, nqb * stride * 8);
+    for (size_t q = 0; q < nqb; ++q) loadRowWords(queries + (q0 + q) * B, B, W, lastMask, qwords + q * stride);
+    res = scan(tq, qwords, q0, nqb);
+    if (res.status != dso::Status::Ok) break;
+    tq.emit(ids, dists, q0);
+  }
+  std::free(qwords);
+  return res;
 }
 
 }  // namespace

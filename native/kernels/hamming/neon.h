@@ -17,41 +17,24 @@ dso::KernelResult hammingTopKNeon(const uint8_t* base, size_t n, const uint8_t* 
   const size_t W = (B + 7) / 8;
   const size_t C = (W + 1) / 2;  // 16-byte chunks per padded row
   const uint64_t lastMask = lastWordMask(dim);
-  const size_t qb = topkQueryBlock(nq, k);
-  uint64_t* qwords = static_cast<uint64_t*>(std::aligned_alloc(16, qb * C * 16));
   uint64_t* row = static_cast<uint64_t*>(std::aligned_alloc(16, C * 16));
-  if (!qwords || !row) {
-    std::free(qwords);
-    std::free(row);
-    return {dso::Status::OutOfMemory, -1};
-  }
-  dso::KernelResult res = dso::ok();
-  for (size_t q0 = 0; q0 < nq; q0 += qb) {
-    const size_t nqb = (nq - q0) < qb ? (nq - q0) : qb;
-    TopKQueues tq;
-    if (!tq.init(nqb, k, dim)) {
-      res = {dso::Status::OutOfMemory, -1};
-      break;
-    }
-    for (size_t q = 0; q < nqb; ++q) {
-      std::memset(qwords + q * C * 2, 0, C * 16);
-      loadRowWords(queries + (q0 + q) * B, B, W, lastMask, qwords + q * C * 2);
-    }
-    std::memset(row, 0, C * 16);
-    for (size_t r = 0; r < n; ++r) {
-      loadRowWords(base + r * B, B, W, lastMask, row);
-      const uint8_t* rb = reinterpret_cast<const uint8_t*>(row);
-      for (size_t q = 0; q < nqb; ++q) {
-        const uint8_t* qv = reinterpret_cast<const uint8_t*>(qwords + q * C * 2);
-        uint16x8_t acc = vdupq_n_u16(0);
-        for (size_t c = 0; c < C; ++c)
-          acc = vpadalq_u8(acc, vcntq_u8(veorq_u8(vld1q_u8(rb + 16 * c), vld1q_u8(qv + 16 * c))));
-        tq.push(q, vaddlvq_u16(acc), static_cast<int32_t>(r));
-      }
-    }
-    tq.emit(ids, dists, q0);
-  }
-  std::free(qwords);
+  if (!row) return {dso::Status::OutOfMemory, -1};
+  std::memset(row, 0, C * 16);
+  const dso::KernelResult res = forQueryBlocks(
+      queries, nq, dim, k, 2 * C, ids, dists, [&](TopKQueues& tq, const uint64_t* qwords, size_t, size_t nqb) {
+        for (size_t r = 0; r < n; ++r) {
+          loadRowWords(base + r * B, B, W, lastMask, row);
+          const uint8_t* rb = reinterpret_cast<const uint8_t*>(row);
+          for (size_t q = 0; q < nqb; ++q) {
+            const uint8_t* qv = reinterpret_cast<const uint8_t*>(qwords + q * C * 2);
+            uint16x8_t acc = vdupq_n_u16(0);
+            for (size_t c = 0; c < C; ++c)
+              acc = vpadalq_u8(acc, vcntq_u8(veorq_u8(vld1q_u8(rb + 16 * c), vld1q_u8(qv + 16 * c))));
+            tq.push(q, vaddlvq_u16(acc), static_cast<int32_t>(r));
+          }
+        }
+        return dso::ok();
+      });
   std::free(row);
   return res;
 }

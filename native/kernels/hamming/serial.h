@@ -22,36 +22,21 @@ dso::KernelResult hammingTopKSerial(const uint8_t* base, size_t n, const uint8_t
   const size_t B = (dim + 7) / 8;
   const size_t W = (B + 7) / 8;
   const uint64_t lastMask = lastWordMask(dim);
-  const size_t qb = topkQueryBlock(nq, k);
-  uint64_t* qwords = static_cast<uint64_t*>(std::malloc(qb * W * 8));
   uint64_t* row = static_cast<uint64_t*>(std::malloc(W * 8));
-  if (!qwords || !row) {
-    std::free(qwords);
-    std::free(row);
-    return {dso::Status::OutOfMemory, -1};
-  }
-  dso::KernelResult res = dso::ok();
-  for (size_t q0 = 0; q0 < nq; q0 += qb) {
-    const size_t nqb = (nq - q0) < qb ? (nq - q0) : qb;
-    TopKQueues tq;
-    if (!tq.init(nqb, k, dim)) {
-      res = {dso::Status::OutOfMemory, -1};
-      break;
-    }
-    for (size_t q = 0; q < nqb; ++q)
-      loadRowWords(queries + (q0 + q) * B, B, W, lastMask, qwords + q * W);
-    for (size_t r = 0; r < n; ++r) {
-      loadRowWords(base + r * B, B, W, lastMask, row);
-      for (size_t q = 0; q < nqb; ++q) {
-        const uint64_t* qw = qwords + q * W;
-        uint32_t d = 0;
-        for (size_t w = 0; w < W; ++w) d += popcount64Swar(row[w] ^ qw[w]);
-        tq.push(q, d, static_cast<int32_t>(r));
-      }
-    }
-    tq.emit(ids, dists, q0);
-  }
-  std::free(qwords);
+  if (!row) return {dso::Status::OutOfMemory, -1};
+  const dso::KernelResult res = forQueryBlocks(
+      queries, nq, dim, k, W, ids, dists, [&](TopKQueues& tq, const uint64_t* qwords, size_t, size_t nqb) {
+        for (size_t r = 0; r < n; ++r) {
+          loadRowWords(base + r * B, B, W, lastMask, row);
+          for (size_t q = 0; q < nqb; ++q) {
+            const uint64_t* qw = qwords + q * W;
+            uint32_t d = 0;
+            for (size_t w = 0; w < W; ++w) d += popcount64Swar(row[w] ^ qw[w]);
+            tq.push(q, d, static_cast<int32_t>(r));
+          }
+        }
+        return dso::ok();
+      });
   std::free(row);
   return res;
 }
