@@ -62,6 +62,19 @@ describe.skipIf(!addonAvailable())('native addon under concurrency', () => {
     expect(r.ids.length).toBe(40);
   });
 
+  it('takes SharedArrayBuffer-backed inputs, as the worker pool shares them', async () => {
+    const e = await createEngine({ backend: 'native' });
+    const dim = 100;
+    const base = new Uint8Array(new SharedArrayBuffer(300 * 13));
+    base.set(randomBytes(300 * 13, 8));
+    const q = new Uint8Array(new SharedArrayBuffer(2 * 13));
+    q.set(randomBytes(2 * 13, 9));
+    expect(await e.hammingTopK(base, q, { dim, k: 5 })).toEqual(hammingTopKReference(base, q, dim, 5));
+    const rows = new Float32Array(new SharedArrayBuffer(3 * 4 * 4));
+    rows.set([3, 1, 2, 5, 4, 6, 0, 9, 8, 7, 1, 1]);
+    expect(Array.from(await e.median(rows, { n: 3 }))).toEqual([3, 6, 2, 5]);
+  });
+
   it('serves many concurrent async calls with correct results', async () => {
     const e = await createEngine({ backend: 'native' });
     const dim = 256;

@@ -24,17 +24,26 @@ struct View {
   Napi::Reference<Napi::Value> keep;  // holds the array alive during async work
 };
 
+// Works for views of ArrayBuffers and SharedArrayBuffers alike (the worker
+// pool shares codes through SharedArrayBuffers); only the former can be detached.
 template <class T, napi_typedarray_type Type>
 View<T> typedArray(const Napi::Value& v, const char* name, const char* expected) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != Type)
     fail("INVALID_ARGUMENT", std::string(name) + " must be a " + expected);
-  Napi::TypedArray ta = v.As<Napi::TypedArray>();
-  Napi::ArrayBuffer ab = ta.ArrayBuffer();
-  if (ab.IsDetached()) fail("DETACHED_BUFFER", std::string(name) + " is backed by a detached ArrayBuffer");
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  napi_value buffer;
+  size_t offset = 0;
+  if (napi_get_typedarray_info(v.Env(), v, &type, &length, &data, &buffer, &offset) != napi_ok)
+    fail("INVALID_ARGUMENT", std::string(name) + " could not be read as a " + expected);
+  const Napi::Value buf(v.Env(), buffer);
+  if (buf.IsArrayBuffer() && buf.As<Napi::ArrayBuffer>().IsDetached())
+    fail("DETACHED_BUFFER", std::string(name) + " is backed by a detached ArrayBuffer");
   View<T> out;
-  out.length = ta.ElementLength();
-  out.data = out.length ? reinterpret_cast<T*>(static_cast<uint8_t*>(ab.Data()) + ta.ByteOffset()) : nullptr;
-  if (out.length && (reinterpret_cast<uintptr_t>(out.data) % alignof(T)) != 0)
+  out.length = length;
+  out.data = length ? static_cast<T*>(data) : nullptr;
+  if (length && (reinterpret_cast<uintptr_t>(out.data) % alignof(T)) != 0)
     fail("INVALID_ARGUMENT", std::string(name) + " is not aligned to its element size");
   out.keep = Napi::Persistent(v);
   return out;
