@@ -20,7 +20,10 @@ export type DsoErrorCode =
   | 'ISA_UNAVAILABLE'
   | 'BACKEND_UNAVAILABLE'
   | 'ADDON_UNAVAILABLE'
-  | 'ENGINE_CLOSED';
+  | 'ENGINE_CLOSED'
+  | 'DUPLICATE_LABEL'
+  | 'CORRUPT_INDEX'
+  | 'IO_ERROR';
 
 export class DsoError extends Error {
   readonly code: DsoErrorCode;

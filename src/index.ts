@@ -1,5 +1,6 @@
 export { DsoError, isDsoError, type DsoErrorCode } from './errors.js';
 export { createEngine } from './engine/create-engine.js';
+export { BinaryIndex, type AddOptions, type BinaryIndexOptions, type SearchOptions, type SearchResult } from './index/binary-index.js';
 export type {
   BackendChoice,
   BackendName,
@@ -8,6 +9,7 @@ export type {
   EngineOptions,
   QuantizeOptions,
   Quantized,
+  ResidentCodes,
   TopK,
 } from './engine/types.js';
 export { addonAvailable, loadAddon, type CpuInfo, type NativeAddon, type Tier } from './simd/addon.js';

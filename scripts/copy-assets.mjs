@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// tsc does not copy assets: the WGSL programs go beside their compiled TS.
+// tsc does not copy assets: the WGSL programs and the pool worker go beside their compiled TS.
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

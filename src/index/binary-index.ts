@@ -1,0 +1,421 @@
+/**
+ * BinaryIndex: exact top-k Hamming search over packed 1-bit codes with
+ * BigInt64 labels, sharded across a worker pool, with optional float
+ * rescoring and a checksummed file format (src/index/format.ts).
+ *
+ * Rows are kept in ascending label order, so the kernels' tie-break by the
+ * smaller row is the tie-break by the smaller label. Appending larger labels
+ * (the default, insertion order) keeps the order; other adds mark the index
+ * for a re-sort before its next search. Storage lives in SharedArrayBuffers
+ * that searches capture at their start: later adds write past the captured
+ * row count, and re-sorts and compactions build new buffers (copy on write),
+ * so a running search sees the rows present when it started.
+ */
+import os from 'node:os';
+
+import { createEngine } from '../engine/create-engine.js';
+import type { Engine } from '../engine/types.js';
+import { DsoError } from '../errors.js';
+import { SearchPool } from '../pool/search-pool.js';
+import { readIndexFile, writeIndexFile } from './format.js';
+import { bytes, floats, wholeNumber } from '../simd/checks.js';
+
+export interface BinaryIndexOptions {
+  dim: number;
+  /** Worker threads for sharded search; default: the core count. */
+  threads?: number;
+  /** Searches over fewer rows than this run in one call on the calling thread's engine. */
+  shardThreshold?: number;
+  engine?: Engine;
+}
+
+export interface AddOptions {
+  /** One scale per row (mean |x|), used to dequantize codes for rescoring. */
+  scales?: Float32Array;
+  /** The float vectors, dim per row, kept for exact rescoring. */
+  vectors?: Float32Array;
+}
+
+export interface SearchOptions {
+  k: number;
+  rescore?: { vectors: Float32Array; candidates?: number };
+}
+
+export interface SearchResult {
+  labels: BigInt64Array;
+  distances: Int32Array;
+  /** Cosine similarity of each result, when rescored. */
+  scores?: Float32Array;
+}
+
+interface Snapshot {
+  codes: SharedArrayBuffer;
+  labels: BigInt64Array;
+  scales?: Float32Array;
+  vectors?: Float32Array;
+  n: number;
+  removed: Set<number>;
+}
+
+const GROWTH = 1.5;
+
+function minOf(a: BigInt64Array): bigint {
+  let m = a[0];
+  for (const v of a) if (v < m) m = v;
+  return m;
+}
+
+/** A label that occurs twice, if any; a strictly increasing batch is checked without copying. */
+function duplicateIn(a: BigInt64Array): bigint | undefined {
+  let increasing = true;
+  for (let i = 1; i < a.length && increasing; i++) increasing = a[i] > a[i - 1];
+  if (increasing) return undefined;
+  const s = a.slice().sort();
+  for (let i = 1; i < s.length; i++) if (s[i] === s[i - 1]) return s[i];
+  return undefined;
+}
+
+export class BinaryIndex {
+  readonly dim: number;
+  readonly bytesPerRow: number;
+  private readonly threads: number;
+  private readonly shardThreshold: number;
+  private engine?: Engine;
+  private pool?: SearchPool;
+
+  private codes: SharedArrayBuffer;
+  private labelsArr: BigInt64Array;
+  private scalesArr?: Float32Array;
+  private vectorsArr?: Float32Array;
+  private capacity = 0;
+  private n = 0;
+  private removed = new Set<number>();
+  private sorted = true;
+  private nextLabel = 0n;
+  private maxLabel = -(2n ** 63n);
+
+  constructor(opts: BinaryIndexOptions) {
+    if (opts === null || typeof opts !== 'object') throw new DsoError('INVALID_ARGUMENT', 'BinaryIndex needs { dim }');
+    this.dim = wholeNumber(opts.dim, 'dim', 'INVALID_DIM', 1);
+    this.bytesPerRow = Math.ceil(this.dim / 8);
+    this.threads = opts.threads === undefined ? os.availableParallelism?.() ?? os.cpus().length : wholeNumber(opts.threads, 'threads', 'INVALID_COUNT', 1, 1024);
+    this.shardThreshold = opts.shardThreshold ?? 65_536;
+    this.engine = opts.engine;
+    this.codes = new SharedArrayBuffer(0);
+    this.labelsArr = new BigInt64Array(new SharedArrayBuffer(0));
+  }
+
+  /** Live rows (added and not removed). */
+  get size(): number {
+    return this.n - this.removed.size;
+  }
+
+  memoryUsage(): { codes: number; labels: number; scales: number; vectors: number; total: number } {
+    const m = {
+      codes: this.codes.byteLength,
+      labels: this.labelsArr.byteLength,
+      scales: this.scalesArr?.byteLength ?? 0,
+      vectors: this.vectorsArr?.byteLength ?? 0,
+    };
+    return { ...m, total: m.codes + m.labels + m.scales + m.vectors + this.removed.size * 16 };
+  }
+
+  /**
+   * Appends rows. labels default to insertion order continuing after the
+   * largest default label given so far. A label already present, or a
+   * scales/vectors array given for some adds but not others, is an error and
+   * adds nothing.
+   */
+  add(codesIn: Uint8Array, labelsIn?: BigInt64Array, opts: AddOptions = {}): void {
+    const codes = bytes(codesIn, 'codes');
+    if (codes.length % this.bytesPerRow !== 0) {
+      throw new DsoError('LENGTH_MISMATCH', `codes.length (${codes.length}) is not a multiple of ceil(dim/8) = ${this.bytesPerRow}`);
+    }
+    const m = codes.length / this.bytesPerRow;
+    let labels: BigInt64Array;
+    if (labelsIn === undefined) {
+      labels = new BigInt64Array(m);
+      for (let i = 0; i < m; i++) labels[i] = this.nextLabel + BigInt(i);
+    } else {
+      if (!(labelsIn instanceof BigInt64Array)) throw new DsoError('INVALID_ARGUMENT', 'labels must be a BigInt64Array');
+      if (labelsIn.length !== m) throw new DsoError('LENGTH_MISMATCH', `labels.length (${labelsIn.length}) must equal the ${m} rows of codes`);
+      labels = labelsIn;
+    }
+    const dup = duplicateIn(labels);
+    if (dup !== undefined) throw new DsoError('DUPLICATE_LABEL', `label ${dup} appears twice in this add`);
+    // Labels above every present one (the usual case) cannot collide.
+    if (this.n > 0 && m > 0 && minOf(labels) <= this.maxLabel) {
+      for (const l of labels) if (this.findRow(l) >= 0) throw new DsoError('DUPLICATE_LABEL', `label ${l} is already in the index`);
+    }
+    // A label removed earlier is still a row until compaction: compact before it comes back.
+    if (this.removed.size > 0 && labels.some((l) => this.findRow(l, true) >= 0)) this.rebuild();
+    const scales = this.optionalRows(opts.scales, m, 1, 'scales', this.scalesArr);
+    const vectors = this.optionalRows(opts.vectors, m, this.dim, 'vectors', this.vectorsArr);
+
+    this.reserve(this.n + m, scales !== undefined, vectors !== undefined);
+    new Uint8Array(this.codes, this.n * this.bytesPerRow, codes.length).set(codes);
+    this.labelsArr.set(labels, this.n);
+    if (scales) this.scalesArr!.set(scales, this.n);
+    if (vectors) this.vectorsArr!.set(vectors, this.n * this.dim);
+    for (let i = 0; i < m; i++) {
+      const l = labels[i];
+      if (l <= this.maxLabel) this.sorted = false;
+      this.maxLabel = l > this.maxLabel ? l : this.maxLabel;
+    }
+    if (labelsIn === undefined) this.nextLabel += BigInt(m);
+    else if (this.maxLabel >= this.nextLabel) this.nextLabel = this.maxLabel + 1n;
+    this.n += m;
+  }
+
+  /** Removes rows by label; unknown labels are ignored. Returns how many were removed. */
+  remove(labelsIn: BigInt64Array): number {
+    if (!(labelsIn instanceof BigInt64Array)) throw new DsoError('INVALID_ARGUMENT', 'labels must be a BigInt64Array');
+    let count = 0;
+    const removed = new Set(this.removed);
+    for (const l of labelsIn) {
+      const row = this.findRow(l);
+      if (row < 0 || removed.has(row)) continue;
+      removed.add(row);
+      count++;
+    }
+    // A new set, not a mutation: running searches hold the old one.
+    this.removed = removed;
+    if (this.removed.size > Math.max(1024, this.n / 4)) this.rebuild();
+    return count;
+  }
+
+  async search(queriesIn: Uint8Array, opts: SearchOptions): Promise<SearchResult> {
+    const queries = bytes(queriesIn, 'queries');
+    if (opts === null || typeof opts !== 'object') throw new DsoError('INVALID_ARGUMENT', 'search options { k } are required');
+    const k = wholeNumber(opts.k, 'k', 'INVALID_K', 1);
+    if (queries.length % this.bytesPerRow !== 0) {
+      throw new DsoError('LENGTH_MISMATCH', `queries.length (${queries.length}) is not a multiple of ceil(dim/8) = ${this.bytesPerRow}`);
+    }
+    const nq = queries.length / this.bytesPerRow;
+    let candidates = k;
+    let rescoreVectors: Float32Array | undefined;
+    if (opts.rescore !== undefined) {
+      rescoreVectors = floats(opts.rescore.vectors, 'rescore.vectors');
+      if (rescoreVectors.length !== nq * this.dim) {
+        throw new DsoError('LENGTH_MISMATCH', `rescore.vectors must hold ${nq} x ${this.dim} values, got ${rescoreVectors.length}`);
+      }
+      candidates = Math.max(k, wholeNumber(opts.rescore.candidates ?? 100, 'rescore.candidates', 'INVALID_K', 1));
+    }
+    if (!this.sorted) this.rebuild();
+    const snap: Snapshot = {
+      codes: this.codes,
+      labels: this.labelsArr,
+      scales: this.scalesArr,
+      vectors: this.vectorsArr,
+      n: this.n,
+      removed: this.removed,
+    };
+    // Fetching k + (removed rows) and dropping removed ones is exact.
+    const fetch = Math.min(Math.max(1, snap.n), candidates + snap.removed.size);
+    const rows = await this.rawSearch(snap, queries, fetch);
+    const live = this.dropRemoved(rows, snap, nq, fetch, candidates);
+    if (!rescoreVectors) return this.toLabels(live, snap, nq, k);
+    return this.rescore(live, snap, rescoreVectors, nq, candidates, k);
+  }
+
+  /** Writes the live rows (docs/format.md); atomic: a crash mid-save leaves the previous file. */
+  async save(file: string): Promise<void> {
+    await writeIndexFile(file, { dim: this.dim, ...this.exportRows() });
+  }
+
+  /** Reads an index saved by save(); a truncated or altered file is a DsoError('CORRUPT_INDEX'). */
+  static async load(file: string, opts: Omit<BinaryIndexOptions, 'dim'> = {}): Promise<BinaryIndex> {
+    const r = await readIndexFile(file);
+    const index = new BinaryIndex({ ...opts, dim: r.dim });
+    index.add(r.codes, r.labels, { scales: r.scales, vectors: r.vectors });
+    return index;
+  }
+
+  /** Stops the worker pool. */
+  async close(): Promise<void> {
+    await this.pool?.close();
+    this.pool = undefined;
+  }
+
+  // --- internals -----------------------------------------------------------
+
+  private optionalRows(v: Float32Array | undefined, m: number, width: number, name: string, existing?: Float32Array) {
+    if (v === undefined) {
+      if (existing && this.n > 0) throw new DsoError('INVALID_ARGUMENT', `this index keeps ${name}; every add must pass them`);
+      return undefined;
+    }
+    const f = floats(v, name);
+    if (f.length !== m * width) throw new DsoError('LENGTH_MISMATCH', `${name} must hold ${m} x ${width} values, got ${f.length}`);
+    if (!existing && this.n > 0) throw new DsoError('INVALID_ARGUMENT', `this index was built without ${name}`);
+    return f;
+  }
+
+  private reserve(rows: number, scales: boolean, vectors: boolean): void {
+    if (rows <= this.capacity && (!scales || this.scalesArr) && (!vectors || this.vectorsArr)) return;
+    const cap = Math.max(rows, Math.ceil(this.capacity * GROWTH), 1024);
+    const codes = new SharedArrayBuffer(cap * this.bytesPerRow);
+    new Uint8Array(codes).set(new Uint8Array(this.codes, 0, this.n * this.bytesPerRow));
+    const labels = new BigInt64Array(new SharedArrayBuffer(cap * 8));
+    labels.set(this.labelsArr.subarray(0, this.n));
+    if (scales || this.scalesArr) {
+      const s = new Float32Array(new SharedArrayBuffer(cap * 4));
+      if (this.scalesArr) s.set(this.scalesArr.subarray(0, this.n));
+      this.scalesArr = s;
+    }
+    if (vectors || this.vectorsArr) {
+      const v = new Float32Array(new SharedArrayBuffer(cap * this.dim * 4));
+      if (this.vectorsArr) v.set(this.vectorsArr.subarray(0, this.n * this.dim));
+      this.vectorsArr = v;
+    }
+    this.codes = codes;
+    this.labelsArr = labels;
+    this.capacity = cap;
+  }
+
+  /** The row holding `label` (binary search over the label-sorted rows), or -1; removed rows count only if asked. */
+  private findRow(label: bigint, includeRemoved = false): number {
+    if (!this.sorted) this.rebuild();
+    const L = this.labelsArr;
+    let lo = 0;
+    let hi = this.n - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (L[mid] < label) lo = mid + 1;
+      else if (L[mid] > label) hi = mid - 1;
+      else return includeRemoved || !this.removed.has(mid) ? mid : -1;
+    }
+    return -1;
+  }
+
+  /** Sorts live rows by label and drops removed ones, into new buffers. */
+  private rebuild(): void {
+    const order: number[] = [];
+    for (let r = 0; r < this.n; r++) if (!this.removed.has(r)) order.push(r);
+    const L = this.labelsArr;
+    order.sort((a, b) => (L[a] < L[b] ? -1 : L[a] > L[b] ? 1 : 0));
+    const B = this.bytesPerRow;
+    const cap = Math.max(order.length, 1024);
+    const codes = new SharedArrayBuffer(cap * B);
+    const src = new Uint8Array(this.codes);
+    const dst = new Uint8Array(codes);
+    const labels = new BigInt64Array(new SharedArrayBuffer(cap * 8));
+    const scales = this.scalesArr ? new Float32Array(new SharedArrayBuffer(cap * 4)) : undefined;
+    const vectors = this.vectorsArr ? new Float32Array(new SharedArrayBuffer(cap * this.dim * 4)) : undefined;
+    order.forEach((r, i) => {
+      dst.set(src.subarray(r * B, r * B + B), i * B);
+      labels[i] = L[r];
+      if (scales) scales[i] = this.scalesArr![r];
+      if (vectors) vectors.set(this.vectorsArr!.subarray(r * this.dim, (r + 1) * this.dim), i * this.dim);
+    });
+    this.codes = codes;
+    this.labelsArr = labels;
+    this.scalesArr = scales;
+    this.vectorsArr = vectors;
+    this.capacity = cap;
+    this.n = order.length;
+    this.removed = new Set();
+    this.sorted = true;
+  }
+
+  private async rawSearch(snap: Snapshot, queries: Uint8Array, k: number): Promise<{ ids: Int32Array; distances: Int32Array }> {
+    const nq = queries.length / this.bytesPerRow;
+    if (snap.n === 0) return { ids: new Int32Array(nq * k).fill(-1), distances: new Int32Array(nq * k).fill(-1) };
+    if (this.threads === 1 || snap.n < this.shardThreshold) {
+      this.engine ??= await createEngine();
+      const base = new Uint8Array(snap.codes, 0, snap.n * this.bytesPerRow);
+      return this.engine.hammingTopK(base, queries, { dim: this.dim, k });
+    }
+    this.pool ??= new SearchPool(this.threads);
+    return this.pool.search({ buffer: snap.codes, n: snap.n, dim: this.dim }, queries, k);
+  }
+
+  /** Keeps the first `keep` rows per query that are not removed, in order. */
+  private dropRemoved(r: { ids: Int32Array; distances: Int32Array }, snap: Snapshot, nq: number, fetched: number, keep: number) {
+    const ids = new Int32Array(nq * keep).fill(-1);
+    const distances = new Int32Array(nq * keep).fill(-1);
+    for (let q = 0; q < nq; q++) {
+      let j = 0;
+      for (let i = 0; i < fetched && j < keep; i++) {
+        const row = r.ids[q * fetched + i];
+        if (row < 0) break;
+        if (snap.removed.has(row)) continue;
+        ids[q * keep + j] = row;
+        distances[q * keep + j] = r.distances[q * fetched + i];
+        j++;
+      }
+    }
+    return { ids, distances };
+  }
+
+  private toLabels(r: { ids: Int32Array; distances: Int32Array }, snap: Snapshot, nq: number, k: number): SearchResult {
+    const labels = new BigInt64Array(nq * k).fill(-1n);
+    const width = r.ids.length / Math.max(1, nq);
+    const distances = new Int32Array(nq * k).fill(-1);
+    for (let q = 0; q < nq; q++) {
+      for (let j = 0; j < k; j++) {
+        const row = r.ids[q * width + j];
+        if (row < 0) break;
+        labels[q * k + j] = snap.labels[row];
+        distances[q * k + j] = r.distances[q * width + j];
+      }
+    }
+    return { labels, distances };
+  }
+
+  /**
+   * Second stage: the candidates ranked by cosine against the query's float
+   * vector, using the stored vectors when the index keeps them, else the
+   * codes dequantized as sign x scale. Ties by the smaller label.
+   */
+  private rescore(r: { ids: Int32Array; distances: Int32Array }, snap: Snapshot, vq: Float32Array, nq: number, c: number, k: number): SearchResult {
+    const labels = new BigInt64Array(nq * k).fill(-1n);
+    const distances = new Int32Array(nq * k).fill(-1);
+    const scores = new Float32Array(nq * k).fill(Number.NaN);
+    const codes = new Uint8Array(snap.codes);
+    const dim = this.dim;
+    const B = this.bytesPerRow;
+    for (let q = 0; q < nq; q++) {
+      const qv = vq.subarray(q * dim, (q + 1) * dim);
+      let qn = 0;
+      for (let j = 0; j < dim; j++) qn += qv[j] * qv[j];
+      qn = Math.sqrt(qn) || 1;
+      const cands: Array<{ row: number; d: number; s: number }> = [];
+      for (let i = 0; i < c; i++) {
+        const row = r.ids[q * c + i];
+        if (row < 0) break;
+        let dot = 0;
+        let norm = 0;
+        if (snap.vectors) {
+          const v = snap.vectors.subarray(row * dim, (row + 1) * dim);
+          for (let j = 0; j < dim; j++) {
+            dot += qv[j] * v[j];
+            norm += v[j] * v[j];
+          }
+        } else {
+          // sign x scale with one scale per row: the scale cancels in the cosine.
+          for (let j = 0; j < dim; j++) dot += (codes[row * B + (j >> 3)] >> (j & 7)) & 1 ? qv[j] : -qv[j];
+          norm = dim;
+        }
+        cands.push({ row, d: r.distances[q * c + i], s: dot / (qn * (Math.sqrt(norm) || 1)) });
+      }
+      cands.sort((a, b) => b.s - a.s || (snap.labels[a.row] < snap.labels[b.row] ? -1 : 1));
+      cands.slice(0, k).forEach((x, j) => {
+        labels[q * k + j] = snap.labels[x.row];
+        distances[q * k + j] = x.d;
+        scores[q * k + j] = x.s;
+      });
+    }
+    return { labels, distances, scores };
+  }
+
+  /** The live rows in label order, for saving. */
+  private exportRows(): { codes: Uint8Array; labels: BigInt64Array; scales?: Float32Array; vectors?: Float32Array } {
+    if (!this.sorted || this.removed.size > 0) this.rebuild();
+    return {
+      codes: new Uint8Array(this.codes, 0, this.n * this.bytesPerRow),
+      labels: this.labelsArr.subarray(0, this.n),
+      scales: this.scalesArr?.subarray(0, this.n),
+      vectors: this.vectorsArr?.subarray(0, this.n * this.dim),
+    };
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The BinaryIndex file (docs/format.md): a 32-byte header, the sections, and
+ * a CRC-32 trailer over everything before it. Saving writes a temporary file
+ * beside the target, fsyncs it, renames it over the target and fsyncs the
+ * directory, so a crash leaves either the old file or the new one, never a
+ * mix. Loading checks magic, version, size and checksum before using a byte.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
+
+import { DsoError } from '../errors.js';
+
+export const MAGIC = 'DSOBIDX\0';
+export const VERSION = 1;
+export const HEADER_BYTES = 32;
+export const TRAILER_BYTES = 8;
+const FLAG_SCALES = 1;
+const FLAG_VECTORS = 2;
+const TRAILER_MAGIC = 0x45534f44; // 'DOSE' little-endian: marks a complete file
+
+export interface IndexRows {
+  dim: number;
+  codes: Uint8Array;
+  labels: BigInt64Array;
+  scales?: Float32Array;
+  vectors?: Float32Array;
+}
+
+function sections(r: IndexRows): Uint8Array[] {
+  const parts: Uint8Array[] = [r.codes];
+  const pad = (8 - (r.codes.byteLength % 8)) % 8;
+  if (pad) parts.push(new Uint8Array(pad));
+  parts.push(new Uint8Array(r.labels.buffer, r.labels.byteOffset, r.labels.byteLength));
+  if (r.scales) parts.push(new Uint8Array(r.scales.buffer, r.scales.byteOffset, r.scales.byteLength));
+  if (r.vectors) parts.push(new Uint8Array(r.vectors.buffer, r.vectors.byteOffset, r.vectors.byteLength));
+  return parts;
+}
+
+function layout(dim: number, count: number, flags: number) {
+  const codes = count * Math.ceil(dim / 8);
+  const labelsAt = HEADER_BYTES + codes + ((8 - (codes % 8)) % 8);
+  const scalesAt = labelsAt + count * 8;
+  const vectorsAt = scalesAt + (flags & FLAG_SCALES ? count * 4 : 0);
+  const end = vectorsAt + (flags & FLAG_VECTORS ? count * dim * 4 : 0);
+  return { codes, labelsAt, scalesAt, vectorsAt, size: end + TRAILER_BYTES, body: end };
+}
+
+export async function writeIndexFile(file: string, r: IndexRows): Promise<void> {
+  const count = r.labels.length;
+  const flags = (r.scales ? FLAG_SCALES : 0) | (r.vectors ? FLAG_VECTORS : 0);
+  const header = Buffer.alloc(HEADER_BYTES);
+  header.write(MAGIC, 0, 'latin1');
+  header.writeUInt32LE(VERSION, 8);
+  header.writeUInt32LE(flags, 12);
+  header.writeUInt32LE(r.dim, 16);
+  header.writeBigUInt64LE(BigInt(count), 24);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let fh;
+  try {
+    fh = await open(tmp, 'wx', 0o644);
+    let crc = crc32(header);
+    await fh.write(header);
+    for (const part of sections(r)) {
+      // Chunked so huge sections never need one contiguous Buffer copy.
+      for (let off = 0; off < part.byteLength; off += 64 << 20) {
+        const chunk = part.subarray(off, Math.min(part.byteLength, off + (64 << 20)));
+        crc = crc32(chunk, crc);
+        await fh.write(chunk);
+      }
+    }
+    const trailer = Buffer.alloc(TRAILER_BYTES);
+    trailer.writeUInt32LE(crc >>> 0, 0);
+    trailer.writeUInt32LE(TRAILER_MAGIC, 4);
+    await fh.write(trailer);
+    await fh.sync();
+    await fh.close();
+    fh = undefined;
+    await rename(tmp, file);
+    const dir = await open(path.dirname(file), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  } catch (e) {
+    await fh?.close().catch(() => undefined);
+    await rm(tmp, { force: true });
+    if (e instanceof DsoError) throw e;
+    throw new DsoError('IO_ERROR', `could not save the index to ${file}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+const corrupt = (file: string, why: string) => new DsoError('CORRUPT_INDEX', `${file} is not a usable index file: ${why}`);
+
+export async function readIndexFile(file: string): Promise<IndexRows> {
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch (e) {
+    throw new DsoError('IO_ERROR', `could not open ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  if (size < HEADER_BYTES + TRAILER_BYTES) throw corrupt(file, `${size} bytes is shorter than a header and trailer`);
+  const fh = await open(file, 'r');
+  try {
+    const header = Buffer.alloc(HEADER_BYTES);
+    await fh.read(header, 0, HEADER_BYTES, 0);
+    if (header.toString('latin1', 0, 8) !== MAGIC) throw corrupt(file, 'wrong magic (not a dso-engine index)');
+    const version = header.readUInt32LE(8);
+    if (version !== VERSION) throw corrupt(file, `format version ${version}, this build reads version ${VERSION}`);
+    const flags = header.readUInt32LE(12);
+    const dim = header.readUInt32LE(16);
+    const count = Number(header.readBigUInt64LE(24));
+    if (dim < 1 || flags & ~(FLAG_SCALES | FLAG_VECTORS) || !Number.isSafeInteger(count)) throw corrupt(file, 'invalid header fields');
+    const l = layout(dim, count, flags);
+    if (l.size !== size) throw corrupt(file, `expected ${l.size} bytes for ${count} rows of dim ${dim}, found ${size} (truncated or altered)`);
+    const body = new Uint8Array(new SharedArrayBuffer(l.body - HEADER_BYTES));
+    let crc = crc32(header);
+    for (let off = 0; off < body.byteLength; off += 64 << 20) {
+      const chunk = body.subarray(off, Math.min(body.byteLength, off + (64 << 20)));
+      const { bytesRead } = await fh.read(chunk, 0, chunk.byteLength, HEADER_BYTES + off);
+      if (bytesRead !== chunk.byteLength) throw corrupt(file, 'short read');
+      crc = crc32(chunk, crc);
+    }
+    const trailer = Buffer.alloc(TRAILER_BYTES);
+    await fh.read(trailer, 0, TRAILER_BYTES, l.body);
+    if (trailer.readUInt32LE(4) !== TRAILER_MAGIC) throw corrupt(file, 'missing end marker (incomplete write)');
+    if (trailer.readUInt32LE(0) !== crc >>> 0) throw corrupt(file, 'checksum mismatch (altered contents)');
+    const at = (o: number) => o - HEADER_BYTES;
+    const buf = body.buffer as SharedArrayBuffer;
+    return {
+      dim,
+      codes: new Uint8Array(buf, 0, l.codes),
+      labels: new BigInt64Array(buf, at(l.labelsAt), count),
+      scales: flags & FLAG_SCALES ? new Float32Array(buf, at(l.scalesAt), count) : undefined,
+      vectors: flags & FLAG_VECTORS ? new Float32Array(buf, at(l.vectorsAt), count * dim) : undefined,
+    };
+  } finally {
+    await fh.close();
+  }
+}
