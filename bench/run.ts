@@ -6,7 +6,7 @@
  *
  *   npm run bench                 full sizes (as in the README)
  *   npm run bench -- --quick      small sizes, a smoke run
- *   npm run bench -- --only W2    one workload (W1, W2, W3, GPU; comma-separated)
+ *   npm run bench -- --only W2    some workloads (W1, W2, W3, W4 = BinaryIndex, RECALL, GPU; comma-separated)
  *   npm run bench -- --gpu        GPU rows on a software adapter too (lavapipe; quick sizes)
  *
  * GPU rows run by default where a hardware WebGPU adapter exists.
@@ -23,18 +23,32 @@ import { runPythonPeers } from './peers/python.js';
 import { aggregateWorkload } from './workloads/aggregate.js';
 import { gpuWorkload } from './workloads/gpu.js';
 import { hammingData, hammingWorkload } from './workloads/hamming.js';
+import { indexWorkload } from './workloads/index.js';
+import { recallWorkload } from './workloads/recall.js';
 import { packWorkload } from './workloads/pack.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const forceGpu = args.includes('--gpu');
-const onlyArg = args.find((a, i) => args[i - 1] === '--only') ?? 'W1,W2,W3,GPU';
+const onlyArg = args.find((a, i) => args[i - 1] === '--only') ?? 'W1,W2,W3,W4,RECALL,GPU';
 const only = new Set(onlyArg.split(',').map((s) => s.trim().toUpperCase()));
 const outDir = args.find((a, i) => args[i - 1] === '--out') ?? path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 
 const S = quick
-  ? { w1: { rows: 20_000, dim: 384 }, w2: { n: 20_000, batch: 100 }, w3: { n: 64, d: 20_000, trim: 0.1 } }
-  : { w1: { rows: 1_000_000, dim: 384 }, w2: { n: 1_000_000, batch: 1_000 }, w3: { n: 64, d: 1_000_000, trim: 0.1 } };
+  ? {
+      w1: { rows: 20_000, dim: 384 },
+      w2: { n: 20_000, batch: 100 },
+      w3: { n: 64, d: 20_000, trim: 0.1 },
+      w4: { n: 20_000, batch: 100, buildRows: 200_000, threads: 2 },
+      recall: { n: 5_000, queries: 50, clusters: 100 },
+    }
+  : {
+      w1: { rows: 1_000_000, dim: 384 },
+      w2: { n: 1_000_000, batch: 1_000 },
+      w3: { n: 64, d: 1_000_000, trim: 0.1 },
+      w4: { n: 1_000_000, batch: 1_000, buildRows: 10_000_000, threads: 2 },
+      recall: { n: 50_000, queries: 200, clusters: 500 },
+    };
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 
@@ -68,6 +82,13 @@ async function main() {
     rows.push(...(await aggregateWorkload(machine, S.w3.n, S.w3.d, S.w3.trim)));
     peerConfig.w3 = S.w3;
   }
+  if (only.has('W4')) {
+    const r = await indexWorkload(machine, S.w4);
+    rows.push(...r.rows);
+    w2files.push(...Object.values(r.peerFiles));
+    peerConfig.w4 = { ...r.peerFiles, threads: S.w4.threads };
+  }
+  if (only.has('RECALL')) rows.push(...(await recallWorkload(S.recall)));
 
   const extra: Record<string, unknown> = {};
   if (only.has('GPU')) {
@@ -118,9 +139,10 @@ async function main() {
       const gb = (S.w1.rows * S.w1.dim * 4) / 1e9;
       return { ...base, workload: 'W1 pack', size: `${S.w1.rows} x ${S.w1.dim}`, throughput: gb / p.seconds, unit: 'GB/s', ofLimit: gb / p.seconds / stream, limit: 'stream' };
     }
-    if (p.workload.startsWith('W2')) {
+    if (p.workload.startsWith('W2') || p.workload.startsWith('W4')) {
       const q = p.queries ?? 1;
-      return { ...base, size: `${S.w2.n} x 384 bits${q > 1 ? `, ${q} queries` : ''}`, seconds: p.seconds, throughput: q / p.seconds, unit: 'q/s' };
+      const n = p.workload.startsWith('W4') ? S.w4.n : S.w2.n;
+      return { ...base, size: `${n} x 384 bits${q > 1 ? `, ${q} queries` : ''}`, seconds: p.seconds, throughput: q / p.seconds, unit: 'q/s' };
     }
     const bytes = p.workload === 'W3 majority' ? (S.w3.n * S.w3.d) / 8 : S.w3.n * S.w3.d * 4;
     return { ...base, size: `${S.w3.n} x ${S.w3.d}${p.workload === 'W3 majority' ? ' bits' : ''}`, throughput: bytes / 1e9 / p.seconds, unit: 'GB/s', ofLimit: bytes / 1e9 / p.seconds / stream, limit: 'stream' };

@@ -79,6 +79,25 @@ def main():
                          "seconds": mean_time(faiss_single) / len(singles), "queries": 1})
             out["faissDistances"] = result["D"].astype(int).ravel().tolist()
 
+    if "w4" in cfg and faiss is not None:
+        w = cfg["w4"]
+        faiss.omp_set_num_threads(w["threads"])
+        base = np.fromfile(w["base"], dtype=np.uint8).reshape(-1, 48)
+        queries = np.fromfile(w["queries"], dtype=np.uint8).reshape(-1, 48)
+        index = faiss.IndexBinaryFlat(384)
+        index.add(base)
+        rows.append({"workload": "W4 index batch", "impl": f"FAISS IndexBinaryFlat ({w['threads']} threads)",
+                     "seconds": mean_time(lambda: index.search(queries, 10)), "queries": len(queries)})
+        singles = queries[:20]
+
+        def single():
+            for i in range(len(singles)):
+                index.search(singles[i:i + 1], 10)
+
+        rows.append({"workload": "W4 index single", "impl": f"FAISS IndexBinaryFlat ({w['threads']} threads)",
+                     "seconds": mean_time(single) / len(singles), "queries": 1})
+        faiss.omp_set_num_threads(1)
+
     if "w3" in cfg:
         n, m = cfg["w3"]["n"], cfg["w3"]["d"]
         x = rng.standard_normal((n, m), dtype=np.float32)

@@ -1,0 +1,104 @@
+/**
+ * BinaryIndex workloads (issue 4): 1,000,000 x 384-bit codes searched on the
+ * worker pool (batch of 1,000 and one query at a time), beside FAISS
+ * IndexBinaryFlat on the same threads and a plain scalar C loop; rescoring
+ * overhead; building a large index from float vectors (streamed in batches;
+ * data generation not timed) with its memory against codes + labels.
+ */
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { BinaryIndex, createEngine } from '../../src/index.js';
+import { bytes, floats } from '../lib/data.js';
+import type { Machine } from '../lib/machine.js';
+import { measure } from '../lib/measure.js';
+import type { Row } from '../lib/report.js';
+import { runPlainLoop } from '../peers/plain-loop.js';
+
+export interface IndexSizes {
+  n: number;
+  batch: number;
+  buildRows: number;
+  threads: number;
+}
+
+export async function indexWorkload(m: Machine, S: IndexSizes): Promise<{ rows: Row[]; peerFiles: { base: string; queries: string } }> {
+  const dim = 384;
+  const B = dim / 8;
+  const out: Row[] = [];
+  const t = S.threads;
+  const base = bytes(S.n * B, 21);
+  const queries = bytes(S.batch * B, 22);
+  const files = { base: path.join(os.tmpdir(), `dso-idx-base-${process.pid}.u8`), queries: path.join(os.tmpdir(), `dso-idx-q-${process.pid}.u8`) };
+  writeFileSync(files.base, base);
+  writeFileSync(files.queries, queries);
+
+  const index = new BinaryIndex({ dim, threads: t, shardThreshold: 1 });
+  index.add(base);
+  const size = `${S.n} x ${dim} bits`;
+  const limitPairs = (m.xorPopcountWordsPerSec[m.tiers[m.tiers.length - 1]] * t) / 6;
+  const tb = await measure('index batch', () => index.search(queries, { k: 10 }));
+  out.push({
+    workload: 'W4 index batch', impl: `BinaryIndex, ${t} threads`, size: `${size}, ${S.batch} queries`, seconds: tb.seconds, rme: tb.rme,
+    throughput: S.batch / tb.seconds, unit: 'q/s', ofLimit: (S.batch * S.n) / tb.seconds / limitPairs, limit: `xor+popcnt x${t}`,
+  });
+  let qi = 0;
+  const ts = await measure('index single', () => {
+    const q = queries.subarray((qi % 50) * B, (qi % 50) * B + B);
+    qi++;
+    return index.search(q, { k: 10 });
+  });
+  out.push({
+    workload: 'W4 index single', impl: `BinaryIndex, ${t} threads`, size, seconds: ts.seconds, rme: ts.rme, throughput: 1 / ts.seconds, unit: 'q/s',
+    note: `${(base.byteLength / 1e9 / ts.seconds).toFixed(1)} GB/s of codes`,
+  });
+
+  // Rescoring: 100 candidates per query ranked by cosine against stored float vectors.
+  const rn = Math.min(S.n, 200_000);
+  const vecs = floats(rn * dim, 23);
+  const engine = await createEngine({ backend: 'native' });
+  const q = await engine.quantize(vecs, { dim });
+  const withVectors = new BinaryIndex({ dim, threads: t, shardThreshold: 1 });
+  withVectors.add(q.codes, undefined, { vectors: vecs });
+  const qv = floats(S.batch * dim, 24);
+  const qc = (await engine.quantize(qv, { dim })).codes;
+  const plain = await measure('rescore off', () => withVectors.search(qc, { k: 10 }));
+  const rescored = await measure('rescore on', () => withVectors.search(qc, { k: 10, rescore: { vectors: qv, candidates: 100 } }));
+  out.push({
+    workload: 'W4 index rescore', impl: `BinaryIndex, ${t} threads, 100 candidates`, size: `${rn} rows, ${S.batch} queries`, seconds: rescored.seconds,
+    throughput: S.batch / rescored.seconds, unit: 'q/s', note: `+${(((rescored.seconds - plain.seconds) / plain.seconds) * 100).toFixed(0)}% over the same search without rescoring`,
+  });
+  await withVectors.close();
+
+  // Build from float vectors, streamed in batches; generation is not timed.
+  const batch = 100_000;
+  const chunk = floats(batch * dim, 25);
+  const built = new BinaryIndex({ dim, threads: t });
+  let buildSeconds = 0;
+  for (let r0 = 0; r0 < S.buildRows; r0 += batch) {
+    chunk[r0 % chunk.length] += 1; // a different batch each time, at no generation cost
+    const t0 = performance.now();
+    const c = await engine.quantize(chunk, { dim });
+    built.add(c.codes);
+    buildSeconds += (performance.now() - t0) / 1000;
+  }
+  const mem = built.memoryUsage();
+  const ideal = S.buildRows * (B + 8);
+  out.push({
+    workload: 'W4 index build', impl: 'quantize + add, streamed', size: `${S.buildRows} x ${dim} f32`, seconds: buildSeconds,
+    throughput: S.buildRows / buildSeconds / 1e6, unit: 'M rows/s',
+    note: `index memory ${(mem.total / 2 ** 20).toFixed(0)} MiB = ${(mem.total / ideal).toFixed(2)}x codes + labels`,
+  });
+  await built.close();
+  await index.close();
+  await engine.close();
+
+  const plainLoop = runPlainLoop(files.base, files.queries, B, 10, t);
+  if (typeof plainLoop === 'number') {
+    out.push({ workload: 'W4 index batch', impl: `plain scalar C loop (popcnt, ${t} threads)`, size: `${size}, ${S.batch} queries`, seconds: plainLoop, throughput: S.batch / plainLoop, unit: 'q/s' });
+  } else {
+    out.push({ workload: 'W4 index batch', impl: 'plain scalar C loop', size, seconds: NaN, throughput: NaN, unit: 'q/s', note: plainLoop.error });
+  }
+  return { rows: out, peerFiles: files };
+}
