@@ -27,6 +27,8 @@ export interface BinaryIndexOptions {
   /** Searches over fewer rows than this run in one call on the calling thread's engine. */
   shardThreshold?: number;
   engine?: Engine;
+  /** The baseline the codes were packed against (dim floats), kept and saved with the index. */
+  baseline?: Float32Array;
 }
 
 export interface AddOptions {
@@ -78,6 +80,7 @@ function duplicateIn(a: BigInt64Array): bigint | undefined {
 export class BinaryIndex {
   readonly dim: number;
   readonly bytesPerRow: number;
+  readonly baseline?: Float32Array;
   private readonly threads: number;
   private readonly shardThreshold: number;
   private engine?: Engine;
@@ -101,6 +104,12 @@ export class BinaryIndex {
     this.threads = opts.threads === undefined ? os.availableParallelism?.() ?? os.cpus().length : wholeNumber(opts.threads, 'threads', 'INVALID_COUNT', 1, 1024);
     this.shardThreshold = opts.shardThreshold ?? 65_536;
     this.engine = opts.engine;
+    if (opts.baseline !== undefined) {
+      this.baseline = floats(opts.baseline, 'baseline');
+      if (this.baseline.length !== this.dim) {
+        throw new DsoError('LENGTH_MISMATCH', `baseline must hold dim = ${this.dim} values, got ${this.baseline.length}`);
+      }
+    }
     this.codes = new SharedArrayBuffer(0);
     this.labelsArr = new BigInt64Array(new SharedArrayBuffer(0));
   }
@@ -220,13 +229,13 @@ export class BinaryIndex {
 
   /** Writes the live rows (docs/format.md); atomic: a crash mid-save leaves the previous file. */
   async save(file: string): Promise<void> {
-    await writeIndexFile(file, { dim: this.dim, ...this.exportRows() });
+    await writeIndexFile(file, { dim: this.dim, baseline: this.baseline, ...this.exportRows() });
   }
 
   /** Reads an index saved by save(); a truncated or altered file is a DsoError('CORRUPT_INDEX'). */
   static async load(file: string, opts: Omit<BinaryIndexOptions, 'dim'> = {}): Promise<BinaryIndex> {
     const r = await readIndexFile(file);
-    const index = new BinaryIndex({ ...opts, dim: r.dim });
+    const index = new BinaryIndex({ ...opts, dim: r.dim, baseline: r.baseline });
     index.add(r.codes, r.labels, { scales: r.scales, vectors: r.vectors });
     return index;
   }

@@ -18,6 +18,7 @@ export const HEADER_BYTES = 32;
 export const TRAILER_BYTES = 8;
 const FLAG_SCALES = 1;
 const FLAG_VECTORS = 2;
+const FLAG_BASELINE = 4;
 const TRAILER_MAGIC = 0x45534f44; // 'DOSE' little-endian: marks a complete file
 
 export interface IndexRows {
@@ -26,6 +27,8 @@ export interface IndexRows {
   labels: BigInt64Array;
   scales?: Float32Array;
   vectors?: Float32Array;
+  /** The baseline subtracted before packing (dim floats), for quantizing queries alike. */
+  baseline?: Float32Array;
 }
 
 function sections(r: IndexRows): Uint8Array[] {
@@ -35,6 +38,7 @@ function sections(r: IndexRows): Uint8Array[] {
   parts.push(new Uint8Array(r.labels.buffer, r.labels.byteOffset, r.labels.byteLength));
   if (r.scales) parts.push(new Uint8Array(r.scales.buffer, r.scales.byteOffset, r.scales.byteLength));
   if (r.vectors) parts.push(new Uint8Array(r.vectors.buffer, r.vectors.byteOffset, r.vectors.byteLength));
+  if (r.baseline) parts.push(new Uint8Array(r.baseline.buffer, r.baseline.byteOffset, r.baseline.byteLength));
   return parts;
 }
 
@@ -43,13 +47,14 @@ function layout(dim: number, count: number, flags: number) {
   const labelsAt = HEADER_BYTES + codes + ((8 - (codes % 8)) % 8);
   const scalesAt = labelsAt + count * 8;
   const vectorsAt = scalesAt + (flags & FLAG_SCALES ? count * 4 : 0);
-  const end = vectorsAt + (flags & FLAG_VECTORS ? count * dim * 4 : 0);
-  return { codes, labelsAt, scalesAt, vectorsAt, size: end + TRAILER_BYTES, body: end };
+  const baselineAt = vectorsAt + (flags & FLAG_VECTORS ? count * dim * 4 : 0);
+  const end = baselineAt + (flags & FLAG_BASELINE ? dim * 4 : 0);
+  return { codes, labelsAt, scalesAt, vectorsAt, baselineAt, size: end + TRAILER_BYTES, body: end };
 }
 
 export async function writeIndexFile(file: string, r: IndexRows): Promise<void> {
   const count = r.labels.length;
-  const flags = (r.scales ? FLAG_SCALES : 0) | (r.vectors ? FLAG_VECTORS : 0);
+  const flags = (r.scales ? FLAG_SCALES : 0) | (r.vectors ? FLAG_VECTORS : 0) | (r.baseline ? FLAG_BASELINE : 0);
   const header = Buffer.alloc(HEADER_BYTES);
   header.write(MAGIC, 0, 'latin1');
   header.writeUInt32LE(VERSION, 8);
@@ -112,7 +117,9 @@ export async function readIndexFile(file: string): Promise<IndexRows> {
     const flags = header.readUInt32LE(12);
     const dim = header.readUInt32LE(16);
     const count = Number(header.readBigUInt64LE(24));
-    if (dim < 1 || flags & ~(FLAG_SCALES | FLAG_VECTORS) || !Number.isSafeInteger(count)) throw corrupt(file, 'invalid header fields');
+    if (dim < 1 || flags & ~(FLAG_SCALES | FLAG_VECTORS | FLAG_BASELINE) || !Number.isSafeInteger(count)) {
+      throw corrupt(file, 'invalid header fields');
+    }
     const l = layout(dim, count, flags);
     if (l.size !== size) throw corrupt(file, `expected ${l.size} bytes for ${count} rows of dim ${dim}, found ${size} (truncated or altered)`);
     const body = new Uint8Array(new SharedArrayBuffer(l.body - HEADER_BYTES));
@@ -135,6 +142,7 @@ export async function readIndexFile(file: string): Promise<IndexRows> {
       labels: new BigInt64Array(buf, at(l.labelsAt), count),
       scales: flags & FLAG_SCALES ? new Float32Array(buf, at(l.scalesAt), count) : undefined,
       vectors: flags & FLAG_VECTORS ? new Float32Array(buf, at(l.vectorsAt), count * dim) : undefined,
+      baseline: flags & FLAG_BASELINE ? new Float32Array(buf, at(l.baselineAt), dim) : undefined,
     };
   } finally {
     await fh.close();
