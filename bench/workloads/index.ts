@@ -55,7 +55,7 @@ export async function indexWorkload(m: Machine, S: IndexSizes): Promise<{ rows: 
   });
 
   // Rescoring: 100 candidates per query ranked by cosine against stored float vectors.
-  const rn = Math.min(S.n, 200_000);
+  const rn = S.n;
   const vecs = floats(rn * dim, 23);
   const engine = await createEngine({ backend: 'native' });
   const q = await engine.quantize(vecs, { dim });

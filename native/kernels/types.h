@@ -36,6 +36,10 @@ struct KernelTable {
   KernelResult (*median)(const float* rows, size_t n, size_t d, float* out);
   KernelResult (*trimmedMean)(const float* rows, size_t n, size_t d, size_t cut, float* out);
   void (*majority)(const uint8_t* codes, size_t n, size_t dim, uint8_t* out);
+  // Cosine of query q against rows[q*c .. q*c+c) of a row-major float matrix
+  // (dim per row); row -1 gives NaN. Rows are validated by the caller.
+  void (*cosineCandidates)(const float* vectors, const int32_t* rows, size_t nq, size_t c, const float* queries,
+                           size_t dim, float* out);
   // Streaming read of `bytes` bytes; returns a checksum so the loop is not elided.
   uint64_t (*streamRead)(const uint8_t* data, size_t bytes);
   // iterations x 8 vectors of XOR + popcount + add on registers (the compute

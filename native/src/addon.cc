@@ -15,6 +15,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   dso::registerMedian(env, exports);
   dso::registerMajority(env, exports);
   dso::registerProbe(env, exports);
+  dso::registerCosine(env, exports);
   return exports;
 }
 

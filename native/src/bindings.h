@@ -8,4 +8,5 @@ void registerHamming(Napi::Env env, Napi::Object exports);
 void registerMedian(Napi::Env env, Napi::Object exports);
 void registerMajority(Napi::Env env, Napi::Object exports);
 void registerProbe(Napi::Env env, Napi::Object exports);
+void registerCosine(Napi::Env env, Napi::Object exports);
 }  // namespace dso

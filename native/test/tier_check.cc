@@ -121,6 +121,23 @@ void checkMajority(const dso::KernelTable& t, Rng& r) {
   }
 }
 
+void checkCosine(const dso::KernelTable& t, Rng& r) {
+  for (size_t dim : {1, 7, 100, 384, 1001}) {
+    const size_t n = 60, nq = 3, c = 11;
+    std::vector<float> v(n * dim), q(nq * dim), o0(nq * c), o1(nq * c);
+    for (auto& x : v) x = r.uniform();
+    for (auto& x : q) x = r.uniform();
+    std::vector<int32_t> rows(nq * c);
+    for (size_t i = 0; i < rows.size(); ++i) rows[i] = i % 5 == 4 ? -1 : static_cast<int32_t>(r.next() % n);
+    dso::kSerialTable.cosineCandidates(v.data(), rows.data(), nq, c, q.data(), dim, o0.data());
+    t.cosineCandidates(v.data(), rows.data(), nq, c, q.data(), dim, o1.data());
+    bool close = true;
+    for (size_t i = 0; i < o0.size(); ++i)
+      close = close && (rows[i] < 0 ? std::isnan(o1[i]) : std::fabs(o0[i] - o1[i]) <= 1e-5f);
+    expect(close, std::string(t.name) + " cosine dim " + std::to_string(dim));
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -134,6 +151,7 @@ int main() {
       checkHamming(*t, r);
       checkColumns(*t, r);
       checkMajority(*t, r);
+      checkCosine(*t, r);
     }
   }
   std::printf("tiers: ");

@@ -66,6 +66,7 @@ export function autoBackend(host: Backend, options: EngineOptions['gpu'] = {}): 
     median: async (rows, n) => (await pick('median', rows.byteLength)).median(rows, n),
     trimmedMean: async (rows, n, t) => (await pick('trimmedMean', rows.byteLength)).trimmedMean(rows, n, t),
     majority: async (codes, n, dim) => (await pick('majority', codes.byteLength)).majority(codes, n, dim),
+    cosineCandidates: (vectors, rows, queries, dim) => host.cosineCandidates(vectors, rows, queries, dim),
     close: async () => {
       const g = await opened;
       await g?.backend?.close?.();

@@ -19,5 +19,6 @@ export interface Backend {
   median(rows: Float32Array, n: number): Promise<Float32Array>;
   trimmedMean(rows: Float32Array, n: number, trim: number): Promise<Float32Array>;
   majority(codes: Uint8Array, n: number, dim: number): Promise<Uint8Array>;
+  cosineCandidates(vectors: Float32Array, rows: Int32Array, queries: Float32Array, dim: number): Promise<Float32Array>;
   close?(): Promise<void>;
 }

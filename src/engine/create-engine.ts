@@ -7,6 +7,7 @@ import { DsoError } from '../errors.js';
 import { addonAvailable } from '../simd/addon.js';
 import {
   checkColumns,
+  checkCosine,
   checkDequantize,
   checkHamming,
   checkMajority,
@@ -96,6 +97,11 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
       open();
       const c = checkMajority(codes, o);
       return backend.majority(c.codes, c.n, c.dim);
+    },
+    async cosineCandidates(vectors, rows, queries, o) {
+      open();
+      const c = checkCosine(vectors, rows, queries, o);
+      return backend.cosineCandidates(c.vectors, c.rows, c.queries, c.dim);
     },
     async close() {
       if (closed) return;

@@ -1,4 +1,5 @@
 /** The pure-TS backend: the reference kernels, run on the calling thread. */
+import { cosineCandidatesReference } from '../simd/reference/cosine.js';
 import { hammingTopKReference } from '../simd/reference/hamming.js';
 import { majorityReference } from '../simd/reference/majority.js';
 import { medianReference, trimmedMeanReference } from '../simd/reference/median.js';
@@ -14,5 +15,6 @@ export function jsBackend(): Backend {
     median: async (rows, n) => medianReference(rows, n),
     trimmedMean: async (rows, n, trim) => trimmedMeanReference(rows, n, trim),
     majority: async (codes, n, dim) => majorityReference(codes, n, dim),
+    cosineCandidates: async (vectors, rows, queries, dim) => cosineCandidatesReference(vectors, rows, queries, dim),
   };
 }

@@ -31,5 +31,7 @@ export function nativeBackend(opts: { isa?: Tier; vpopcntdq?: boolean }): Backen
     median: async (rows, n) => addon.median(rows, n, call(rows.byteLength)),
     trimmedMean: async (rows, n, trim) => addon.trimmedMean(rows, n, trim, call(rows.byteLength)),
     majority: async (codes, n, dim) => addon.majority(codes, n, dim, call(codes.byteLength)),
+    cosineCandidates: async (vectors, rows, queries, dim) =>
+      addon.cosineCandidates(vectors, rows, queries, dim, call(rows.length * dim * 4)),
   };
 }

@@ -67,5 +67,7 @@ export interface Engine {
   median(rows: Float32Array, opts: { n: number }): Promise<Float32Array>;
   trimmedMean(rows: Float32Array, opts: { n: number; trim: number }): Promise<Float32Array>;
   majority(codes: Uint8Array, opts: { n: number; dim: number }): Promise<Uint8Array>;
+  /** Cosine of query q against rows[q*c .. q*c+c) of `vectors` (dim per row); row -1 gives NaN. */
+  cosineCandidates(vectors: Float32Array, rows: Int32Array, queries: Float32Array, opts: { dim: number }): Promise<Float32Array>;
   close(): Promise<void>;
 }

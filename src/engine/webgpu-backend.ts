@@ -2,7 +2,7 @@
  * The WebGPU backend. Each operation runs its WGSL program, except shapes the
  * programs do not cover (Hamming k > 256 or a histogram larger than workgroup
  * memory; median / trimmed mean over more than 64 rows), which run on the
- * fallback backend (native, else js). After a device loss or an uncaptured
+ * fallback backend (native, else js), as does candidate rescoring. After a device loss or an uncaptured
  * error every later call runs on the fallback instead of hanging.
  */
 import { DsoError } from '../errors.js';
@@ -67,6 +67,8 @@ export async function webgpuBackend(fallback: Backend, options: GpuOptions = {})
         ? fallback.trimmedMean(rows, n, trim)
         : run(() => gpuColumnStatistic(gpu, rows, n, Math.floor(trim * n)), () => fallback.trimmedMean(rows, n, trim)),
     majority: (codes, n, dim) => run(() => gpuMajority(gpu, codes, n, dim), () => fallback.majority(codes, n, dim)),
+    // Rescoring gathers a few candidate rows per query: no GPU program for it.
+    cosineCandidates: (vectors, rows, queries, dim) => fallback.cosineCandidates(vectors, rows, queries, dim),
     close: async () => {
       gpu.pool.destroy();
       gpu.ctx.device.destroy();

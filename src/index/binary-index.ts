@@ -330,9 +330,8 @@ export class BinaryIndex {
     const nq = queries.length / this.bytesPerRow;
     if (snap.n === 0) return { ids: new Int32Array(nq * k).fill(-1), distances: new Int32Array(nq * k).fill(-1) };
     if (this.threads === 1 || snap.n < this.shardThreshold) {
-      this.engine ??= await createEngine();
       const base = new Uint8Array(snap.codes, 0, snap.n * this.bytesPerRow);
-      return this.engine.hammingTopK(base, queries, { dim: this.dim, k });
+      return (await this.searchEngine()).hammingTopK(base, queries, { dim: this.dim, k });
     }
     this.pool ??= new SearchPool(this.threads);
     return this.pool.search({ buffer: snap.codes, n: snap.n, dim: this.dim }, queries, k);
@@ -373,48 +372,57 @@ export class BinaryIndex {
 
   /**
    * Second stage: the candidates ranked by cosine against the query's float
-   * vector, using the stored vectors when the index keeps them, else the
-   * codes dequantized as sign x scale. Ties by the smaller label.
+   * vector, using the stored vectors when the index keeps them (through the
+   * engine's cosine kernel), else the codes dequantized as sign x scale, where
+   * one scale per row cancels out of the cosine. Ties by the smaller label.
    */
-  private rescore(r: { ids: Int32Array; distances: Int32Array }, snap: Snapshot, vq: Float32Array, nq: number, c: number, k: number): SearchResult {
+  private async rescore(r: { ids: Int32Array; distances: Int32Array }, snap: Snapshot, vq: Float32Array, nq: number, c: number, k: number): Promise<SearchResult> {
+    const scores = snap.vectors
+      ? await (await this.searchEngine()).cosineCandidates(snap.vectors.subarray(0, snap.n * this.dim), r.ids, vq, { dim: this.dim })
+      : this.signCosines(r.ids, snap, vq, nq, c);
     const labels = new BigInt64Array(nq * k).fill(-1n);
     const distances = new Int32Array(nq * k).fill(-1);
-    const scores = new Float32Array(nq * k).fill(Number.NaN);
+    const out = new Float32Array(nq * k).fill(Number.NaN);
+    const order = new Int32Array(c);
+    for (let q = 0; q < nq; q++) {
+      let m = 0;
+      while (m < c && r.ids[q * c + m] >= 0) order[m] = m++;
+      const o = order.subarray(0, m);
+      const s = (i: number) => scores[q * c + i];
+      const label = (i: number) => snap.labels[r.ids[q * c + i]];
+      o.sort((a, b) => s(b) - s(a) || (label(a) < label(b) ? -1 : 1));
+      for (let j = 0; j < Math.min(k, m); j++) {
+        labels[q * k + j] = label(o[j]);
+        distances[q * k + j] = r.distances[q * c + o[j]];
+        out[q * k + j] = s(o[j]);
+      }
+    }
+    return { labels, distances, scores: out };
+  }
+
+  private signCosines(rows: Int32Array, snap: Snapshot, vq: Float32Array, nq: number, c: number): Float32Array {
     const codes = new Uint8Array(snap.codes);
     const dim = this.dim;
     const B = this.bytesPerRow;
+    const out = new Float32Array(nq * c);
     for (let q = 0; q < nq; q++) {
-      const qv = vq.subarray(q * dim, (q + 1) * dim);
       let qn = 0;
-      for (let j = 0; j < dim; j++) qn += qv[j] * qv[j];
-      qn = Math.sqrt(qn) || 1;
-      const cands: Array<{ row: number; d: number; s: number }> = [];
+      for (let j = 0; j < dim; j++) qn += vq[q * dim + j] ** 2;
+      const norm = (Math.sqrt(qn) || 1) * Math.sqrt(dim);
       for (let i = 0; i < c; i++) {
-        const row = r.ids[q * c + i];
+        const row = rows[q * c + i];
         if (row < 0) break;
         let dot = 0;
-        let norm = 0;
-        if (snap.vectors) {
-          const v = snap.vectors.subarray(row * dim, (row + 1) * dim);
-          for (let j = 0; j < dim; j++) {
-            dot += qv[j] * v[j];
-            norm += v[j] * v[j];
-          }
-        } else {
-          // sign x scale with one scale per row: the scale cancels in the cosine.
-          for (let j = 0; j < dim; j++) dot += (codes[row * B + (j >> 3)] >> (j & 7)) & 1 ? qv[j] : -qv[j];
-          norm = dim;
-        }
-        cands.push({ row, d: r.distances[q * c + i], s: dot / (qn * (Math.sqrt(norm) || 1)) });
+        for (let j = 0; j < dim; j++) dot += (codes[row * B + (j >> 3)] >> (j & 7)) & 1 ? vq[q * dim + j] : -vq[q * dim + j];
+        out[q * c + i] = dot / norm;
       }
-      cands.sort((a, b) => b.s - a.s || (snap.labels[a.row] < snap.labels[b.row] ? -1 : 1));
-      cands.slice(0, k).forEach((x, j) => {
-        labels[q * k + j] = snap.labels[x.row];
-        distances[q * k + j] = x.d;
-        scores[q * k + j] = x.s;
-      });
     }
-    return { labels, distances, scores };
+    return out;
+  }
+
+  private async searchEngine(): Promise<Engine> {
+    this.engine ??= await createEngine();
+    return this.engine;
   }
 
   /** The live rows in label order, for saving. */

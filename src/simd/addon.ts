@@ -56,6 +56,13 @@ export interface NativeAddon {
   median(rows: Float32Array, n: number, opts?: CallOptions): MaybeAsync<Float32Array>;
   trimmedMean(rows: Float32Array, n: number, trim: number, opts?: CallOptions): MaybeAsync<Float32Array>;
   majority(codes: Uint8Array, n: number, dim: number, opts?: CallOptions): MaybeAsync<Uint8Array>;
+  cosineCandidates(
+    vectors: Float32Array,
+    rows: Int32Array,
+    queries: Float32Array,
+    dim: number,
+    opts?: CallOptions,
+  ): MaybeAsync<Float32Array>;
   streamRead(data: Uint8Array, opts?: CallOptions): number;
   xorPopcount(iterations: number, opts?: CallOptions): { checksum: number; words: number };
 }

@@ -166,3 +166,22 @@ export function checkMajority(codes: unknown, p: { n: number; dim: number }) {
   }
   return { codes: c, n, dim };
 }
+
+export function checkCosine(vectors: unknown, rows: unknown, queries: unknown, p: { dim: number }) {
+  if (p === null || typeof p !== 'object') throw new DsoError('INVALID_ARGUMENT', 'options { dim } are required');
+  const v = floats(vectors, 'vectors');
+  const q = floats(queries, 'queries');
+  const r = typed(rows, Int32Array, 'rows');
+  const dim = wholeNumber(p.dim, 'dim', 'INVALID_DIM', 1);
+  if (v.length % dim !== 0) throw new DsoError('LENGTH_MISMATCH', `vectors.length (${v.length}) is not a multiple of dim (${dim})`);
+  if (q.length % dim !== 0) throw new DsoError('LENGTH_MISMATCH', `queries.length (${q.length}) is not a multiple of dim (${dim})`);
+  const n = v.length / dim;
+  const nq = q.length / dim;
+  if (nq === 0 ? r.length !== 0 : r.length % nq !== 0) {
+    throw new DsoError('LENGTH_MISMATCH', `rows.length (${r.length}) must be queries (${nq}) x candidates`);
+  }
+  for (let i = 0; i < r.length; i++) {
+    if (r[i] < -1 || r[i] >= n) throw new DsoError('INVALID_ARGUMENT', `rows[${i}] = ${r[i]} is not -1 or a row below ${n}`);
+  }
+  return { vectors: v, rows: r, queries: q, dim };
+}

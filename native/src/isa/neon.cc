@@ -1,4 +1,5 @@
 // NEON tier (AArch64, where Advanced SIMD is mandatory).
+#include "kernels/cosine/serial.h"
 #include "kernels/hamming/neon.h"
 #include "kernels/majority/neon.h"
 #include "kernels/median/neon.h"
@@ -8,5 +9,5 @@
 
 namespace dso {
 const KernelTable kNeonTable = {"neon",     packNeon,        dequantizeNeon, hammingTopKNeon, medianNeon,
-                                trimmedMeanNeon, majorityNeon, streamReadNeon, xorPopcountNeon, 2};
+                                trimmedMeanNeon, majorityNeon, cosineCandidatesSerial, streamReadNeon, xorPopcountNeon, 2};
 }

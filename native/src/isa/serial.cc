@@ -1,4 +1,5 @@
 // Serial tier: the portable kernels, compiled at the architecture's baseline.
+#include "kernels/cosine/serial.h"
 #include "kernels/hamming/serial.h"
 #include "kernels/majority/serial.h"
 #include "kernels/median/serial.h"
@@ -8,5 +9,5 @@
 
 namespace dso {
 const KernelTable kSerialTable = {"serial",       packSerial,     dequantizeSerial, hammingTopKSerial,
-                                  medianSerial,   trimmedMeanSerial, majoritySerial, streamReadSerial, xorPopcountSerial, 1};
+                                  medianSerial,   trimmedMeanSerial, majoritySerial, cosineCandidatesSerial, streamReadSerial, xorPopcountSerial, 1};
 }
