@@ -185,6 +185,41 @@ describe.skipIf(!addonAvailable())('BinaryIndex validation, rescoring and files'
     expect((missing as DsoError).code).toBe('IO_ERROR');
   });
 
+  it('loads with mmap without copying codes, in one thread and across the pool', async () => {
+    const dim = 128;
+    const codes = randomBytes(9000 * 16, 14);
+    const src = new BinaryIndex({ dim, threads: 1 });
+    src.add(codes, BigInt64Array.from({ length: 9000 }, (_, i) => BigInt(i * 3)));
+    const file = path.join(dir, 'mapped.dso');
+    await src.save(file);
+    const onDisk = readFileSync(file);
+    const q = randomBytes(5 * 16, 15);
+    const want = await src.search(q, { k: 6 });
+    for (const threads of [1, 2]) {
+      const m = await BinaryIndex.load(file, { mmap: true, threads, shardThreshold: 1 });
+      expect(m.memoryUsage().mapped).toBe(onDisk.length);
+      expect(m.memoryUsage().codes).toBe(0);
+      expect(await m.search(q, { k: 6 })).toEqual(want);
+      // Replacing the file by save (rename) leaves this mapping on the old contents.
+      const other = new BinaryIndex({ dim, threads: 1 });
+      other.add(new Uint8Array(16 * 10));
+      await other.save(file);
+      expect(await m.search(q, { k: 6 })).toEqual(want);
+      await src.save(file);
+      // The first change copies into memory; the file is never written through the mapping.
+      m.add(new Uint8Array(16), BigInt64Array.from([1n]));
+      m.remove(BigInt64Array.from([0n]));
+      expect(m.memoryUsage().mapped).toBe(0);
+      const after = await m.search(new Uint8Array(16), { k: 1 });
+      expect(after.labels[0]).toBe(1n);
+      expect(readFileSync(file).equals(onDisk)).toBe(true);
+      await m.close();
+    }
+    writeFileSync(path.join(dir, 'mapped-bad.dso'), Buffer.from(onDisk).fill(1, 100, 101));
+    const err = await BinaryIndex.load(path.join(dir, 'mapped-bad.dso'), { mmap: true }).catch((e: unknown) => e);
+    expect((err as DsoError).code).toBe('CORRUPT_INDEX');
+  });
+
   it('kill -9 during a save leaves the previous file intact', async () => {
     const file = path.join(dir, 'crash.dso');
     const idx = new BinaryIndex({ dim: 64, threads: 1 });

@@ -16,6 +16,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   dso::registerMajority(env, exports);
   dso::registerProbe(env, exports);
   dso::registerCosine(env, exports);
+  dso::registerMmap(env, exports);
   return exports;
 }
 

@@ -9,4 +9,5 @@ void registerMedian(Napi::Env env, Napi::Object exports);
 void registerMajority(Napi::Env env, Napi::Object exports);
 void registerProbe(Napi::Env env, Napi::Object exports);
 void registerCosine(Napi::Env env, Napi::Object exports);
+void registerMmap(Napi::Env env, Napi::Object exports);
 }  // namespace dso

@@ -17,7 +17,9 @@ import { createEngine } from '../engine/create-engine.js';
 import type { Engine } from '../engine/types.js';
 import { DsoError } from '../errors.js';
 import { SearchPool } from '../pool/search-pool.js';
-import { readIndexFile, writeIndexFile } from './format.js';
+import { closeSync } from 'node:fs';
+
+import { mapIndexFile, readIndexFile, writeIndexFile } from './format.js';
 import { bytes, floats, wholeNumber } from '../simd/checks.js';
 
 export interface BinaryIndexOptions {
@@ -51,7 +53,12 @@ export interface SearchResult {
 }
 
 interface Snapshot {
-  codes: SharedArrayBuffer;
+  codes: SharedArrayBuffer | ArrayBuffer;
+  /** Byte offset of row 0 in `codes` (non-zero for a mapped file). */
+  offset: number;
+  /** The descriptor of a mapped file, which pool workers map themselves, and its mapping's key. */
+  fd?: number;
+  mapKey?: string;
   labels: BigInt64Array;
   scales?: Float32Array;
   vectors?: Float32Array;
@@ -86,7 +93,10 @@ export class BinaryIndex {
   private engine?: Engine;
   private pool?: SearchPool;
 
-  private codes: SharedArrayBuffer;
+  private codes: SharedArrayBuffer | ArrayBuffer;
+  private codesOffset = 0;
+  private mappedFd?: number;
+  private mapKey?: string;
   private labelsArr: BigInt64Array;
   private scalesArr?: Float32Array;
   private vectorsArr?: Float32Array;
@@ -119,8 +129,14 @@ export class BinaryIndex {
     return this.n - this.removed.size;
   }
 
-  memoryUsage(): { codes: number; labels: number; scales: number; vectors: number; total: number } {
+  /** Bytes held; a mapped index's codes are file-backed pages, counted under `mapped`, not `codes`. */
+  memoryUsage(): { codes: number; labels: number; scales: number; vectors: number; mapped: number; total: number } {
+    if (this.mappedFd !== undefined) {
+      const mapped = this.codes.byteLength;
+      return { codes: 0, labels: 0, scales: 0, vectors: 0, mapped, total: this.removed.size * 16 };
+    }
     const m = {
+      mapped: 0,
       codes: this.codes.byteLength,
       labels: this.labelsArr.byteLength,
       scales: this.scalesArr?.byteLength ?? 0,
@@ -162,7 +178,7 @@ export class BinaryIndex {
     const vectors = this.optionalRows(opts.vectors, m, this.dim, 'vectors', this.vectorsArr);
 
     this.reserve(this.n + m, scales !== undefined, vectors !== undefined);
-    new Uint8Array(this.codes, this.n * this.bytesPerRow, codes.length).set(codes);
+    new Uint8Array(this.codes, this.codesOffset + this.n * this.bytesPerRow, codes.length).set(codes);
     this.labelsArr.set(labels, this.n);
     if (scales) this.scalesArr!.set(scales, this.n);
     if (vectors) this.vectorsArr!.set(vectors, this.n * this.dim);
@@ -213,6 +229,9 @@ export class BinaryIndex {
     if (!this.sorted) this.rebuild();
     const snap: Snapshot = {
       codes: this.codes,
+      offset: this.codesOffset,
+      fd: this.mappedFd,
+      mapKey: this.mapKey,
       labels: this.labelsArr,
       scales: this.scalesArr,
       vectors: this.vectorsArr,
@@ -232,18 +251,53 @@ export class BinaryIndex {
     await writeIndexFile(file, { dim: this.dim, baseline: this.baseline, ...this.exportRows() });
   }
 
-  /** Reads an index saved by save(); a truncated or altered file is a DsoError('CORRUPT_INDEX'). */
-  static async load(file: string, opts: Omit<BinaryIndexOptions, 'dim'> = {}): Promise<BinaryIndex> {
+  /**
+   * Reads an index saved by save(); a truncated or altered file is a
+   * DsoError('CORRUPT_INDEX'). With mmap the file is mapped, not copied.
+   */
+  static async load(file: string, opts: Omit<BinaryIndexOptions, 'dim'> & { mmap?: boolean } = {}): Promise<BinaryIndex> {
+    const { mmap, ...rest } = opts;
+    if (mmap) return BinaryIndex.map(file, rest);
     const r = await readIndexFile(file);
-    const index = new BinaryIndex({ ...opts, dim: r.dim, baseline: r.baseline });
+    const index = new BinaryIndex({ ...rest, dim: r.dim, baseline: r.baseline });
     index.add(r.codes, r.labels, { scales: r.scales, vectors: r.vectors });
     return index;
   }
 
-  /** Stops the worker pool. */
+  /**
+   * Maps a saved index instead of reading it: codes, labels and vectors stay
+   * views of the file's pages (copy-on-write; the file is never written).
+   * The first add, removal compaction or re-sort copies into memory.
+   */
+  private static async map(file: string, opts: Omit<BinaryIndexOptions, 'dim'>): Promise<BinaryIndex> {
+    const r = await mapIndexFile(file);
+    const index = new BinaryIndex({ ...opts, dim: r.dim, baseline: r.baseline });
+    index.codes = r.codes.buffer;
+    index.codesOffset = r.codesOffset;
+    index.mappedFd = r.fd;
+    index.mapKey = r.mapKey;
+    index.labelsArr = r.labels;
+    index.scalesArr = r.scales;
+    index.vectorsArr = r.vectors;
+    index.n = index.capacity = r.labels.length;
+    if (index.n > 0) index.maxLabel = r.labels[index.n - 1];
+    index.nextLabel = index.n > 0 ? index.maxLabel + 1n : 0n;
+    return index;
+  }
+
+  /** Stops the worker pool and closes a mapped file. */
   async close(): Promise<void> {
     await this.pool?.close();
     this.pool = undefined;
+    this.unmapFile();
+  }
+
+  private unmapFile(): void {
+    if (this.mappedFd === undefined) return;
+    // Searches already running keep their mapping (their buffers hold it); new ones use memory.
+    closeSync(this.mappedFd);
+    this.mappedFd = undefined;
+    this.mapKey = undefined;
   }
 
   // --- internals -----------------------------------------------------------
@@ -263,7 +317,7 @@ export class BinaryIndex {
     if (rows <= this.capacity && (!scales || this.scalesArr) && (!vectors || this.vectorsArr)) return;
     const cap = Math.max(rows, Math.ceil(this.capacity * GROWTH), 1024);
     const codes = new SharedArrayBuffer(cap * this.bytesPerRow);
-    new Uint8Array(codes).set(new Uint8Array(this.codes, 0, this.n * this.bytesPerRow));
+    new Uint8Array(codes).set(new Uint8Array(this.codes, this.codesOffset, this.n * this.bytesPerRow));
     const labels = new BigInt64Array(new SharedArrayBuffer(cap * 8));
     labels.set(this.labelsArr.subarray(0, this.n));
     if (scales || this.scalesArr) {
@@ -277,6 +331,8 @@ export class BinaryIndex {
       this.vectorsArr = v;
     }
     this.codes = codes;
+    this.codesOffset = 0;
+    this.unmapFile();
     this.labelsArr = labels;
     this.capacity = cap;
   }
@@ -305,7 +361,7 @@ export class BinaryIndex {
     const B = this.bytesPerRow;
     const cap = Math.max(order.length, 1024);
     const codes = new SharedArrayBuffer(cap * B);
-    const src = new Uint8Array(this.codes);
+    const src = new Uint8Array(this.codes, this.codesOffset);
     const dst = new Uint8Array(codes);
     const labels = new BigInt64Array(new SharedArrayBuffer(cap * 8));
     const scales = this.scalesArr ? new Float32Array(new SharedArrayBuffer(cap * 4)) : undefined;
@@ -317,6 +373,8 @@ export class BinaryIndex {
       if (vectors) vectors.set(this.vectorsArr!.subarray(r * this.dim, (r + 1) * this.dim), i * this.dim);
     });
     this.codes = codes;
+    this.codesOffset = 0;
+    this.unmapFile();
     this.labelsArr = labels;
     this.scalesArr = scales;
     this.vectorsArr = vectors;
@@ -330,11 +388,13 @@ export class BinaryIndex {
     const nq = queries.length / this.bytesPerRow;
     if (snap.n === 0) return { ids: new Int32Array(nq * k).fill(-1), distances: new Int32Array(nq * k).fill(-1) };
     if (this.threads === 1 || snap.n < this.shardThreshold) {
-      const base = new Uint8Array(snap.codes, 0, snap.n * this.bytesPerRow);
+      const base = new Uint8Array(snap.codes, snap.offset, snap.n * this.bytesPerRow);
       return (await this.searchEngine()).hammingTopK(base, queries, { dim: this.dim, k });
     }
     this.pool ??= new SearchPool(this.threads);
-    return this.pool.search({ buffer: snap.codes, n: snap.n, dim: this.dim }, queries, k);
+    const source =
+      snap.fd !== undefined ? { fd: snap.fd, key: snap.mapKey!, offset: snap.offset } : { buffer: snap.codes as SharedArrayBuffer };
+    return this.pool.search({ ...source, n: snap.n, dim: this.dim }, queries, k);
   }
 
   /** Keeps the first `keep` rows per query that are not removed, in order. */
@@ -401,7 +461,7 @@ export class BinaryIndex {
   }
 
   private signCosines(rows: Int32Array, snap: Snapshot, vq: Float32Array, nq: number, c: number): Float32Array {
-    const codes = new Uint8Array(snap.codes);
+    const codes = new Uint8Array(snap.codes, snap.offset);
     const dim = this.dim;
     const B = this.bytesPerRow;
     const out = new Float32Array(nq * c);
@@ -429,7 +489,7 @@ export class BinaryIndex {
   private exportRows(): { codes: Uint8Array; labels: BigInt64Array; scales?: Float32Array; vectors?: Float32Array } {
     if (!this.sorted || this.removed.size > 0) this.rebuild();
     return {
-      codes: new Uint8Array(this.codes, 0, this.n * this.bytesPerRow),
+      codes: new Uint8Array(this.codes, this.codesOffset, this.n * this.bytesPerRow),
       labels: this.labelsArr.subarray(0, this.n),
       scales: this.scalesArr?.subarray(0, this.n),
       vectors: this.vectorsArr?.subarray(0, this.n * this.dim),

@@ -10,7 +10,10 @@ import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 
+import { closeSync, openSync } from 'node:fs';
+
 import { DsoError } from '../errors.js';
+import { loadAddon } from '../simd/addon.js';
 
 export const MAGIC = 'DSOBIDX\0';
 export const VERSION = 1;
@@ -146,5 +149,64 @@ export async function readIndexFile(file: string): Promise<IndexRows> {
     };
   } finally {
     await fh.close();
+  }
+}
+
+export interface MappedIndex extends IndexRows {
+  /** The open descriptor the mapping came from; workers map it too. Close it when done. */
+  fd: number;
+  /** Byte offset of the codes in the mapping. */
+  codesOffset: number;
+  /** Unique per mapping: descriptor numbers are reused once closed. */
+  mapKey: string;
+}
+
+/**
+ * Maps an index file instead of reading it: the checks are the same (the
+ * checksum pass reads the file once through the page cache), but codes,
+ * labels and vectors stay views of the mapping, not copies.
+ */
+export async function mapIndexFile(file: string): Promise<MappedIndex> {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    throw new DsoError('IO_ERROR', `could not open ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    const map = loadAddon().mapFile(fd);
+    const bytes = new Uint8Array(map);
+    if (bytes.length < HEADER_BYTES + TRAILER_BYTES) throw corrupt(file, `${bytes.length} bytes is shorter than a header and trailer`);
+    const header = Buffer.from(map, 0, HEADER_BYTES);
+    if (header.toString('latin1', 0, 8) !== MAGIC) throw corrupt(file, 'wrong magic (not a dso-engine index)');
+    const version = header.readUInt32LE(8);
+    if (version !== VERSION) throw corrupt(file, `format version ${version}, this build reads version ${VERSION}`);
+    const flags = header.readUInt32LE(12);
+    const dim = header.readUInt32LE(16);
+    const count = Number(header.readBigUInt64LE(24));
+    if (dim < 1 || flags & ~(FLAG_SCALES | FLAG_VECTORS | FLAG_BASELINE) || !Number.isSafeInteger(count)) {
+      throw corrupt(file, 'invalid header fields');
+    }
+    const l = layout(dim, count, flags);
+    if (l.size !== bytes.length) throw corrupt(file, `expected ${l.size} bytes for ${count} rows of dim ${dim}, found ${bytes.length} (truncated or altered)`);
+    let crc = 0;
+    for (let off = 0; off < l.body; off += 64 << 20) crc = crc32(bytes.subarray(off, Math.min(l.body, off + (64 << 20))), crc);
+    const trailer = Buffer.from(map, l.body, TRAILER_BYTES);
+    if (trailer.readUInt32LE(4) !== TRAILER_MAGIC) throw corrupt(file, 'missing end marker (incomplete write)');
+    if (trailer.readUInt32LE(0) !== crc >>> 0) throw corrupt(file, 'checksum mismatch (altered contents)');
+    return {
+      dim,
+      fd,
+      codesOffset: HEADER_BYTES,
+      mapKey: `${fd}:${randomBytes(8).toString('hex')}`,
+      codes: new Uint8Array(map, HEADER_BYTES, l.codes),
+      labels: new BigInt64Array(map, l.labelsAt, count),
+      scales: flags & FLAG_SCALES ? new Float32Array(map, l.scalesAt, count) : undefined,
+      vectors: flags & FLAG_VECTORS ? new Float32Array(map, l.vectorsAt, count * dim) : undefined,
+      baseline: flags & FLAG_BASELINE ? new Float32Array(map, l.baselineAt, dim) : undefined,
+    };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
   }
 }

@@ -12,12 +12,8 @@ import { Piscina } from 'piscina';
 
 import { addonPaths, loadAddon, type Tier } from '../simd/addon.js';
 
-export interface SharedCodes {
-  /** Backing store of the codes: rows [0, n) are searched. */
-  buffer: SharedArrayBuffer;
-  n: number;
-  dim: number;
-}
+/** Rows [0, n) of a code matrix: in a SharedArrayBuffer, or at `offset` of a file each worker maps from `fd`. */
+export type SharedCodes = ({ buffer: SharedArrayBuffer } | { fd: number; key: string; offset: number }) & { n: number; dim: number };
 
 interface Pending {
   queries: Uint8Array;
@@ -64,6 +60,16 @@ export class SearchPool {
   private readonly ids = new WeakMap<SharedArrayBuffer, number>();
   private nextId = 0;
 
+  private sourceKey(codes: SharedCodes): string {
+    if ('fd' in codes) return `map${codes.key}`;
+    let id = this.ids.get(codes.buffer);
+    if (id === undefined) {
+      id = this.nextId++;
+      this.ids.set(codes.buffer, id);
+    }
+    return `sab${id}`;
+  }
+
   constructor(readonly threads = os.availableParallelism?.() ?? os.cpus().length) {
     this.isa = loadAddon().cpuInfo().best;
     this.addonPath = addonPaths.find((p) => p.endsWith('.node'))!;
@@ -77,12 +83,7 @@ export class SearchPool {
 
   /** Exact top-k of `queries` over rows [0, codes.n); row ids, ascending (distance, row). */
   search(codes: SharedCodes, queries: Uint8Array, k: number): Promise<{ ids: Int32Array; distances: Int32Array }> {
-    let id = this.ids.get(codes.buffer);
-    if (id === undefined) {
-      id = this.nextId++;
-      this.ids.set(codes.buffer, id);
-    }
-    const key = `${id}:${codes.n}:${codes.dim}:${k}`;
+    const key = `${this.sourceKey(codes)}:${codes.n}:${codes.dim}:${k}`;
     return new Promise((resolve, reject) => {
       let batch = this.pending.get(key);
       if (!batch) {
@@ -116,7 +117,7 @@ export class SearchPool {
           this.pool.run({
             addonPath: this.addonPath,
             isa: this.isa,
-            codes: codes.buffer,
+            ...('fd' in codes ? { fd: codes.fd, mapKey: codes.key, offset: codes.offset } : { codes: codes.buffer, offset: 0 }),
             bytesPerRow: B,
             rowStart: s * per,
             rowEnd: Math.min(codes.n, (s + 1) * per),

@@ -63,6 +63,8 @@ export interface NativeAddon {
     dim: number,
     opts?: CallOptions,
   ): MaybeAsync<Float32Array>;
+  /** A private copy-on-write mapping of a whole file (the index loader's mmap). */
+  mapFile(pathOrFd: string | number): ArrayBuffer;
   streamRead(data: Uint8Array, opts?: CallOptions): number;
   xorPopcount(iterations: number, opts?: CallOptions): { checksum: number; words: number };
 }
