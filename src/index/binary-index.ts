@@ -74,11 +74,30 @@ function minOf(a: BigInt64Array): bigint {
   return m;
 }
 
+function maxOf(a: BigInt64Array): bigint {
+  let m = a[0];
+  for (const v of a) if (v > m) m = v;
+  return m;
+}
+
+/**
+ * Whether labels strictly increase, compared as (signed high, unsigned low)
+ * 32-bit halves: reading BigInt64Array elements makes a BigInt each, which
+ * costs seconds over ten million labels.
+ */
+function strictlyIncreasing(a: BigInt64Array): boolean {
+  const w = new Int32Array(a.buffer, a.byteOffset, a.length * 2);
+  for (let i = 1; i < a.length; i++) {
+    const hi = w[2 * i + 1];
+    const prevHi = w[2 * i - 1];
+    if (hi < prevHi || (hi === prevHi && w[2 * i] >>> 0 <= w[2 * i - 2] >>> 0)) return false;
+  }
+  return true;
+}
+
 /** A label that occurs twice, if any; a strictly increasing batch is checked without copying. */
 function duplicateIn(a: BigInt64Array): bigint | undefined {
-  let increasing = true;
-  for (let i = 1; i < a.length && increasing; i++) increasing = a[i] > a[i - 1];
-  if (increasing) return undefined;
+  if (strictlyIncreasing(a)) return undefined;
   const s = a.slice().sort();
   for (let i = 1; i < s.length; i++) if (s[i] === s[i - 1]) return s[i];
   return undefined;
@@ -182,10 +201,11 @@ export class BinaryIndex {
     this.labelsArr.set(labels, this.n);
     if (scales) this.scalesArr!.set(scales, this.n);
     if (vectors) this.vectorsArr!.set(vectors, this.n * this.dim);
-    for (let i = 0; i < m; i++) {
-      const l = labels[i];
-      if (l <= this.maxLabel) this.sorted = false;
-      this.maxLabel = l > this.maxLabel ? l : this.maxLabel;
+    if (m > 0) {
+      const increasing = strictlyIncreasing(labels);
+      if (!increasing || labels[0] <= this.maxLabel) this.sorted = false;
+      const top = increasing ? labels[m - 1] : maxOf(labels);
+      if (top > this.maxLabel) this.maxLabel = top;
     }
     if (labelsIn === undefined) this.nextLabel += BigInt(m);
     else if (this.maxLabel >= this.nextLabel) this.nextLabel = this.maxLabel + 1n;
@@ -260,8 +280,25 @@ export class BinaryIndex {
     if (mmap) return BinaryIndex.map(file, rest);
     const r = await readIndexFile(file);
     const index = new BinaryIndex({ ...rest, dim: r.dim, baseline: r.baseline });
-    index.add(r.codes, r.labels, { scales: r.scales, vectors: r.vectors });
+    if (strictlyIncreasing(r.labels)) {
+      // The file's arrays are already SharedArrayBuffers in label order: adopt them.
+      index.adopt(r.codes.buffer as SharedArrayBuffer, 0, r.labels, r.scales, r.vectors);
+    } else {
+      index.add(r.codes, r.labels, { scales: r.scales, vectors: r.vectors });
+    }
     return index;
+  }
+
+  /** Takes rows stored in strictly increasing label order as they are, without copying. */
+  private adopt(codes: SharedArrayBuffer | ArrayBuffer, offset: number, labels: BigInt64Array, scales?: Float32Array, vectors?: Float32Array): void {
+    this.codes = codes;
+    this.codesOffset = offset;
+    this.labelsArr = labels;
+    this.scalesArr = scales;
+    this.vectorsArr = vectors;
+    this.n = this.capacity = labels.length;
+    if (this.n > 0) this.maxLabel = labels[this.n - 1];
+    this.nextLabel = this.n > 0 && this.maxLabel >= 0n ? this.maxLabel + 1n : 0n;
   }
 
   /**
@@ -272,16 +309,13 @@ export class BinaryIndex {
   private static async map(file: string, opts: Omit<BinaryIndexOptions, 'dim'>): Promise<BinaryIndex> {
     const r = await mapIndexFile(file);
     const index = new BinaryIndex({ ...opts, dim: r.dim, baseline: r.baseline });
-    index.codes = r.codes.buffer;
-    index.codesOffset = r.codesOffset;
+    if (!strictlyIncreasing(r.labels)) {
+      closeSync(r.fd);
+      throw new DsoError('CORRUPT_INDEX', `${file} is not a usable index file: labels are not in increasing order`);
+    }
+    index.adopt(r.codes.buffer, r.codesOffset, r.labels, r.scales, r.vectors);
     index.mappedFd = r.fd;
     index.mapKey = r.mapKey;
-    index.labelsArr = r.labels;
-    index.scalesArr = r.scales;
-    index.vectorsArr = r.vectors;
-    index.n = index.capacity = r.labels.length;
-    if (index.n > 0) index.maxLabel = r.labels[index.n - 1];
-    index.nextLabel = index.n > 0 ? index.maxLabel + 1n : 0n;
     return index;
   }
 
