@@ -101,6 +101,36 @@ describe.skipIf(!addonAvailable()).each(cfgs)('BinaryIndex ($name)', (cfg) => {
   });
 });
 
+describe.skipIf(!addonAvailable())('BinaryIndex worker pool', () => {
+  it('keeps the event loop live and batches concurrent callers into one dispatch', async () => {
+    const dim = 256;
+    const idx = new BinaryIndex({ dim, threads: 2, shardThreshold: 1 });
+    const codes = randomBytes(300_000 * 32, 16);
+    idx.add(codes);
+    const pool = (idx as unknown as { pool?: { pool: { run: (...a: unknown[]) => unknown } } });
+    await idx.search(codes.subarray(0, 32), { k: 1 }); // starts the pool
+    let dispatches = 0;
+    const piscina = pool.pool!.pool;
+    const run = piscina.run.bind(piscina);
+    piscina.run = (...a: unknown[]) => {
+      dispatches++;
+      return run(...a);
+    };
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const qs = Array.from({ length: 6 }, (_, i) => randomBytes(20 * 32, 30 + i));
+    const results = await Promise.all(qs.map((q) => idx.search(q, { k: 4 })));
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(0);
+    expect(dispatches).toBe(2); // one batch of all six callers, split into two shards
+    qs.forEach((q, i) => {
+      const ref = hammingTopKReference(codes, q, dim, 4);
+      expect(Array.from(results[i].labels, Number)).toEqual(Array.from(ref.ids));
+    });
+    await idx.close();
+  });
+});
+
 describe.skipIf(!addonAvailable())('BinaryIndex validation, rescoring and files', () => {
   it('rejects bad input with typed errors and keeps its state', async () => {
     const idx = new BinaryIndex({ dim: 16, threads: 1 });
