@@ -102,6 +102,28 @@ export async function writeIndexFile(file: string, r: IndexRows): Promise<void> 
 
 const corrupt = (file: string, why: string) => new DsoError('CORRUPT_INDEX', `${file} is not a usable index file: ${why}`);
 
+/** Checks the header against the file's size; returns its fields and the section layout. */
+function parseHeader(header: Buffer, size: number, file: string) {
+  if (size < HEADER_BYTES + TRAILER_BYTES) throw corrupt(file, `${size} bytes is shorter than a header and trailer`);
+  if (header.toString('latin1', 0, 8) !== MAGIC) throw corrupt(file, 'wrong magic (not a dso-engine index)');
+  const version = header.readUInt32LE(8);
+  if (version !== VERSION) throw corrupt(file, `format version ${version}, this build reads version ${VERSION}`);
+  const flags = header.readUInt32LE(12);
+  const dim = header.readUInt32LE(16);
+  const count = Number(header.readBigUInt64LE(24));
+  if (dim < 1 || flags & ~(FLAG_SCALES | FLAG_VECTORS | FLAG_BASELINE) || !Number.isSafeInteger(count)) {
+    throw corrupt(file, 'invalid header fields');
+  }
+  const l = layout(dim, count, flags);
+  if (l.size !== size) throw corrupt(file, `expected ${l.size} bytes for ${count} rows of dim ${dim}, found ${size} (truncated or altered)`);
+  return { flags, dim, count, l };
+}
+
+function checkTrailer(trailer: Buffer, crc: number, file: string): void {
+  if (trailer.readUInt32LE(4) !== TRAILER_MAGIC) throw corrupt(file, 'missing end marker (incomplete write)');
+  if (trailer.readUInt32LE(0) !== crc >>> 0) throw corrupt(file, 'checksum mismatch (altered contents)');
+}
+
 export async function readIndexFile(file: string): Promise<IndexRows> {
   let size: number;
   try {
@@ -109,22 +131,11 @@ export async function readIndexFile(file: string): Promise<IndexRows> {
   } catch (e) {
     throw new DsoError('IO_ERROR', `could not open ${file}: ${(e as Error).message}`, { cause: e });
   }
-  if (size < HEADER_BYTES + TRAILER_BYTES) throw corrupt(file, `${size} bytes is shorter than a header and trailer`);
   const fh = await open(file, 'r');
   try {
     const header = Buffer.alloc(HEADER_BYTES);
-    await fh.read(header, 0, HEADER_BYTES, 0);
-    if (header.toString('latin1', 0, 8) !== MAGIC) throw corrupt(file, 'wrong magic (not a dso-engine index)');
-    const version = header.readUInt32LE(8);
-    if (version !== VERSION) throw corrupt(file, `format version ${version}, this build reads version ${VERSION}`);
-    const flags = header.readUInt32LE(12);
-    const dim = header.readUInt32LE(16);
-    const count = Number(header.readBigUInt64LE(24));
-    if (dim < 1 || flags & ~(FLAG_SCALES | FLAG_VECTORS | FLAG_BASELINE) || !Number.isSafeInteger(count)) {
-      throw corrupt(file, 'invalid header fields');
-    }
-    const l = layout(dim, count, flags);
-    if (l.size !== size) throw corrupt(file, `expected ${l.size} bytes for ${count} rows of dim ${dim}, found ${size} (truncated or altered)`);
+    await fh.read(header, 0, Math.min(HEADER_BYTES, size), 0);
+    const { flags, dim, count, l } = parseHeader(header, size, file);
     const body = new Uint8Array(new SharedArrayBuffer(l.body - HEADER_BYTES));
     let crc = crc32(header);
     for (let off = 0; off < body.byteLength; off += 64 << 20) {
@@ -135,8 +146,7 @@ export async function readIndexFile(file: string): Promise<IndexRows> {
     }
     const trailer = Buffer.alloc(TRAILER_BYTES);
     await fh.read(trailer, 0, TRAILER_BYTES, l.body);
-    if (trailer.readUInt32LE(4) !== TRAILER_MAGIC) throw corrupt(file, 'missing end marker (incomplete write)');
-    if (trailer.readUInt32LE(0) !== crc >>> 0) throw corrupt(file, 'checksum mismatch (altered contents)');
+    checkTrailer(trailer, crc, file);
     const at = (o: number) => o - HEADER_BYTES;
     const buf = body.buffer as SharedArrayBuffer;
     return {
@@ -176,24 +186,10 @@ export async function mapIndexFile(file: string): Promise<MappedIndex> {
   try {
     const map = loadAddon().mapFile(fd);
     const bytes = new Uint8Array(map);
-    if (bytes.length < HEADER_BYTES + TRAILER_BYTES) throw corrupt(file, `${bytes.length} bytes is shorter than a header and trailer`);
-    const header = Buffer.from(map, 0, HEADER_BYTES);
-    if (header.toString('latin1', 0, 8) !== MAGIC) throw corrupt(file, 'wrong magic (not a dso-engine index)');
-    const version = header.readUInt32LE(8);
-    if (version !== VERSION) throw corrupt(file, `format version ${version}, this build reads version ${VERSION}`);
-    const flags = header.readUInt32LE(12);
-    const dim = header.readUInt32LE(16);
-    const count = Number(header.readBigUInt64LE(24));
-    if (dim < 1 || flags & ~(FLAG_SCALES | FLAG_VECTORS | FLAG_BASELINE) || !Number.isSafeInteger(count)) {
-      throw corrupt(file, 'invalid header fields');
-    }
-    const l = layout(dim, count, flags);
-    if (l.size !== bytes.length) throw corrupt(file, `expected ${l.size} bytes for ${count} rows of dim ${dim}, found ${bytes.length} (truncated or altered)`);
+    const { flags, dim, count, l } = parseHeader(Buffer.from(map, 0, Math.min(HEADER_BYTES, bytes.length)), bytes.length, file);
     let crc = 0;
     for (let off = 0; off < l.body; off += 64 << 20) crc = crc32(bytes.subarray(off, Math.min(l.body, off + (64 << 20))), crc);
-    const trailer = Buffer.from(map, l.body, TRAILER_BYTES);
-    if (trailer.readUInt32LE(4) !== TRAILER_MAGIC) throw corrupt(file, 'missing end marker (incomplete write)');
-    if (trailer.readUInt32LE(0) !== crc >>> 0) throw corrupt(file, 'checksum mismatch (altered contents)');
+    checkTrailer(Buffer.from(map, l.body, TRAILER_BYTES), crc, file);
     return {
       dim,
       fd,
