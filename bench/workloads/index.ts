@@ -34,14 +34,23 @@ export async function indexWorkload(m: Machine, S: IndexSizes): Promise<{ rows: 
   writeFileSync(files.base, base);
   writeFileSync(files.queries, queries);
 
+  const size = `${S.n} x ${dim} bits`;
+  const oneThread = new BinaryIndex({ dim, threads: 1 });
+  oneThread.add(base);
+  const t1 = await measure('index batch 1 thread', () => oneThread.search(queries, { k: 10 }));
+  out.push({
+    workload: 'W4 index batch', impl: 'BinaryIndex, 1 thread', size: `${size}, ${S.batch} queries`, seconds: t1.seconds, rme: t1.rme,
+    throughput: S.batch / t1.seconds, unit: 'q/s', note: 'the scaling baseline',
+  });
+  await oneThread.close();
   const index = new BinaryIndex({ dim, threads: t, shardThreshold: 1 });
   index.add(base);
-  const size = `${S.n} x ${dim} bits`;
   const limitPairs = (m.xorPopcountWordsPerSec[m.tiers[m.tiers.length - 1]] * t) / 6;
   const tb = await measure('index batch', () => index.search(queries, { k: 10 }));
   out.push({
     workload: 'W4 index batch', impl: `BinaryIndex, ${t} threads`, size: `${size}, ${S.batch} queries`, seconds: tb.seconds, rme: tb.rme,
     throughput: S.batch / tb.seconds, unit: 'q/s', ofLimit: (S.batch * S.n) / tb.seconds / limitPairs, limit: `xor+popcnt x${t}`,
+    note: `${(t1.seconds / tb.seconds).toFixed(2)}x one thread`,
   });
   let qi = 0;
   const ts = await measure('index single', () => {

@@ -6,6 +6,7 @@
 import type { Backend, DeviceCodes } from './backend.js';
 import { calibrate, MIN_GPU_WORK, NEVER, type Crossover, type Operation } from './crossover.js';
 import type { EngineOptions } from './types.js';
+import { openGpu } from '../gpu/device.js';
 import { webgpuBackend, type WebGpuBackend } from './webgpu-backend.js';
 
 interface GpuChoice {
@@ -13,19 +14,37 @@ interface GpuChoice {
   crossover: Crossover;
 }
 
+/**
+ * Per process: whether the adapter is worth a device at all, and the
+ * crossover measured on it. The adapter does not change while the process
+ * runs, so every auto engine after the first skips the probe and calibration.
+ */
+let adapterSoftware: Promise<boolean | undefined> | undefined;
+let measured: Promise<Crossover> | undefined;
+
+function probeAdapter(): Promise<boolean | undefined> {
+  adapterSoftware ??= openGpu()
+    .then((ctx) => {
+      ctx.device.destroy();
+      return ctx.adapter.software;
+    })
+    .catch(() => undefined);
+  return adapterSoftware;
+}
+
 export function autoBackend(host: Backend, options: EngineOptions['gpu'] = {}): Backend & { crossover(): Promise<Crossover> } {
   let opened: Promise<GpuChoice> | undefined;
   let adapterInfo: WebGpuBackend['info']['adapter'];
 
   async function open(): Promise<GpuChoice> {
+    const software = await probeAdapter();
+    if (software === undefined || (software && !options.allowSoftware)) return { crossover: NEVER };
     try {
       const backend = await webgpuBackend(host, { maxBindingBytes: options.maxBindingBytes });
       adapterInfo = backend.gpu.ctx.adapter;
-      if (adapterInfo.software && !options.allowSoftware) {
-        await backend.close?.();
-        return { crossover: NEVER };
-      }
-      return { backend, crossover: await calibrate(host, backend) };
+      // A software adapter is only opened when asked (tests): measure it each time, never cache it.
+      const crossover = software ? await calibrate(host, backend) : await (measured ??= calibrate(host, backend));
+      return { backend, crossover };
     } catch {
       return { crossover: NEVER };
     }
