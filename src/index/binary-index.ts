@@ -471,9 +471,7 @@ export class BinaryIndex {
    * one scale per row cancels out of the cosine. Ties by the smaller label.
    */
   private async rescore(r: { ids: Int32Array; distances: Int32Array }, snap: Snapshot, vq: Float32Array, nq: number, c: number, k: number): Promise<SearchResult> {
-    const scores = snap.vectors
-      ? await (await this.searchEngine()).cosineCandidates(snap.vectors.subarray(0, snap.n * this.dim), r.ids, vq, { dim: this.dim })
-      : this.signCosines(r.ids, snap, vq, nq, c);
+    const scores = snap.vectors ? await this.storedCosines(r.ids, snap.vectors.subarray(0, snap.n * this.dim), vq, nq, c) : this.signCosines(r.ids, snap, vq, nq, c);
     const labels = new BigInt64Array(nq * k).fill(-1n);
     const distances = new Int32Array(nq * k).fill(-1);
     const out = new Float32Array(nq * k).fill(Number.NaN);
@@ -492,6 +490,24 @@ export class BinaryIndex {
       }
     }
     return { labels, distances, scores: out };
+  }
+
+  /** Cosines against stored vectors, the queries split over the index's threads (gathering rows is memory-bound). */
+  private async storedCosines(rows: Int32Array, vectors: Float32Array, vq: Float32Array, nq: number, c: number): Promise<Float32Array> {
+    const engine = await this.searchEngine();
+    const parts = Math.max(1, Math.min(this.threads, nq));
+    const per = Math.ceil(nq / parts);
+    const out = new Float32Array(nq * c);
+    await Promise.all(
+      Array.from({ length: parts }, async (_, p) => {
+        const q0 = p * per;
+        const q1 = Math.min(nq, q0 + per);
+        if (q0 >= q1) return;
+        const part = await engine.cosineCandidates(vectors, rows.subarray(q0 * c, q1 * c), vq.subarray(q0 * this.dim, q1 * this.dim), { dim: this.dim });
+        out.set(part, q0 * c);
+      }),
+    );
+    return out;
   }
 
   private signCosines(rows: Int32Array, snap: Snapshot, vq: Float32Array, nq: number, c: number): Float32Array {
