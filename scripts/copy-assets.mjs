@@ -5,7 +5,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const from = path.join(root, 'src', 'gpu');
-const to = path.join(root, 'dist', 'src', 'gpu');
-mkdirSync(to, { recursive: true });
-for (const f of readdirSync(from)) if (f.endsWith('.wgsl')) copyFileSync(path.join(from, f), path.join(to, f));
+const assets = [
+  ['gpu', '.wgsl'],
+  ['pool', '.mjs'],
+];
+for (const [dir, ext] of assets) {
+  const from = path.join(root, 'src', dir);
+  const to = path.join(root, 'dist', 'src', dir);
+  mkdirSync(to, { recursive: true });
+  for (const f of readdirSync(from)) if (f.endsWith(ext)) copyFileSync(path.join(from, f), path.join(to, f));
+}
