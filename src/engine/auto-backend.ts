@@ -3,10 +3,11 @@
  * per operation the GPU where crossover.ts says it is faster at that size.
  * The GPU is opened lazily, by the first operation large enough to qualify.
  */
+import { openGpu } from '../gpu/device.js';
+import { bytesPerRow } from '../simd/checks.js';
 import type { Backend, DeviceCodes } from './backend.js';
 import { calibrate, MIN_GPU_WORK, NEVER, type Crossover, type Operation } from './crossover.js';
 import type { EngineOptions } from './types.js';
-import { openGpu } from '../gpu/device.js';
 import { webgpuBackend, type WebGpuBackend } from './webgpu-backend.js';
 
 interface GpuChoice {
@@ -79,7 +80,7 @@ export function autoBackend(host: Backend, options: EngineOptions['gpu'] = {}): 
         if (g.backend && !g.backend.gpu.ctx.failure) return g.backend.hammingTopK(base, queries, dim, k, d.gpu);
         return host.hammingTopK(base, queries, dim, k);
       }
-      const nq = queries.length / Math.ceil(dim / 8);
+      const nq = queries.length / bytesPerRow(dim);
       return (await pick('hammingTopK', base.byteLength * nq)).hammingTopK(base, queries, dim, k);
     },
     median: async (rows, n) => (await pick('median', rows.byteLength)).median(rows, n),

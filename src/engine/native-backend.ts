@@ -5,6 +5,7 @@
  */
 import { DsoError } from '../errors.js';
 import { loadAddon, type CallOptions, type Tier } from '../simd/addon.js';
+import { bytesPerRow } from '../simd/checks.js';
 import type { Backend } from './backend.js';
 
 export const ASYNC_WORK = 1 << 18;
@@ -27,7 +28,7 @@ export function nativeBackend(opts: { isa?: Tier; vpopcntdq?: boolean }): Backen
     dequantize: async (codes, scales, s, baseline) =>
       addon.dequantize(codes, scales, s.dim, s.groupSize, baseline ?? null, call(s.rows * s.dim * 4)),
     hammingTopK: async (base, queries, dim, k) =>
-      addon.hammingTopK(base, queries, dim, k, call(base.byteLength * (queries.byteLength / Math.ceil(dim / 8)))),
+      addon.hammingTopK(base, queries, dim, k, call(base.byteLength * (queries.byteLength / bytesPerRow(dim)))),
     median: async (rows, n) => addon.median(rows, n, call(rows.byteLength)),
     trimmedMean: async (rows, n, trim) => addon.trimmedMean(rows, n, trim, call(rows.byteLength)),
     majority: async (codes, n, dim) => addon.majority(codes, n, dim, call(codes.byteLength)),

@@ -3,6 +3,8 @@
  * words per row), the layout the shaders index. When the byte rows are whole
  * words already (dim a multiple of 32) and aligned, no copy is made.
  */
+import { bytesPerRow } from '../simd/checks.js';
+
 export function wordsPerRow(dim: number): number {
   return Math.ceil(dim / 32);
 }
@@ -13,7 +15,7 @@ export function lastWordMask(dim: number): number {
 }
 
 export function toWordRows(codes: Uint8Array, rows: number, dim: number): Uint32Array {
-  const B = Math.ceil(dim / 8);
+  const B = bytesPerRow(dim);
   const W = wordsPerRow(dim);
   if (B === W * 4 && codes.byteOffset % 4 === 0) return new Uint32Array(codes.buffer, codes.byteOffset, rows * W);
   const out = new Uint32Array(rows * W);
@@ -23,7 +25,7 @@ export function toWordRows(codes: Uint8Array, rows: number, dim: number): Uint32
 }
 
 export function fromWordRows(words: Uint8Array, rows: number, dim: number): Uint8Array {
-  const B = Math.ceil(dim / 8);
+  const B = bytesPerRow(dim);
   const W4 = wordsPerRow(dim) * 4;
   if (B === W4) return words.slice(0, rows * B);
   const out = new Uint8Array(rows * B);

@@ -4,6 +4,7 @@
  * gathered from the row-major input with one write per row.
  */
 import { DsoError } from '../errors.js';
+import { bytesPerRow } from '../simd/checks.js';
 import { grid, readBack } from './buffers.js';
 import { lastWordMask, toWordRows, wordsPerRow } from './codes.js';
 import { bindGroup, dispatch, ensureHealthy, rowsPerChunk, type Gpu } from './gpu.js';
@@ -51,7 +52,7 @@ export async function gpuColumnStatistic(
 
 export async function gpuMajority(gpu: Gpu, codes: Uint8Array, n: number, dim: number): Promise<Uint8Array> {
   const W = wordsPerRow(dim);
-  const B = Math.ceil(dim / 8);
+  const B = bytesPerRow(dim);
   const words = toWordRows(codes, n, dim);
   const out = new Uint32Array(W);
   let planes = 1;

@@ -5,6 +5,7 @@
  * chunk), one mergeTopK, one readback.
  */
 import { DsoError } from '../errors.js';
+import { bytesPerRow } from '../simd/checks.js';
 import { grid, readBack } from './buffers.js';
 import { lastWordMask, toWordRows, wordsPerRow } from './codes.js';
 import { bindGroup, dispatch, ensureHealthy, rowsPerChunk, type Gpu } from './gpu.js';
@@ -32,7 +33,7 @@ export function gpuHammingSupports(gpu: Gpu, dim: number, k: number): boolean {
 }
 
 export function uploadCodes(gpu: Gpu, codes: Uint8Array, dim: number): GpuCodes {
-  const B = Math.ceil(dim / 8);
+  const B = bytesPerRow(dim);
   const W = wordsPerRow(dim);
   const n = codes.length / B;
   const perSegment = Math.max(CHUNK, Math.floor(rowsPerChunk(gpu, W * 4) / CHUNK) * CHUNK);
@@ -62,7 +63,7 @@ export async function gpuHammingTopK(
 ): Promise<{ ids: Int32Array; distances: Int32Array }> {
   if (base.released) throw new DsoError('INVALID_ARGUMENT', 'these resident codes have been released');
   const { dim } = base;
-  const B = Math.ceil(dim / 8);
+  const B = bytesPerRow(dim);
   const W = wordsPerRow(dim);
   const nq = queries.length / B;
   const ids = new Int32Array(nq * k).fill(-1);

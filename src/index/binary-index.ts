@@ -11,16 +11,15 @@
  * row count, and re-sorts and compactions build new buffers (copy on write),
  * so a running search sees the rows present when it started.
  */
+import { closeSync } from 'node:fs';
 import os from 'node:os';
 
 import { createEngine } from '../engine/create-engine.js';
 import type { Engine } from '../engine/types.js';
 import { DsoError } from '../errors.js';
 import { SearchPool } from '../pool/search-pool.js';
-import { closeSync } from 'node:fs';
-
+import { bytes, bytesPerRow, floats, wholeNumber } from '../simd/checks.js';
 import { mapIndexFile, readIndexFile, writeIndexFile } from './format.js';
-import { bytes, floats, wholeNumber } from '../simd/checks.js';
 
 export interface BinaryIndexOptions {
   dim: number;
@@ -129,7 +128,7 @@ export class BinaryIndex {
   constructor(opts: BinaryIndexOptions) {
     if (opts === null || typeof opts !== 'object') throw new DsoError('INVALID_ARGUMENT', 'BinaryIndex needs { dim }');
     this.dim = wholeNumber(opts.dim, 'dim', 'INVALID_DIM', 1);
-    this.bytesPerRow = Math.ceil(this.dim / 8);
+    this.bytesPerRow = bytesPerRow(this.dim);
     this.threads = opts.threads === undefined ? os.availableParallelism?.() ?? os.cpus().length : wholeNumber(opts.threads, 'threads', 'INVALID_COUNT', 1, 1024);
     this.shardThreshold = opts.shardThreshold ?? 65_536;
     this.engine = opts.engine;

@@ -6,14 +6,14 @@
  * mix. Loading checks magic, version, size and checksum before using a byte.
  */
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 
-import { closeSync, openSync } from 'node:fs';
-
 import { DsoError } from '../errors.js';
 import { loadAddon } from '../simd/addon.js';
+import { bytesPerRow } from '../simd/checks.js';
 
 export const MAGIC = 'DSOBIDX\0';
 export const VERSION = 1;
@@ -46,7 +46,7 @@ function sections(r: IndexRows): Uint8Array[] {
 }
 
 function layout(dim: number, count: number, flags: number) {
-  const codes = count * Math.ceil(dim / 8);
+  const codes = count * bytesPerRow(dim);
   const labelsAt = HEADER_BYTES + codes + ((8 - (codes % 8)) % 8);
   const scalesAt = labelsAt + count * 8;
   const vectorsAt = scalesAt + (flags & FLAG_SCALES ? count * 4 : 0);

@@ -8,6 +8,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 import { DsoError } from '../errors.js';
+import { bytesPerRow } from '../simd/checks.js';
 
 export type RowKind = 'float32' | 'uint8' | 'codes';
 
@@ -69,7 +70,7 @@ export async function openVectors(file: string, opts: { dim?: number } = {}): Pr
       }
       if (h.descr === '|u1') {
         const dim = opts.dim ?? h.cols * 8;
-        if (Math.ceil(dim / 8) !== h.cols) throw bad(file, `uint8 rows of ${h.cols} bytes are packed codes of ${h.cols * 8} bits, not dim ${dim}`);
+        if (bytesPerRow(dim) !== h.cols) throw bad(file, `uint8 rows of ${h.cols} bytes are packed codes of ${h.cols * 8} bits, not dim ${dim}`);
         if (size < data + h.rows * h.cols) throw bad(file, 'truncated .npy data');
         return done({ kind: 'codes', dim, rows: h.rows, read: async (s, c) => new Uint8Array(await readAt(fh, data + s * h.cols, c * h.cols, file)) });
       }
@@ -101,7 +102,7 @@ export async function openVectors(file: string, opts: { dim?: number } = {}): Pr
       return done({ kind: 'float32', dim, rows: size / (dim * 4), read: async (s, c) => new Float32Array((await readAt(fh, s * dim * 4, c * dim * 4, file)).buffer.slice(0)) });
     }
     if (ext === '.codes' || ext === '.u8' || ext === '.bin') {
-      const B = Math.ceil(dim / 8);
+      const B = bytesPerRow(dim);
       if (size % B !== 0) throw bad(file, `size ${size} is not a whole number of ${B}-byte code rows`);
       return done({ kind: 'codes', dim, rows: size / B, read: async (s, c) => new Uint8Array(await readAt(fh, s * B, c * B, file)) });
     }

@@ -4,6 +4,8 @@
  * distance, ties to the smaller id, -1 padding past n. Padding bits of the
  * last byte are ignored.
  */
+import { bytesPerRow } from '../checks.js';
+
 const POPCOUNT8 = (() => {
   const t = new Uint8Array(256);
   for (let i = 1; i < 256; i++) t[i] = (i & 1) + t[i >> 1];
@@ -16,7 +18,7 @@ export function hammingTopKReference(
   dim: number,
   k: number,
 ): { ids: Int32Array; distances: Int32Array } {
-  const B = Math.ceil(dim / 8);
+  const B = bytesPerRow(dim);
   const n = base.length / B;
   const nq = queries.length / B;
   const lastMask = dim & 7 ? (1 << (dim & 7)) - 1 : 0xff;

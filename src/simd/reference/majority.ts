@@ -1,6 +1,8 @@
 /** Pure-TS bitwise majority over n packed rows: 1 iff 2 x count >= n (ties go to 1). */
+import { bytesPerRow } from '../checks.js';
+
 export function majorityReference(codes: Uint8Array, n: number, dim: number): Uint8Array {
-  const B = Math.ceil(dim / 8);
+  const B = bytesPerRow(dim);
   const out = new Uint8Array(B);
   const counts = new Int32Array(dim);
   for (let i = 0; i < n; i++) {
