@@ -23,12 +23,13 @@ export async function gpuColumnStatistic(
   const entry = trimCut === undefined ? 'median' : 'trimmedMean';
   const pipeline = gpu.pipelines.get('median', entry);
   const block = Math.min(d, rowsPerChunk(gpu, n * 4));
-  const staging = new Float32Array(n * block);
+  // Only a split needs a gathered copy; one block is the input as it is.
+  const staging = block < d ? new Float32Array(n * block) : undefined;
   for (let j0 = 0; j0 < d; j0 += block) {
     ensureHealthy(gpu);
     const w = Math.min(block, d - j0);
-    const m = block === d ? rows : staging.subarray(0, n * w);
-    if (m !== rows) for (let i = 0; i < n; i++) m.set(rows.subarray(i * d + j0, i * d + j0 + w), i * w);
+    const m = staging ? staging.subarray(0, n * w) : rows;
+    if (staging) for (let i = 0; i < n; i++) m.set(rows.subarray(i * d + j0, i * d + j0 + w), i * w);
     const rb = gpu.pool.upload(m);
     const ob = gpu.pool.storage(w * 4);
     const bad = gpu.pool.upload(new Uint32Array([NONE]));
@@ -59,12 +60,12 @@ export async function gpuMajority(gpu: Gpu, codes: Uint8Array, n: number, dim: n
   while (2 ** planes <= n) planes++;
   const pipeline = gpu.pipelines.get('majority', 'majority');
   const block = Math.min(W, rowsPerChunk(gpu, n * 4));
-  const staging = new Uint32Array(n * block);
+  const staging = block < W ? new Uint32Array(n * block) : undefined;
   for (let w0 = 0; w0 < W; w0 += block) {
     ensureHealthy(gpu);
     const w = Math.min(block, W - w0);
-    const m = block === W ? words : staging.subarray(0, n * w);
-    if (m !== words) for (let i = 0; i < n; i++) m.set(words.subarray(i * W + w0, i * W + w0 + w), i * w);
+    const m = staging ? staging.subarray(0, n * w) : words;
+    if (staging) for (let i = 0; i < n; i++) m.set(words.subarray(i * W + w0, i * W + w0 + w), i * w);
     const cb = gpu.pool.upload(m);
     const ob = gpu.pool.storage(w * 4);
     const mask = w0 + w === W ? lastWordMask(dim) : 0xffffffff;

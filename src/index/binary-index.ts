@@ -432,6 +432,7 @@ export class BinaryIndex {
 
   /** Keeps the first `keep` rows per query that are not removed, in order. */
   private dropRemoved(r: { ids: Int32Array; distances: Int32Array }, snap: Snapshot, nq: number, fetched: number, keep: number) {
+    if (snap.removed.size === 0 && fetched === keep) return r;
     const ids = new Int32Array(nq * keep).fill(-1);
     const distances = new Int32Array(nq * keep).fill(-1);
     for (let q = 0; q < nq; q++) {

@@ -24,6 +24,12 @@ export interface VectorFile {
 
 const bad = (file: string, why: string) => new DsoError('INVALID_ARGUMENT', `${file}: ${why}`);
 
+/** float32 values at `pos`, viewing the freshly read buffer rather than copying it. */
+async function floatsAt(fh: FileHandle, pos: number, count: number, file: string): Promise<Float32Array> {
+  const buf = await readAt(fh, pos, count * 4, file);
+  return new Float32Array(buf.buffer, buf.byteOffset, count);
+}
+
 async function readAt(fh: FileHandle, pos: number, len: number, file: string): Promise<Buffer> {
   const buf = Buffer.alloc(len);
   const { bytesRead } = await fh.read(buf, 0, len, pos);
@@ -65,7 +71,7 @@ export async function openVectors(file: string, opts: { dim?: number } = {}): Pr
         if (size < data + h.rows * h.cols * 4) throw bad(file, 'truncated .npy data');
         return done({
           kind: 'float32', dim: h.cols, rows: h.rows,
-          read: async (s, c) => new Float32Array((await readAt(fh, data + s * h.cols * 4, c * h.cols * 4, file)).buffer.slice(0)),
+          read: (s, c) => floatsAt(fh, data + s * h.cols * 4, c * h.cols, file),
         });
       }
       if (h.descr === '|u1') {
@@ -99,7 +105,7 @@ export async function openVectors(file: string, opts: { dim?: number } = {}): Pr
     const dim = opts.dim;
     if (ext === '.f32') {
       if (size % (dim * 4) !== 0) throw bad(file, `size ${size} is not a whole number of ${dim}-float rows`);
-      return done({ kind: 'float32', dim, rows: size / (dim * 4), read: async (s, c) => new Float32Array((await readAt(fh, s * dim * 4, c * dim * 4, file)).buffer.slice(0)) });
+      return done({ kind: 'float32', dim, rows: size / (dim * 4), read: (s, c) => floatsAt(fh, s * dim * 4, c * dim, file) });
     }
     if (ext === '.codes' || ext === '.u8' || ext === '.bin') {
       const B = bytesPerRow(dim);
