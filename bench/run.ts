@@ -63,7 +63,7 @@ async function main() {
   const rows: Row[] = [];
   const peerConfig: Record<string, object> = {};
   let ourDistances: Int32Array | undefined;
-  let w2files: string[] = [];
+  let tempFiles: string[] = [];
 
   if (only.has('W1')) {
     rows.push(...(await packWorkload(machine, S.w1.rows, S.w1.dim)));
@@ -75,7 +75,7 @@ async function main() {
     const r = await hammingWorkload(machine, data);
     rows.push(...r.rows);
     ourDistances = r.distances;
-    w2files = Object.values(data.files);
+    tempFiles = Object.values(data.files);
     peerConfig.w2 = { ...data.files, dim: data.dim, k: data.k, batchQueries: data.batchQueries, singleQueries: data.singleQueries };
   }
   if (only.has('W3')) {
@@ -85,7 +85,7 @@ async function main() {
   if (only.has('W4')) {
     const r = await indexWorkload(machine, S.w4);
     rows.push(...r.rows);
-    w2files.push(...Object.values(r.peerFiles));
+    tempFiles.push(...Object.values(r.peerFiles));
     peerConfig.w4 = { ...r.peerFiles, threads: S.w4.threads };
   }
   if (only.has('RECALL')) rows.push(...(await recallWorkload(S.recall)));
@@ -115,7 +115,7 @@ async function main() {
   }
 
   const peers = runPythonPeers(peerConfig);
-  for (const f of w2files) rmSync(f, { force: true });
+  for (const f of tempFiles) rmSync(f, { force: true });
   if ('error' in peers) {
     console.warn(`python peers skipped: ${peers.error}`);
     extra.pythonPeers = peers.error;

@@ -16,7 +16,9 @@ describe.skipIf(!addonAvailable())('machine-limit probes', () => {
           one[at] = 1 + (at % 7);
           expect(a.streamRead(one, { isa }), `${isa} len ${len} byte ${at}`).not.toBe(0);
         }
-        expect(a.streamRead(randomBytes(len, len), { isa })).toBeGreaterThanOrEqual(0);
+        // The same bytes at another address (and alignment) give the same checksum.
+        const data = randomBytes(len + 3, len);
+        expect(a.streamRead(data.subarray(3), { isa })).toBe(a.streamRead(data.slice(3), { isa }));
       }
     }
   });

@@ -25,7 +25,8 @@ class Job {
   std::string failCode;
   std::string failMessage;
 
-  // Translates a kernel status into a failure; `what` names the input.
+  // Translates a kernel status into a failure; `nonFinite` prefixes the index
+  // the kernel reports for a NaN or infinite value.
   void check(const KernelResult& r, const std::string& nonFinite) {
     if (r.status == Status::NonFinite) {
       failCode = "NON_FINITE";
