@@ -58,6 +58,9 @@ describe.each(['js', 'native'] as const)('TS-layer validation (%s backend)', (ba
       'INVALID_ARGUMENT',
     );
     expect(await code(e.hammingTopK(base, base, { dim: 384, k: 2 ** 31 }))).toBe('INVALID_K');
+    expect(await code(e.uploadCodes(base.subarray(1), { dim: 384 }))).toBe('LENGTH_MISMATCH');
+    expect(await code(e.uploadCodes(base, { dim: 0 }))).toBe('INVALID_DIM');
+    expect(await code(e.uploadCodes(new Float32Array(4) as unknown as Uint8Array, { dim: 8 }))).toBe('INVALID_ARGUMENT');
   });
 
   it.skipIf(!ready)('median / trimmedMean / majority', async () => {

@@ -6,6 +6,7 @@
 import { DsoError } from '../errors.js';
 import { addonAvailable } from '../simd/addon.js';
 import {
+  checkCodes,
   checkColumns,
   checkCosine,
   checkDequantize,
@@ -70,8 +71,8 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
     },
     async uploadCodes(codes, o) {
       open();
-      const c = checkHamming(codes, new Uint8Array(0), { dim: o?.dim, k: 1 });
-      return new Resident(c.base, c.dim, c.n, await backend.upload?.(c.base, c.dim), backend);
+      const c = checkCodes(codes, o);
+      return new Resident(c.codes, c.dim, c.n, await backend.upload?.(c.codes, c.dim), backend);
     },
     async hammingTopK(base, queries, o) {
       open();

@@ -117,21 +117,30 @@ export function checkDequantize(q: { codes: unknown; scales: unknown }, p: PackP
   return { codes, scales, shape: { ...s, rows }, baseline: s.baseline };
 }
 
+/** Rows of packed codes of `dim` bits in `c`, or LENGTH_MISMATCH. */
+function codeRows(c: Uint8Array, name: string, dim: number): number {
+  const B = bytesPerRow(dim);
+  if (c.length % B !== 0) {
+    throw new DsoError('LENGTH_MISMATCH', `${name}.length (${c.length}) is not a multiple of ceil(dim/8) = ${B}`);
+  }
+  return c.length / B;
+}
+
+export function checkCodes(codes: unknown, p: { dim: number }) {
+  if (p === null || typeof p !== 'object') throw new DsoError('INVALID_ARGUMENT', 'options { dim } are required');
+  const c = bytes(codes, 'codes');
+  const dim = wholeNumber(p.dim, 'dim', 'INVALID_DIM', 1);
+  return { codes: c, dim, n: codeRows(c, 'codes', dim) };
+}
+
 export function checkHamming(base: unknown, queries: unknown, p: { dim: number; k: number }) {
   if (p === null || typeof p !== 'object') throw new DsoError('INVALID_ARGUMENT', 'options { dim, k } are required');
   const b = bytes(base, 'base');
   const q = bytes(queries, 'queries');
   const dim = wholeNumber(p.dim, 'dim', 'INVALID_DIM', 1);
   const k = wholeNumber(p.k, 'k', 'INVALID_K', 1);
-  const B = bytesPerRow(dim);
-  if (b.length % B !== 0) {
-    throw new DsoError('LENGTH_MISMATCH', `base.length (${b.length}) is not a multiple of ceil(dim/8) = ${B}`);
-  }
-  if (q.length % B !== 0) {
-    throw new DsoError('LENGTH_MISMATCH', `queries.length (${q.length}) is not a multiple of ceil(dim/8) = ${B}`);
-  }
-  const n = b.length / B;
-  const nq = q.length / B;
+  const n = codeRows(b, 'base', dim);
+  const nq = codeRows(q, 'queries', dim);
   if (nq * k > MAX_ELEMENTS) throw new DsoError('TOO_LARGE', `queries x k = ${nq} x ${k} exceeds 2^31-1 results`);
   return { base: b, queries: q, dim, k, n, nq };
 }
