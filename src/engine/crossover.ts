@@ -25,7 +25,7 @@ export const NEVER: Crossover = {
 export const MIN_GPU_WORK = 1 << 20;
 
 /** Work sizes timed by calibrate(); the crossover is the first at which the GPU wins. */
-export const CALIBRATION_WORK = [1 << 20, 1 << 22, 1 << 24];
+const CALIBRATION_WORK = [1 << 20, 1 << 22, 1 << 24];
 
 async function seconds(fn: () => Promise<unknown>): Promise<number> {
   await fn();

@@ -8,7 +8,7 @@ import { loadAddon, type CallOptions, type Tier } from '../simd/addon.js';
 import { bytesPerRow } from '../simd/checks.js';
 import type { Backend } from './backend.js';
 
-export const ASYNC_WORK = 1 << 18;
+const ASYNC_WORK = 1 << 18;
 
 export function nativeBackend(opts: { isa?: Tier; vpopcntdq?: boolean }): Backend {
   const addon = loadAddon();

@@ -15,10 +15,10 @@ import { DsoError } from '../errors.js';
 import { loadAddon } from '../simd/addon.js';
 import { bytesPerRow } from '../simd/checks.js';
 
-export const MAGIC = 'DSOBIDX\0';
-export const VERSION = 1;
-export const HEADER_BYTES = 32;
-export const TRAILER_BYTES = 8;
+const MAGIC = 'DSOBIDX\0';
+const VERSION = 1;
+const HEADER_BYTES = 32;
+const TRAILER_BYTES = 8;
 const FLAG_SCALES = 1;
 const FLAG_VECTORS = 2;
 const FLAG_BASELINE = 4;

@@ -22,7 +22,7 @@ interface Pending {
 }
 
 /** Merges per-shard top-k lists, each ascending by (distance, row), into the global top-k. */
-export function mergeShards(parts: Array<{ ids: Int32Array; distances: Int32Array }>, nq: number, k: number) {
+function mergeShards(parts: Array<{ ids: Int32Array; distances: Int32Array }>, nq: number, k: number) {
   const ids = new Int32Array(nq * k).fill(-1);
   const distances = new Int32Array(nq * k).fill(-1);
   const heads = new Int32Array(parts.length);
