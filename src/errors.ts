@@ -23,7 +23,17 @@ export type DsoErrorCode =
   | 'ENGINE_CLOSED'
   | 'DUPLICATE_LABEL'
   | 'CORRUPT_INDEX'
-  | 'IO_ERROR';
+  | 'IO_ERROR'
+  | 'INVALID_EXPERIENCE'
+  | 'UNKNOWN_EXPERIENCE'
+  | 'INVALID_OPERATION'
+  | 'LIBRARY_MISMATCH'
+  | 'LIBRARY_CLOSED'
+  | 'DATABASE_ERROR'
+  | 'EMBEDDER_UNAVAILABLE'
+  | 'MODEL_ERROR'
+  | 'MODEL_TIMEOUT'
+  | 'MODEL_BAD_RESPONSE';
 
 export class DsoError extends Error {
   readonly code: DsoErrorCode;

@@ -1,0 +1,408 @@
+/**
+ * ExperienceLibrary: the experiences one node has learned, searchable by
+ * meaning and persisted in SQLite.
+ *
+ * Memory mirrors the database: a batch of operations is checked, embedded and
+ * planned without changing anything, written in one transaction, and only
+ * then applied to memory and to the 1-bit index, so a failure at any step
+ * leaves the library as it was. Batches run one at a time; retrievals run
+ * beside them and see the library before or after a batch, never between.
+ *
+ * Retrieval is a 1-bit Hamming search over the packed embeddings (the
+ * engine's kernels, through BinaryIndex) followed by exact cosine rescoring
+ * of the candidates against the stored float embeddings.
+ */
+import { createEngine } from '../engine/create-engine.js';
+import type { Engine } from '../engine/types.js';
+import { DsoError } from '../errors.js';
+import { BinaryIndex } from '../index/binary-index.js';
+import { floats, wholeNumber } from '../simd/checks.js';
+import { type Neighbour, type OperationOutcome, batchTexts, planBatch } from './batch-plan.js';
+import type { Embedder } from './embedders/embedder.js';
+import { HashingEmbedder } from './embedders/hashing.js';
+import { EVICTION_POLICIES, type EvictionPolicy, chooseEvictions } from './eviction.js';
+import type { Experience, RetrievedExperience } from './experience.js';
+import { type LibraryOperation, checkConfidence, checkOperations } from './operations.js';
+import { type FormattedExperiences, formatExperiences, injectExperiences } from './prompt.js';
+import { ExperienceStore, type Synchronous } from './store.js';
+
+export interface ExperienceLibraryOptions {
+  /** SQLite file (created if missing); default ':memory:', a library that ends with the process. */
+  path?: string;
+  /** Many libraries can share one file, each under its own namespace (default 'default'). */
+  namespace?: string;
+  /** Default: HashingEmbedder (384 dims). */
+  embedder?: Embedder;
+  /** Default: createEngine() (native where the addon loads). */
+  engine?: Engine;
+  /** Most experiences kept (default 200); batches that go over evict by `eviction`. */
+  capacity?: number;
+  eviction?: EvictionPolicy;
+  /** New text whose cosine to a live experience is above this folds into it (default 0.9; 1 turns folding off). */
+  duplicateThreshold?: number;
+  /** Node id recorded as the source of experiences this library creates (default 'local'). */
+  source?: string;
+  defaultDomain?: string;
+  defaultConfidence?: number;
+  /** 'normal' (default) survives a killed process; 'full' also survives power loss, at an fsync per batch. */
+  synchronous?: Synchronous;
+}
+
+export interface ApplyResult {
+  outcomes: OperationOutcome[];
+  /** Ids created by the batch and still present after eviction. */
+  added: string[];
+  /** Ids the operations removed (deleted, modified or merged away). */
+  removed: string[];
+  evicted: string[];
+  size: number;
+}
+
+export interface RetrieveOptions {
+  /** Default 10. */
+  k?: number;
+  /** Drop results whose cosine similarity is below this. */
+  minSimilarity?: number;
+  /** Only experiences of this domain, among the nearest 32 x k. */
+  domain?: string;
+  /** Count the results as used (default true). */
+  countUsage?: boolean;
+}
+
+/** Hamming candidates rescored per result wanted: enough that the 1-bit pass almost never drops a cosine top-k result. */
+const CANDIDATES_PER_RESULT = 8;
+const MIN_CANDIDATES = 64;
+/** Neighbours examined when checking new text for near-duplicates. */
+const DUPLICATE_CANDIDATES = 8;
+/** A domain-filtered retrieval ranks this many times k before filtering. */
+const DOMAIN_WIDENING = 32;
+
+interface Entry {
+  seq: number;
+  experience: Experience;
+}
+
+export class ExperienceLibrary {
+  readonly embedder: Embedder;
+  readonly namespace: string;
+  readonly capacity: number;
+  readonly eviction: EvictionPolicy;
+  readonly duplicateThreshold: number;
+  private readonly store: ExperienceStore;
+  private readonly engine: Engine;
+  private readonly ownsEngine: boolean;
+  private readonly index: BinaryIndex;
+  private readonly entries = new Map<string, Entry>();
+  private readonly bySeq = new Map<number, string>();
+  private readonly source: string;
+  private readonly defaultDomain: string;
+  private readonly defaultConfidence: number;
+  private nextSeq = 0;
+  private epochValue: number;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(opts: ExperienceLibraryOptions, embedder: Embedder, engine: Engine, ownsEngine: boolean, store: ExperienceStore) {
+    this.embedder = embedder;
+    this.engine = engine;
+    this.ownsEngine = ownsEngine;
+    this.store = store;
+    this.namespace = opts.namespace ?? 'default';
+    this.capacity = opts.capacity ?? 200;
+    this.eviction = opts.eviction ?? 'hybrid';
+    this.duplicateThreshold = opts.duplicateThreshold ?? 0.9;
+    this.source = opts.source ?? 'local';
+    this.defaultDomain = opts.defaultDomain ?? 'general';
+    this.defaultConfidence = opts.defaultConfidence ?? 0.5;
+    this.epochValue = store.meta().epoch;
+    // Libraries are searched one query at a time: shards across workers would cost more than they save.
+    this.index = new BinaryIndex({ dim: embedder.dim, engine, threads: 1, shardThreshold: 2 ** 31 - 1 });
+  }
+
+  static async open(opts: ExperienceLibraryOptions = {}): Promise<ExperienceLibrary> {
+    if (opts === null || typeof opts !== 'object') throw new DsoError('INVALID_ARGUMENT', 'ExperienceLibrary.open takes an options object');
+    if (opts.capacity !== undefined) wholeNumber(opts.capacity, 'capacity', 'INVALID_COUNT', 1);
+    if (opts.eviction !== undefined && !EVICTION_POLICIES.includes(opts.eviction)) {
+      throw new DsoError('INVALID_ARGUMENT', `eviction must be one of ${EVICTION_POLICIES.join(', ')}, got ${String(opts.eviction)}`);
+    }
+    if (opts.duplicateThreshold !== undefined) {
+      const t = opts.duplicateThreshold;
+      if (typeof t !== 'number' || !(t >= -1 && t <= 1)) throw new DsoError('INVALID_ARGUMENT', `duplicateThreshold must be in [-1, 1], got ${String(t)}`);
+    }
+    if (opts.defaultConfidence !== undefined) checkConfidence(opts.defaultConfidence, 'defaultConfidence');
+    const ns = opts.namespace ?? 'default';
+    if (typeof ns !== 'string' || ns === '') throw new DsoError('INVALID_ARGUMENT', 'namespace must be a non-empty string');
+    const embedder = opts.embedder ?? new HashingEmbedder();
+    const store = ExperienceStore.open(opts.path ?? ':memory:', ns, { dim: embedder.dim, embedder: embedder.id }, opts.synchronous);
+    let engine = opts.engine;
+    try {
+      engine ??= await createEngine();
+      const lib = new ExperienceLibrary(opts, embedder, engine, opts.engine === undefined, store);
+      lib.load();
+      return lib;
+    } catch (e) {
+      store.close();
+      if (opts.engine === undefined) await engine?.close();
+      throw e;
+    }
+  }
+
+  private load(): void {
+    const rows = this.store.loadAll();
+    if (rows.length === 0) return;
+    const dim = this.embedder.dim;
+    const bpr = Math.ceil(dim / 8);
+    const codes = new Uint8Array(rows.length * bpr);
+    const vectors = new Float32Array(rows.length * dim);
+    const labels = new BigInt64Array(rows.length);
+    rows.forEach((r, i) => {
+      codes.set(r.experience.code, i * bpr);
+      vectors.set(r.experience.embedding, i * dim);
+      labels[i] = BigInt(r.seq);
+      this.entries.set(r.experience.id, r);
+      this.bySeq.set(r.seq, r.experience.id);
+    });
+    this.index.add(codes, labels, { vectors });
+    this.nextSeq = rows[rows.length - 1].seq + 1;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get epoch(): number {
+    return this.epochValue;
+  }
+
+  get(id: string): Experience | undefined {
+    return this.entries.get(id)?.experience;
+  }
+
+  has(id: string): boolean {
+    return this.entries.has(id);
+  }
+
+  /** Every experience, oldest first. */
+  list(): Experience[] {
+    return [...this.entries.values()].sort((a, b) => a.seq - b.seq).map((e) => e.experience);
+  }
+
+  /** Sets the epoch new experiences are stamped with and usage is counted in; persisted. */
+  async setEpoch(epoch: number): Promise<void> {
+    wholeNumber(epoch, 'epoch', 'INVALID_COUNT', 0);
+    await this.serial(async () => {
+      this.store.writeBatch({ remove: [], put: [], epoch });
+      this.epochValue = epoch;
+    });
+  }
+
+  /** Adds experiences (a batch of `add` operations). */
+  async add(items: Omit<Extract<LibraryOperation, { op: 'add' }>, 'op'>[] | Omit<Extract<LibraryOperation, { op: 'add' }>, 'op'>): Promise<ApplyResult> {
+    const list = Array.isArray(items) ? items : [items];
+    return this.applyOperations(list.map((i) => ({ ...i, op: 'add' as const })));
+  }
+
+  /**
+   * Applies a batch atomically: every operation or none. Ids refer to the
+   * library as it was when the batch started.
+   */
+  async applyOperations(ops: readonly LibraryOperation[]): Promise<ApplyResult> {
+    return this.serial(() => this.applyNow(ops));
+  }
+
+  private async applyNow(opsIn: readonly LibraryOperation[]): Promise<ApplyResult> {
+    const ops = checkOperations(opsIn, (id) => this.entries.has(id));
+    const dim = this.embedder.dim;
+    const texts = batchTexts(ops);
+    const embeddings = texts.length > 0 ? await this.embedder.embed(texts) : new Float32Array(0);
+    const q = texts.length > 0 ? await this.engine.quantize(embeddings, { dim }) : { codes: new Uint8Array(0), scales: new Float32Array(0) };
+    const neighbours = await this.neighbourLists(embeddings, q.codes, texts.length);
+    const plan = planBatch(ops, {
+      current: (id) => this.entries.get(id)?.experience,
+      embeddings,
+      codes: q.codes,
+      scales: q.scales,
+      dim,
+      neighbours,
+      duplicateThreshold: this.duplicateThreshold,
+      source: this.source,
+      epoch: this.epochValue,
+      now: Date.now(),
+      defaultConfidence: this.defaultConfidence,
+      defaultDomain: this.defaultDomain,
+    });
+
+    // A modify that keeps its id is both removed (old row) and created (new row).
+    const after = this.entries.size - plan.removed.size + plan.created.size;
+    let evicted: string[] = [];
+    if (after > this.capacity) {
+      const all: Experience[] = [];
+      for (const [id, e] of this.entries) if (!plan.removed.has(id)) all.push(plan.put.get(id) ?? e.experience);
+      for (const id of plan.created) all.push(plan.put.get(id) as Experience);
+      evicted = await chooseEvictions(all, after - this.capacity, this.eviction, this.engine, plan.created);
+      for (const id of evicted) {
+        plan.put.delete(id);
+        if (plan.created.has(id)) plan.created.delete(id);
+        else plan.removed.add(id);
+      }
+    }
+
+    // Existing experiences keep their row; new ones (including a modify that kept its id) take the next.
+    const puts = [...plan.put.values()].map((e) => {
+      const fresh = plan.created.has(e.id);
+      return { seq: fresh ? -1 : (this.entries.get(e.id) as Entry).seq, experience: e };
+    });
+    let seq = this.nextSeq;
+    for (const p of puts) if (p.seq < 0) p.seq = seq++;
+    this.store.writeBatch({ remove: [...plan.removed], put: puts });
+
+    // Committed: now memory and the index follow.
+    this.nextSeq = seq;
+    const gone = [...plan.removed].map((id) => this.entries.get(id) as Entry);
+    this.index.remove(BigInt64Array.from(gone, (e) => BigInt(e.seq)));
+    for (const e of gone) {
+      this.entries.delete(e.experience.id);
+      this.bySeq.delete(e.seq);
+    }
+    const fresh = puts.filter((p) => plan.created.has(p.experience.id));
+    if (fresh.length > 0) {
+      const bpr = Math.ceil(dim / 8);
+      const codes = new Uint8Array(fresh.length * bpr);
+      const vectors = new Float32Array(fresh.length * dim);
+      fresh.forEach((p, i) => {
+        codes.set(p.experience.code, i * bpr);
+        vectors.set(p.experience.embedding, i * dim);
+      });
+      this.index.add(codes, BigInt64Array.from(fresh, (p) => BigInt(p.seq)), { vectors });
+    }
+    for (const p of puts) {
+      this.entries.set(p.experience.id, p);
+      this.bySeq.set(p.seq, p.experience.id);
+    }
+    const evictedSet = new Set(evicted);
+    return {
+      outcomes: plan.outcomes,
+      added: fresh.map((p) => p.experience.id),
+      removed: [...plan.removed].filter((id) => !evictedSet.has(id)),
+      evicted,
+      size: this.entries.size,
+    };
+  }
+
+  /** For each text row, the near neighbours among live experiences and earlier rows, best first. */
+  private async neighbourLists(embeddings: Float32Array, codes: Uint8Array, m: number): Promise<(row: number) => Neighbour[]> {
+    if (m === 0 || this.duplicateThreshold >= 1) return () => [];
+    const dim = this.embedder.dim;
+    const lists: Neighbour[][] = Array.from({ length: m }, () => []);
+    if (this.index.size > 0) {
+      const k = Math.min(this.index.size, DUPLICATE_CANDIDATES);
+      const r = await this.index.search(codes, { k, rescore: { vectors: embeddings, candidates: Math.min(this.index.size, 4 * k) } });
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < k; j++) {
+          const label = r.labels[i * k + j];
+          if (label < 0n) break;
+          const id = this.bySeq.get(Number(label));
+          if (id !== undefined) lists[i].push({ id, sim: (r.scores as Float32Array)[i * k + j] });
+        }
+      }
+    }
+    if (m > 1) {
+      const k = Math.min(m, DUPLICATE_CANDIDATES + 1);
+      const { ids } = await this.engine.hammingTopK(codes, codes, { dim, k });
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < k; j++) {
+          const row = ids[i * k + j];
+          if (row < 0 || row >= i) continue;
+          let s = 0;
+          for (let d = 0; d < dim; d++) s += embeddings[i * dim + d] * embeddings[row * dim + d];
+          lists[i].push({ row, sim: s });
+        }
+      }
+    }
+    for (const l of lists) l.sort((a, b) => b.sim - a.sim);
+    return (row) => lists[row];
+  }
+
+  /** The k experiences nearest the query (text or an embedding of the library's dim), most similar first. */
+  async retrieve(query: string | Float32Array, opts: RetrieveOptions = {}): Promise<RetrievedExperience[]> {
+    this.checkOpen();
+    const k = wholeNumber(opts.k ?? 10, 'k', 'INVALID_K', 1);
+    const dim = this.embedder.dim;
+    let vq: Float32Array;
+    if (typeof query === 'string') vq = await this.embedder.embed([query]);
+    else {
+      vq = floats(query, 'query');
+      if (vq.length !== dim) throw new DsoError('DIM_MISMATCH', `query embedding must hold ${dim} values, got ${vq.length}`);
+    }
+    if (this.index.size === 0 || !vq.some((v) => v !== 0)) return [];
+    const { codes } = await this.engine.quantize(vq, { dim });
+    const filtered = opts.domain !== undefined;
+    const want = Math.min(this.index.size, filtered ? k * DOMAIN_WIDENING : k);
+    const candidates = Math.min(this.index.size, Math.max(want * CANDIDATES_PER_RESULT, MIN_CANDIDATES));
+    const r = await this.index.search(codes, { k: want, rescore: { vectors: vq, candidates } });
+    const out: RetrievedExperience[] = [];
+    for (let j = 0; j < want && out.length < k; j++) {
+      const label = r.labels[j];
+      if (label < 0n) break;
+      const id = this.bySeq.get(Number(label));
+      const e = id === undefined ? undefined : this.entries.get(id);
+      const similarity = (r.scores as Float32Array)[j];
+      if (e === undefined || (filtered && e.experience.domain !== opts.domain)) continue;
+      if (opts.minSimilarity !== undefined && similarity < opts.minSimilarity) break;
+      out.push({ experience: e.experience, similarity });
+    }
+    if (opts.countUsage !== false && out.length > 0) this.countUsage(out);
+    return out;
+  }
+
+  private countUsage(found: RetrievedExperience[]): void {
+    const updates = found.map((f) => ({ id: f.experience.id, usageCount: f.experience.usageCount + 1, lastUsedEpoch: this.epochValue }));
+    this.store.writeUsage(updates);
+    for (const u of updates) {
+      const e = this.entries.get(u.id);
+      if (e !== undefined) e.experience = { ...e.experience, usageCount: u.usageCount, lastUsedEpoch: u.lastUsedEpoch };
+    }
+  }
+
+  /** The retrieved experiences as prompt lines (`[G1] (domain, conf:0.70) When ...`), or 'None'. */
+  async formatForPrompt(query: string, opts: RetrieveOptions = {}): Promise<string> {
+    return (await this.promptBlock(query, opts)).text;
+  }
+
+  /** formatForPrompt with the ids behind its labels. */
+  async promptBlock(query: string, opts: RetrieveOptions = {}): Promise<FormattedExperiences> {
+    return formatExperiences((await this.retrieve(query, opts)).map((r) => r.experience));
+  }
+
+  /** The problem wrapped in the experience-injection template, with the retrieved experiences. */
+  async buildPrompt(problem: string, opts: RetrieveOptions = {}): Promise<FormattedExperiences & { prompt: string }> {
+    const block = await this.promptBlock(problem, opts);
+    return { ...block, prompt: injectExperiences(problem, block.text) };
+  }
+
+  /** Deletes this namespace's experiences from the database and closes the library. */
+  async drop(): Promise<void> {
+    await this.serial(async () => this.store.drop());
+    await this.close();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.queue.catch(() => undefined);
+    this.closed = true;
+    this.store.close();
+    await this.index.close();
+    if (this.ownsEngine) await this.engine.close();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new DsoError('LIBRARY_CLOSED', 'the experience library is closed');
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    this.checkOpen();
+    const run = this.queue.then(fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * The shape of an experience sentence. Experiences are injected verbatim into
+ * prompts and shared with other nodes, so they are held to one short sentence
+ * of the form "When <situation>, <advice>": long or multi-sentence text costs
+ * prompt tokens on every call and is how a node smuggles instructions.
+ */
+import { DsoError } from '../errors.js';
+
+export const MAX_EXPERIENCE_WORDS = 32;
+
+/** Collapses runs of whitespace and trims, so formatting never changes an experience's content id. */
+export function normalizeText(text: string): string {
+  return text.replace(/\s+/gu, ' ').trim();
+}
+
+export function wordCount(text: string): number {
+  const t = normalizeText(text);
+  return t === '' ? 0 : t.split(' ').length;
+}
+
+/** Returns the normalized sentence, or throws INVALID_EXPERIENCE saying which rule it breaks. */
+export function checkExperienceText(text: unknown): string {
+  if (typeof text !== 'string') throw new DsoError('INVALID_EXPERIENCE', `experience text must be a string, got ${typeof text}`);
+  const t = normalizeText(text);
+  const fail = (why: string) => new DsoError('INVALID_EXPERIENCE', `${why}: "${t.length > 120 ? `${t.slice(0, 117)}...` : t}"`);
+  if (t === '') throw new DsoError('INVALID_EXPERIENCE', 'experience text is empty');
+  const words = wordCount(t);
+  if (words > MAX_EXPERIENCE_WORDS) throw fail(`experience has ${words} words, at most ${MAX_EXPERIENCE_WORDS} allowed`);
+  if (!/^when\s/iu.test(t)) throw fail('experience must have the form "When ..., ..."');
+  const comma = t.indexOf(',');
+  if (comma < 0 || comma === t.length - 1 || t.slice(comma + 1).trim() === '') throw fail('experience must have the form "When ..., ..." (a comma, then the advice)');
+  // One sentence: a terminator may only end the text (decimals like 0.5 are not terminators).
+  if (/[.!?](?=\s+\S)/u.test(t)) throw fail('experience must be one sentence');
+  return t;
+}
