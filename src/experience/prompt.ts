@@ -39,7 +39,14 @@ Problem:
 
 Reason step by step, then give the final answer as \\boxed{answer}.`;
 
+/**
+ * Replaces each {name} of `template` whose name is a key of `vars`. One pass,
+ * so braces inside the substituted text (LaTeX, JSON) are never substituted again.
+ */
+export function fillTemplate(template: string, vars: Readonly<Record<string, string>>): string {
+  return template.replace(/\{([A-Za-z]\w*)\}/gu, (whole, k: string) => (Object.hasOwn(vars, k) ? vars[k] : whole));
+}
+
 export function injectExperiences(problem: string, experiences: string, template = EXPERIENCE_INJECTION_TEMPLATE): string {
-  // One pass, so braces inside the problem or the experiences are never substituted again.
-  return template.replace(/\{(experiences|problem)\}/gu, (_, k: string) => (k === 'problem' ? problem : experiences));
+  return fillTemplate(template, { problem, experiences });
 }

@@ -1,0 +1,163 @@
+/**
+ * BitDelta quantization of embeddings (Liu et al., 2024): the delta from a
+ * baseline is stored as its signs, one bit per dimension, and one scale per
+ * group of dimensions (the mean |delta|, the L2-optimal scale for a sign
+ * code). Runs through the engine's pack/dequantize kernels.
+ */
+import { createEngine } from '../engine/create-engine.js';
+import type { Engine } from '../engine/types.js';
+import { DsoError } from '../errors.js';
+import { floats, wholeNumber } from '../simd/checks.js';
+import { encodeCompressed } from './wire.js';
+
+export interface BitDeltaOptions {
+  /** Subtracted before taking signs; dim values (default: zero). */
+  baseline?: Float32Array;
+  /** Dimensions per scale (default: dim, one scale per vector). */
+  groupSize?: number;
+}
+
+export interface BitDeltaCode {
+  /** ceil(dim/8) bytes per vector, DESIGN.md bit order. */
+  code: Uint8Array;
+  /** ceil(dim/groupSize) scales per vector. */
+  scales: Float32Array;
+}
+
+/** What compressForNetwork needs of an experience (ExperienceLibrary's experiences have it). */
+export interface CompressibleExperience {
+  id: string;
+  text: string;
+  embedding: Float32Array;
+  confidence: number;
+  domain: string;
+  epoch: number;
+  source: string;
+  createdAt: number;
+}
+
+/** An experience as it travels: text and metadata, the embedding as signs and scales. */
+export interface CompressedExperience extends BitDeltaCode {
+  id: string;
+  text: string;
+  dim: number;
+  groupSize: number;
+  confidence: number;
+  domain: string;
+  epoch: number;
+  source: string;
+  createdAt: number;
+}
+
+export interface CompressionReport {
+  records: number;
+  /** Mean bytes of one encoded record (text, metadata, signs, scales, framing). */
+  recordBytes: number;
+  /** The same record with the embedding sent as float32. */
+  float32RecordBytes: number;
+  /** Signs + scales per experience, and the float32 embedding they replace. */
+  embeddingBytes: number;
+  float32EmbeddingBytes: number;
+  /** float32 / compressed, for the embedding alone and for the whole record. */
+  embeddingRatio: number;
+  recordRatio: number;
+}
+
+export class BitDeltaQuantizer {
+  private engine?: Engine;
+  private readonly ownsEngine: boolean;
+
+  constructor(opts: { engine?: Engine } = {}) {
+    this.engine = opts.engine;
+    this.ownsEngine = opts.engine === undefined;
+  }
+
+  private async eng(): Promise<Engine> {
+    this.engine ??= await createEngine();
+    return this.engine;
+  }
+
+  /** Quantizes one vector, or rows of `dim` values when `dim` is given. */
+  async quantizeDelta(vector: Float32Array, opts: BitDeltaOptions & { dim?: number } = {}): Promise<BitDeltaCode> {
+    const v = floats(vector, 'vector');
+    const dim = opts.dim ?? v.length;
+    const q = await (await this.eng()).quantize(v, { dim, groupSize: opts.groupSize, baseline: opts.baseline });
+    return { code: q.codes, scales: q.scales };
+  }
+
+  /** baseline + (bit ? +scale : -scale), per group. */
+  async dequantize(c: BitDeltaCode, opts: BitDeltaOptions & { dim: number }): Promise<Float32Array> {
+    if (c === null || typeof c !== 'object') throw new DsoError('INVALID_ARGUMENT', 'dequantize takes { code, scales }');
+    return (await this.eng()).dequantize({ codes: c.code, scales: c.scales }, { dim: opts.dim, groupSize: opts.groupSize, baseline: opts.baseline });
+  }
+
+  /**
+   * The experiences at or above `minConfidence` (default 0.7), compressed for
+   * sharing. `source` is a list of experiences or anything with list() (an
+   * ExperienceLibrary).
+   */
+  async compressForNetwork(
+    source: Iterable<CompressibleExperience> | { list(): CompressibleExperience[] },
+    opts: BitDeltaOptions & { minConfidence?: number } = {},
+  ): Promise<CompressedExperience[]> {
+    const all = 'list' in source && typeof source.list === 'function' ? source.list() : [...(source as Iterable<CompressibleExperience>)];
+    const min = opts.minConfidence ?? 0.7;
+    if (typeof min !== 'number' || Number.isNaN(min)) throw new DsoError('INVALID_ARGUMENT', `minConfidence must be a number, got ${String(min)}`);
+    const chosen = all.filter((e) => e.confidence >= min);
+    if (chosen.length === 0) return [];
+    const dim = chosen[0].embedding.length;
+    const groupSize = wholeNumber(opts.groupSize ?? dim, 'groupSize', 'INVALID_GROUP_SIZE', 1, dim);
+    const x = new Float32Array(chosen.length * dim);
+    chosen.forEach((e, i) => {
+      if (e.embedding.length !== dim) throw new DsoError('DIM_MISMATCH', `experience ${e.id} has ${e.embedding.length} dims, the others ${dim}`);
+      x.set(e.embedding, i * dim);
+    });
+    const q = await (await this.eng()).quantize(x, { dim, groupSize, baseline: opts.baseline });
+    const bpr = Math.ceil(dim / 8);
+    const groups = Math.ceil(dim / groupSize);
+    return chosen.map((e, i) => ({
+      id: e.id,
+      text: e.text,
+      code: q.codes.slice(i * bpr, (i + 1) * bpr),
+      scales: q.scales.slice(i * groups, (i + 1) * groups),
+      dim,
+      groupSize,
+      confidence: e.confidence,
+      domain: e.domain,
+      epoch: e.epoch,
+      source: e.source,
+      createdAt: e.createdAt,
+    }));
+  }
+
+  /** Measured sizes of the encoded records against the same records carrying float32 embeddings. */
+  static compressionReport(records: readonly CompressedExperience[], embeddings?: readonly Float32Array[]): CompressionReport {
+    if (records.length === 0) throw new DsoError('INVALID_COUNT', 'compressionReport needs at least one record');
+    let rec = 0;
+    let f32rec = 0;
+    let emb = 0;
+    let f32emb = 0;
+    records.forEach((r, i) => {
+      rec += encodeCompressed(r).byteLength;
+      const full = embeddings?.[i] ?? new Float32Array(r.dim);
+      f32rec += encodeCompressed(r, full).byteLength;
+      emb += r.code.byteLength + r.scales.byteLength;
+      f32emb += r.dim * 4;
+    });
+    const n = records.length;
+    return {
+      records: n,
+      recordBytes: rec / n,
+      float32RecordBytes: f32rec / n,
+      embeddingBytes: emb / n,
+      float32EmbeddingBytes: f32emb / n,
+      embeddingRatio: f32emb / emb,
+      recordRatio: f32rec / rec,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsEngine) await this.engine?.close();
+    this.engine = undefined;
+  }
+}
