@@ -1,0 +1,76 @@
+/**
+ * A local stand-in for an OpenAI-compatible chat server (llama.cpp, vLLM,
+ * Ollama): real HTTP on 127.0.0.1, POST /v1/chat/completions, answers chosen
+ * by a handler, including failures (status codes, delays, bad JSON).
+ */
+import { type IncomingMessage, type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ChatRequest {
+  model: string;
+  messages: { role: string; content: string }[];
+  temperature?: number;
+  max_tokens?: number;
+  authorization?: string;
+}
+
+export type Reply =
+  | string
+  | { status?: number; content?: string; raw?: string; body?: unknown; delayMs?: number; headers?: Record<string, string> };
+
+export interface ChatServer {
+  url: string;
+  requests: ChatRequest[];
+  close(): Promise<void>;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const p of req) parts.push(p as Buffer);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+export async function startChatServer(handler: (req: ChatRequest, n: number) => Reply | Promise<Reply>): Promise<ChatServer> {
+  const requests: ChatRequest[] = [];
+  const server: Server = createServer(async (req, res) => {
+    if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    let body: ChatRequest;
+    try {
+      body = { ...(JSON.parse(await readBody(req)) as ChatRequest), authorization: req.headers.authorization };
+    } catch {
+      res.writeHead(400).end('bad json');
+      return;
+    }
+    requests.push(body);
+    const r = await handler(body, requests.length - 1);
+    const reply = typeof r === 'string' ? { content: r } : r;
+    if (reply.delayMs) await new Promise((ok) => setTimeout(ok, reply.delayMs));
+    if (res.destroyed) return;
+    const payload =
+      reply.raw ??
+      JSON.stringify(
+        reply.body ?? {
+          id: `chatcmpl-${requests.length}`,
+          object: 'chat.completion',
+          model: body.model,
+          choices: [{ index: 0, message: { role: 'assistant', content: reply.content ?? '' }, finish_reason: 'stop' }],
+          usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+        },
+      );
+    res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers }).end(payload);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  };
+}
