@@ -34,7 +34,12 @@ export function tutor(script: TutorScript): (req: ChatRequest, n: number) => Rep
     }
     if (prompt.startsWith('You maintain a library')) {
       // Accept every proposal as it stands.
-      const ops = [...prompt.matchAll(/^- add P\d+: (.+)$/gmu)].map((m) => ({ op: 'add', text: m[1] }));
+      const ops = [...prompt.matchAll(/^- (add|modify|merge|delete) ?([^:>]*?)(?:(?::| ->) (.+))?$/gmu)].map(([, op, who, text]) => {
+        const labels = who.split(', ').filter((l) => l.startsWith('G'));
+        if (op === 'add') return { op, text };
+        if (op === 'merge') return { op, ids: labels, text };
+        return op === 'delete' ? { op, id: labels[0] } : { op, id: labels[0], text };
+      });
       return JSON.stringify({ operations: ops });
     }
     return { status: 400, raw: JSON.stringify({ error: 'unexpected prompt' }) };
