@@ -8,17 +8,8 @@ import { createEngine } from '../engine/create-engine.js';
 import { DsoError } from '../errors.js';
 import { BinaryIndex } from '../index/binary-index.js';
 import { openVectors, type VectorFile } from '../index/readers.js';
+import { integer } from './args.js';
 import { progress } from './progress.js';
-
-const integer = (v: string | undefined, name: string, fallback?: number): number => {
-  if (v === undefined) {
-    if (fallback !== undefined) return fallback;
-    throw new DsoError('INVALID_ARGUMENT', `--${name} is required`);
-  }
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new DsoError('INVALID_ARGUMENT', `--${name} must be a positive integer, got '${v}'`);
-  return n;
-};
 
 /** Per-dimension mean of up to the first 100,000 rows: a baseline that centres the data. */
 async function sampleMean(src: VectorFile): Promise<Float32Array> {
