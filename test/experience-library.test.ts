@@ -3,7 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import * as dagCbor from '@ipld/dag-cbor';
 import Database from 'better-sqlite3';
+import { CID } from 'multiformats/cid';
+import { sha256 } from 'multiformats/hashes/sha2';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import {
@@ -55,6 +58,18 @@ describe('experience text', () => {
   ])('refuses %j (%s)', (t) => {
     expect(() => checkExperienceText(t)).toThrowError(expect.objectContaining({ code: 'INVALID_EXPERIENCE' }));
   });
+  it('builds exactly the DAG-CBOR bytes and CID string of the multiformats libraries', async () => {
+    const r = rng(99);
+    const pieces = ['When', ' x', ', y', 'é', '漢字', '🙂', '\u0000', 'a'.repeat(30), 'b'.repeat(300)];
+    for (let i = 0; i < 60; i++) {
+      const text = Array.from({ length: 1 + Math.floor(r() * 8) }, () => pieces[Math.floor(r() * pieces.length)]).join('');
+      const domain = i === 0 ? 'd'.repeat(70_000) : pieces[Math.floor(r() * pieces.length)];
+      const bytes = dagCbor.encode({ v: 1, domain, text });
+      const cid = CID.createV1(dagCbor.code, await sha256.digest(bytes));
+      expect(experienceId(text, domain)).toBe(cid.toString());
+    }
+  });
+
   it('names experiences by the content id of { domain, text }', () => {
     const a = experienceId('When x, y.', 'math');
     expect(a).toMatch(/^bafyrei[a-z2-7]+$/u);
@@ -282,6 +297,27 @@ describe('ExperienceLibrary persistence', () => {
     expect(await code(ExperienceLibrary.open({ capacity: 0 }))).toBe('INVALID_COUNT');
     expect(await code(ExperienceLibrary.open({ eviction: 'random' as never }))).toBe('INVALID_ARGUMENT');
   });
+
+  it('keeps usage counts logged before the process was killed', async () => {
+    const file = dbFile();
+    const lib = await ExperienceLibrary.open({ path: file });
+    const [a] = (await lib.add([{ text: TOPICS[0] }, { text: TOPICS[1] }])).added;
+    await lib.close();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/usage-child.ts', file, TOPICS[0]], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', () => child.kill('SIGKILL'));
+      child.on('exit', () => resolve());
+    });
+    const again = await ExperienceLibrary.open({ path: file });
+    expect(again.get(a)?.usageCount).toBe(2);
+    expect(again.get(a)?.lastUsedEpoch).toBe(0);
+    await again.close();
+    // Folded at open: the log is empty and the row holds the count.
+    const db = new Database(file, { readonly: true });
+    expect((db.prepare('SELECT COUNT(*) AS n FROM usage_log').get() as { n: number }).n).toBe(0);
+    expect((db.prepare('SELECT usage_count FROM experiences WHERE id = ?').get(a) as { usage_count: number }).usage_count).toBe(2);
+    db.close();
+  }, 60_000);
 
   it('loses no committed batch and applies no half batch when the process is killed', async () => {
     for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {

@@ -101,8 +101,9 @@ export function planBatch(ops: readonly LibraryOperation[], ctx: PlanContext): P
     plan.put.set(id, {
       ...base,
       id,
-      embedding: ctx.embeddings.slice(row * ctx.dim, (row + 1) * ctx.dim),
-      code: ctx.codes.slice(row * bpr, (row + 1) * bpr),
+      // Views into the batch's buffers, which nothing writes after embedding: no copy per experience.
+      embedding: ctx.embeddings.subarray(row * ctx.dim, (row + 1) * ctx.dim),
+      code: ctx.codes.subarray(row * bpr, (row + 1) * bpr),
       scale: ctx.scales[row],
     });
     plan.created.add(id);

@@ -11,6 +11,7 @@
  */
 import type { Engine } from '../engine/types.js';
 import type { Experience } from './experience.js';
+import { dot } from './vectors.js';
 
 export type EvictionPolicy = 'importance' | 'temporal' | 'diversity' | 'hybrid';
 export const EVICTION_POLICIES: readonly EvictionPolicy[] = ['importance', 'temporal', 'diversity', 'hybrid'];
@@ -25,11 +26,6 @@ function olderFirst(a: Experience, b: Experience): number {
   return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
 
 /** Per experience, its nearest neighbours among `all` by cosine, best first (Hamming pre-selection). */
 async function neighbours(all: Experience[], engine: Engine): Promise<{ row: number; sim: number }[][]> {

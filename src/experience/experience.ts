@@ -1,4 +1,9 @@
-/** One learned experience: a "When ..., ..." sentence, its embedding and its 1-bit code. */
+/**
+ * One learned experience: a "When ..., ..." sentence, its embedding and its
+ * 1-bit code. Objects a library hands out are its own: do not change them.
+ * The library itself updates usageCount and lastUsedEpoch in place as the
+ * experience is retrieved; every other change makes a new object.
+ */
 export interface Experience {
   /** Content id (CIDv1, dag-cbor, sha256) of { v, domain, text }: see content-id.ts. */
   readonly id: string;

@@ -25,6 +25,7 @@ import type { Experience, RetrievedExperience } from './experience.js';
 import { type LibraryOperation, checkConfidence, checkOperations } from './operations.js';
 import { type FormattedExperiences, formatExperiences, injectExperiences } from './prompt.js';
 import { ExperienceStore, type Synchronous } from './store.js';
+import { dot } from './vectors.js';
 
 export interface ExperienceLibraryOptions {
   /** SQLite file (created if missing); default ':memory:', a library that ends with the process. */
@@ -70,12 +71,16 @@ export interface RetrieveOptions {
 }
 
 /** Hamming candidates rescored per result wanted: enough that the 1-bit pass almost never drops a cosine top-k result. */
-const CANDIDATES_PER_RESULT = 8;
-const MIN_CANDIDATES = 64;
+const CANDIDATES_PER_RESULT = 4;
+const MIN_CANDIDATES = 32;
 /** Neighbours examined when checking new text for near-duplicates. */
-const DUPLICATE_CANDIDATES = 8;
+const DUPLICATE_CANDIDATES = 4;
 /** A domain-filtered retrieval ranks this many times k before filtering. */
 const DOMAIN_WIDENING = 32;
+const USAGE_FLUSH_MS = 200;
+/** Log rows (flushes) after which counts are folded into their rows even without a batch. */
+const USAGE_LOG_ROWS = 1500;
+
 
 interface Entry {
   seq: number;
@@ -100,6 +105,11 @@ export class ExperienceLibrary {
   private nextSeq = 0;
   private epochValue: number;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly dirtyUsage = new Set<string>();
+  private usageTimer?: NodeJS.Timeout;
+  /** Ids whose counts are logged but not yet written into their rows. */
+  private readonly unfolded = new Set<string>();
+  private usageLogRows = 0;
   private closed = false;
 
   private constructor(opts: ExperienceLibraryOptions, embedder: Embedder, engine: Engine, ownsEngine: boolean, store: ExperienceStore) {
@@ -150,20 +160,31 @@ export class ExperienceLibrary {
   private load(): void {
     const rows = this.store.loadAll();
     if (rows.length === 0) return;
-    const dim = this.embedder.dim;
-    const bpr = Math.ceil(dim / 8);
+    const bpr = Math.ceil(this.embedder.dim / 8);
     const codes = new Uint8Array(rows.length * bpr);
-    const vectors = new Float32Array(rows.length * dim);
     const labels = new BigInt64Array(rows.length);
     rows.forEach((r, i) => {
       codes.set(r.experience.code, i * bpr);
-      vectors.set(r.experience.embedding, i * dim);
       labels[i] = BigInt(r.seq);
       this.entries.set(r.experience.id, r);
       this.bySeq.set(r.seq, r.experience.id);
     });
-    this.index.add(codes, labels, { vectors });
+    this.index.add(codes, labels);
     this.nextSeq = rows[rows.length - 1].seq + 1;
+    // Counts logged after the last fold: apply them, then fold them into the rows.
+    const log = this.store.readUsageLog();
+    for (let i = 0; i + 2 < log.length; i += 3) {
+      const id = this.bySeq.get(log[i]);
+      const e = id === undefined ? undefined : this.entries.get(id);
+      if (e === undefined) continue;
+      e.experience = {
+        ...e.experience,
+        usageCount: Math.max(e.experience.usageCount, log[i + 1]),
+        lastUsedEpoch: Math.max(e.experience.lastUsedEpoch, log[i + 2]),
+      };
+      this.unfolded.add(e.experience.id);
+    }
+    if (log.length > 0) this.foldUsage();
   }
 
   get size(): number {
@@ -212,6 +233,8 @@ export class ExperienceLibrary {
 
   private async applyNow(opsIn: readonly LibraryOperation[]): Promise<ApplyResult> {
     const ops = checkOperations(opsIn, (id) => this.entries.has(id));
+    this.flushUsage();
+    if (this.usageLogRows > 0) this.foldUsage();
     const dim = this.embedder.dim;
     const texts = batchTexts(ops);
     const embeddings = texts.length > 0 ? await this.embedder.embed(texts) : new Float32Array(0);
@@ -268,12 +291,8 @@ export class ExperienceLibrary {
     if (fresh.length > 0) {
       const bpr = Math.ceil(dim / 8);
       const codes = new Uint8Array(fresh.length * bpr);
-      const vectors = new Float32Array(fresh.length * dim);
-      fresh.forEach((p, i) => {
-        codes.set(p.experience.code, i * bpr);
-        vectors.set(p.experience.embedding, i * dim);
-      });
-      this.index.add(codes, BigInt64Array.from(fresh, (p) => BigInt(p.seq)), { vectors });
+      fresh.forEach((p, i) => codes.set(p.experience.code, i * bpr));
+      this.index.add(codes, BigInt64Array.from(fresh, (p) => BigInt(p.seq)));
     }
     for (const p of puts) {
       this.entries.set(p.experience.id, p);
@@ -296,13 +315,12 @@ export class ExperienceLibrary {
     const lists: Neighbour[][] = Array.from({ length: m }, () => []);
     if (this.index.size > 0) {
       const k = Math.min(this.index.size, DUPLICATE_CANDIDATES);
-      const r = await this.index.search(codes, { k, rescore: { vectors: embeddings, candidates: Math.min(this.index.size, 4 * k) } });
+      const r = await this.index.search(codes, { k });
       for (let i = 0; i < m; i++) {
+        const v = embeddings.subarray(i * dim, (i + 1) * dim);
         for (let j = 0; j < k; j++) {
-          const label = r.labels[i * k + j];
-          if (label < 0n) break;
-          const id = this.bySeq.get(Number(label));
-          if (id !== undefined) lists[i].push({ id, sim: (r.scores as Float32Array)[i * k + j] });
+          const e = this.byLabel(r.labels[i * k + j]);
+          if (e !== undefined) lists[i].push({ id: e.id, sim: dot(v, e.embedding) });
         }
       }
     }
@@ -313,9 +331,7 @@ export class ExperienceLibrary {
         for (let j = 0; j < k; j++) {
           const row = ids[i * k + j];
           if (row < 0 || row >= i) continue;
-          let s = 0;
-          for (let d = 0; d < dim; d++) s += embeddings[i * dim + d] * embeddings[row * dim + d];
-          lists[i].push({ row, sim: s });
+          lists[i].push({ row, sim: dot(embeddings.subarray(i * dim, (i + 1) * dim), embeddings.subarray(row * dim, (row + 1) * dim)) });
         }
       }
     }
@@ -339,29 +355,76 @@ export class ExperienceLibrary {
     const filtered = opts.domain !== undefined;
     const want = Math.min(this.index.size, filtered ? k * DOMAIN_WIDENING : k);
     const candidates = Math.min(this.index.size, Math.max(want * CANDIDATES_PER_RESULT, MIN_CANDIDATES));
-    const r = await this.index.search(codes, { k: want, rescore: { vectors: vq, candidates } });
-    const out: RetrievedExperience[] = [];
-    for (let j = 0; j < want && out.length < k; j++) {
-      const label = r.labels[j];
-      if (label < 0n) break;
-      const id = this.bySeq.get(Number(label));
-      const e = id === undefined ? undefined : this.entries.get(id);
-      const similarity = (r.scores as Float32Array)[j];
-      if (e === undefined || (filtered && e.experience.domain !== opts.domain)) continue;
-      if (opts.minSimilarity !== undefined && similarity < opts.minSimilarity) break;
-      out.push({ experience: e.experience, similarity });
+    // The 1-bit pass picks candidates; exact cosine against the stored embeddings ranks them.
+    const r = await this.index.search(codes, { k: candidates });
+    const scored: RetrievedExperience[] = [];
+    for (const label of r.labels) {
+      const e = this.byLabel(label);
+      if (e === undefined || (filtered && e.domain !== opts.domain)) continue;
+      const similarity = dot(vq, e.embedding);
+      if (opts.minSimilarity === undefined || similarity >= opts.minSimilarity) scored.push({ experience: e, similarity });
     }
+    scored.sort((a, b) => b.similarity - a.similarity || (a.experience.id < b.experience.id ? -1 : 1));
+    const out = scored.slice(0, k);
     if (opts.countUsage !== false && out.length > 0) this.countUsage(out);
     return out;
   }
 
+  private byLabel(label: bigint): Experience | undefined {
+    if (label < 0n) return undefined;
+    const id = this.bySeq.get(Number(label));
+    return id === undefined ? undefined : this.entries.get(id)?.experience;
+  }
+
+  /**
+   * Usage counts change on every retrieval; writing each one would put a
+   * SQLite commit (and now and then a WAL checkpoint) inside retrieval
+   * latency. They are collected for USAGE_FLUSH_MS (or until the next batch
+   * or close) and appended as one packed log row; the log is folded into the
+   * experience rows before batches, at open and at close. A killed process
+   * loses at most the last USAGE_FLUSH_MS of counts, never a batch.
+   */
   private countUsage(found: RetrievedExperience[]): void {
-    const updates = found.map((f) => ({ id: f.experience.id, usageCount: f.experience.usageCount + 1, lastUsedEpoch: this.epochValue }));
-    this.store.writeUsage(updates);
-    for (const u of updates) {
-      const e = this.entries.get(u.id);
-      if (e !== undefined) e.experience = { ...e.experience, usageCount: u.usageCount, lastUsedEpoch: u.lastUsedEpoch };
+    for (const f of found) {
+      // In place: a new object per count would churn the heap on every retrieval.
+      const e = f.experience as { -readonly [K in 'usageCount' | 'lastUsedEpoch']: number };
+      e.usageCount++;
+      e.lastUsedEpoch = this.epochValue;
+      this.dirtyUsage.add(f.experience.id);
     }
+    this.usageTimer ??= setTimeout(() => this.flushUsage(), USAGE_FLUSH_MS).unref();
+  }
+
+  private flushUsage(): void {
+    if (this.usageTimer !== undefined) clearTimeout(this.usageTimer);
+    this.usageTimer = undefined;
+    if (this.dirtyUsage.size === 0 || this.closed) return;
+    const triples = new Int32Array(this.dirtyUsage.size * 3);
+    let o = 0;
+    for (const id of this.dirtyUsage) {
+      const e = this.entries.get(id);
+      if (e === undefined) continue;
+      triples[o++] = e.seq;
+      triples[o++] = e.experience.usageCount;
+      triples[o++] = e.experience.lastUsedEpoch;
+      this.unfolded.add(id);
+    }
+    this.dirtyUsage.clear();
+    this.store.appendUsage(triples.subarray(0, o));
+    // Bounded log: fold now and then even if no batch comes to do it.
+    if (++this.usageLogRows >= USAGE_LOG_ROWS) this.foldUsage();
+  }
+
+  /** Writes logged counts into the experience rows (before batches, at open and at close). */
+  private foldUsage(): void {
+    const updates: { id: string; usageCount: number; lastUsedEpoch: number }[] = [];
+    for (const id of this.unfolded) {
+      const e = this.entries.get(id)?.experience;
+      if (e !== undefined) updates.push({ id, usageCount: e.usageCount, lastUsedEpoch: e.lastUsedEpoch });
+    }
+    this.store.foldUsage(updates);
+    this.unfolded.clear();
+    this.usageLogRows = 0;
   }
 
   /** The retrieved experiences as prompt lines (`[G1] (domain, conf:0.70) When ...`), or 'None'. */
@@ -389,10 +452,15 @@ export class ExperienceLibrary {
   async close(): Promise<void> {
     if (this.closed) return;
     await this.queue.catch(() => undefined);
-    this.closed = true;
-    this.store.close();
-    await this.index.close();
-    if (this.ownsEngine) await this.engine.close();
+    try {
+      this.flushUsage();
+      if (this.usageLogRows > 0) this.foldUsage();
+    } finally {
+      this.closed = true;
+      this.store.close();
+      await this.index.close();
+      if (this.ownsEngine) await this.engine.close();
+    }
   }
 
   private checkOpen(): void {

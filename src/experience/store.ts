@@ -87,6 +87,7 @@ export class ExperienceStore {
     remove: Database.Statement;
     usage: Database.Statement;
     epoch: Database.Statement;
+    log: Database.Statement;
   };
 
   private constructor(db: Database.Database, ns: string) {
@@ -96,12 +97,12 @@ export class ExperienceStore {
       insert: db.prepare(
         `INSERT OR REPLACE INTO experiences (namespace, id, seq, text, domain, confidence, epoch, usage_count, last_used_epoch,
            source, created_at, metadata, embedding, code, scale)
-         VALUES (@ns, @id, @seq, @text, @domain, @confidence, @epoch, @usage_count, @last_used_epoch,
-           @source, @created_at, @metadata, @embedding, @code, @scale)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       remove: db.prepare('DELETE FROM experiences WHERE namespace = ? AND id = ?'),
       usage: db.prepare('UPDATE experiences SET usage_count = ?, last_used_epoch = ? WHERE namespace = ? AND id = ?'),
       epoch: db.prepare('UPDATE libraries SET epoch = ? WHERE namespace = ?'),
+      log: db.prepare('INSERT INTO usage_log (namespace, data) VALUES (?, ?)'),
     };
   }
 
@@ -148,7 +149,10 @@ export class ExperienceStore {
         last_used_epoch INTEGER NOT NULL, source TEXT NOT NULL, created_at INTEGER NOT NULL,
         metadata TEXT NOT NULL, embedding BLOB NOT NULL, code BLOB NOT NULL, scale REAL NOT NULL,
         PRIMARY KEY (namespace, id));
-      CREATE INDEX IF NOT EXISTS experiences_seq ON experiences (namespace, seq);
+      CREATE TABLE IF NOT EXISTS usage_log (
+        namespace TEXT NOT NULL REFERENCES libraries(namespace) ON DELETE CASCADE,
+        data BLOB NOT NULL);
+
     `);
     const v = db.prepare("SELECT value FROM dso_meta WHERE key = 'schema'").get() as { value: string } | undefined;
     if (v === undefined) db.prepare("INSERT INTO dso_meta (key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
@@ -182,23 +186,11 @@ export class ExperienceStore {
     const tx = this.db.transaction(() => {
       for (const id of b.remove) this.stmts.remove.run(this.ns, id);
       for (const { seq, experience: e } of b.put) {
-        this.stmts.insert.run({
-          ns: this.ns,
-          id: e.id,
-          seq,
-          text: e.text,
-          domain: e.domain,
-          confidence: e.confidence,
-          epoch: e.epoch,
-          usage_count: e.usageCount,
-          last_used_epoch: e.lastUsedEpoch,
-          source: e.source,
-          created_at: e.createdAt,
-          metadata: JSON.stringify(e.metadata),
-          embedding: blob(e.embedding),
-          code: blob(e.code),
-          scale: e.scale,
-        });
+        // Positional parameters: binding by name costs a property lookup per column per row.
+        this.stmts.insert.run(
+          this.ns, e.id, seq, e.text, e.domain, e.confidence, e.epoch, e.usageCount, e.lastUsedEpoch,
+          e.source, e.createdAt, JSON.stringify(e.metadata), blob(e.embedding), blob(e.code), e.scale,
+        );
       }
       if (b.epoch !== undefined) this.stmts.epoch.run(b.epoch, this.ns);
     });
@@ -209,14 +201,44 @@ export class ExperienceStore {
     }
   }
 
-  writeUsage(updates: readonly { id: string; usageCount: number; lastUsedEpoch: number }[]): void {
+  /**
+   * Appends usage counts as one packed row: [seq, usageCount, lastUsedEpoch]
+   * int32 triples. A retrieval-heavy node produces thousands of counts a
+   * second; one small insert costs microseconds where an UPDATE per
+   * experience would stall retrieval for milliseconds.
+   */
+  appendUsage(triples: Int32Array): void {
+    try {
+      this.stmts.log.run(this.ns, blob(triples));
+    } catch (e) {
+      throw asDbError(e, 'usage counts not written');
+    }
+  }
+
+  /** Every logged triple, oldest first. */
+  readUsageLog(): Int32Array {
+    const rows = this.db.prepare('SELECT data FROM usage_log WHERE namespace = ? ORDER BY rowid').all(this.ns) as { data: Buffer }[];
+    const out = new Int32Array(rows.reduce((s, r) => s + r.data.byteLength / 4, 0));
+    let o = 0;
+    for (const r of rows) {
+      const v = new Int32Array(r.data.byteLength / 4);
+      new Uint8Array(v.buffer).set(r.data);
+      out.set(v, o);
+      o += v.length;
+    }
+    return out;
+  }
+
+  /** Writes counts into the experience rows and empties the log, in one transaction. */
+  foldUsage(updates: readonly { id: string; usageCount: number; lastUsedEpoch: number }[]): void {
     const tx = this.db.transaction(() => {
       for (const u of updates) this.stmts.usage.run(u.usageCount, u.lastUsedEpoch, this.ns, u.id);
+      this.db.prepare('DELETE FROM usage_log WHERE namespace = ?').run(this.ns);
     });
     try {
       tx();
     } catch (e) {
-      throw asDbError(e, 'usage counts not written (rolled back)');
+      throw asDbError(e, 'usage counts not folded (rolled back)');
     }
   }
 

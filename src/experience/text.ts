@@ -13,9 +13,11 @@ export function normalizeText(text: string): string {
   return text.replace(/\s+/gu, ' ').trim();
 }
 
-export function wordCount(text: string): number {
-  const t = normalizeText(text);
-  return t === '' ? 0 : t.split(' ').length;
+/** Words of an already normalised text: one more than its spaces. */
+function wordsOf(t: string): number {
+  let n = t === '' ? 0 : 1;
+  for (let i = t.indexOf(' '); i >= 0; i = t.indexOf(' ', i + 1)) n++;
+  return n;
 }
 
 /** Returns the normalized sentence, or throws INVALID_EXPERIENCE saying which rule it breaks. */
@@ -24,7 +26,7 @@ export function checkExperienceText(text: unknown): string {
   const t = normalizeText(text);
   const fail = (why: string) => new DsoError('INVALID_EXPERIENCE', `${why}: "${t.length > 120 ? `${t.slice(0, 117)}...` : t}"`);
   if (t === '') throw new DsoError('INVALID_EXPERIENCE', 'experience text is empty');
-  const words = wordCount(t);
+  const words = wordsOf(t);
   if (words > MAX_EXPERIENCE_WORDS) throw fail(`experience has ${words} words, at most ${MAX_EXPERIENCE_WORDS} allowed`);
   if (!/^when\s/iu.test(t)) throw fail('experience must have the form "When ..., ..."');
   const comma = t.indexOf(',');

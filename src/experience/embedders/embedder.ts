@@ -11,15 +11,3 @@ export interface Embedder {
   embed(texts: readonly string[]): Promise<Float32Array>;
   close?(): Promise<void>;
 }
-
-/** Scales each dim-wide row of `m` to unit length in place; zero rows stay zero. */
-export function normalizeRows(m: Float32Array, dim: number): Float32Array {
-  for (let o = 0; o < m.length; o += dim) {
-    let ss = 0;
-    for (let j = 0; j < dim; j++) ss += m[o + j] * m[o + j];
-    if (ss === 0) continue;
-    const inv = 1 / Math.sqrt(ss);
-    for (let j = 0; j < dim; j++) m[o + j] *= inv;
-  }
-  return m;
-}

@@ -12,21 +12,30 @@
  */
 import { DsoError } from '../../errors.js';
 import { wholeNumber } from '../../simd/checks.js';
-import { type Embedder, normalizeRows } from './embedder.js';
+import { normalizeRows } from '../vectors.js';
+import type { Embedder } from './embedder.js';
 
 const VERSION = 1;
+/**
+ * Each feature lands on SPREAD dimensions with independent signs (a sparse
+ * Johnson-Lindenstrauss sketch) rather than one: inner products are kept in
+ * expectation, and the vector is dense, so its sign bits separate texts the
+ * way SimHash does. With one dimension per feature most coordinates of a
+ * sentence are exactly zero and its 1-bit code says little.
+ */
+const SPREAD = 6;
 const UNIGRAM = 1.0;
 const BIGRAM = 0.5;
 const TRIGRAM = 0.25;
 const BOUNDARY = 0x02;
 
+/** murmur3's finaliser; int32 in and out, so V8 keeps it in small integers. */
 function mix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return h ^ (h >>> 16);
 }
 
 function hashWord(s: string, seed: number): number {
@@ -39,6 +48,7 @@ const WORD = /[\p{L}\p{N}]+/gu;
 
 export interface HashingEmbedderOptions {
   /** Dimensions of the hashed space (default 384, the size of MiniLM embeddings). */
+  /** At most 65,536 (positions come from 16 hash bits). */
   dim?: number;
 }
 
@@ -68,26 +78,35 @@ export class HashingEmbedder implements Embedder {
 
   private accumulate(text: string, out: Float32Array, o: number): void {
     const dim = this.dim;
-    const add = (h: number, w: number) => {
-      // The index and the sign come from independent bits of the hash.
-      out[o + (h % dim)] += (mix(h ^ 0x9e3779b9) & 1) === 0 ? w : -w;
-    };
-    let prev = -1;
-    for (const m of text.toLowerCase().matchAll(WORD)) {
+    let prev = 0;
+    let first = true;
+    WORD.lastIndex = 0;
+    const lower = text.toLowerCase();
+    for (let m = WORD.exec(lower); m !== null; m = WORD.exec(lower)) {
       const w = m[0];
       const hw = hashWord(w, 0x1);
-      add(hw, UNIGRAM);
-      if (prev >= 0) add(mix(Math.imul(prev, 31) + hw + 0x2), BIGRAM);
+      spread(out, o, dim, hw, UNIGRAM);
+      if (!first) spread(out, o, dim, mix(Math.imul(prev, 31) + hw + 0x2), BIGRAM);
+      first = false;
       prev = hw;
       // Trigrams of the word between boundary marks, so short words and word ends count.
       let a = BOUNDARY;
       let b = w.charCodeAt(0);
       for (let i = 1; i <= w.length; i++) {
         const c = i < w.length ? w.charCodeAt(i) : BOUNDARY;
-        add(mix(Math.imul(Math.imul(a, 0x9e3779b1) ^ b, 0x85ebca6b) ^ Math.imul(c, 0xc2b2ae35) ^ 0x3), TRIGRAM);
+        spread(out, o, dim, mix(Math.imul(Math.imul(a, 0x9e3779b1) ^ b, 0x85ebca6b) ^ Math.imul(c, 0xc2b2ae35) ^ 0x3), TRIGRAM);
         a = b;
         b = c;
       }
     }
+  }
+}
+
+/** Adds ±w at SPREAD hashed positions of the row at `o`. */
+function spread(out: Float32Array, o: number, dim: number, h: number, w: number): void {
+  for (let s = 1; s <= SPREAD; s++) {
+    const g = mix(h + Math.imul(s, 0x9e3779b9));
+    // Index from the low 16 bits by multiply-shift (no modulo), sign from the top bit.
+    out[o + (((g & 0xffff) * dim) >>> 16)] += g < 0 ? w : -w;
   }
 }
