@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # What a user gets: packs the package, installs the tarball into a scratch
-# project (building the addon there), and runs the engine, a pooled index
-# search (the worker file must ship in dist/) and the CLI from it.
+# project (building the addon and better-sqlite3 there), and runs the engine,
+# a pooled index search (the worker file must ship in dist/), a persisted
+# experience library and the CLI from it. @huggingface/transformers is an
+# optional peer and is not installed here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scratch="$(mktemp -d)"
@@ -11,7 +13,7 @@ cd "$scratch"
 npm init -y >/dev/null
 npm install --no-audit --no-fund "$scratch/$(basename "$tarball")" >/dev/null 2>&1
 cat > check.mjs <<'JS'
-import { BinaryIndex, createEngine } from 'dso-engine';
+import { BinaryIndex, ExperienceLibrary, TransformersEmbedder, createEngine } from 'dso-engine';
 const e = await createEngine({ backend: 'native' });
 const x = new Float32Array(64 * 256).map((_, i) => Math.sin(i));
 const { codes } = await e.quantize(x, { dim: 256 });
@@ -21,7 +23,16 @@ const r = await index.search(codes.subarray(0, 32 * 3), { k: 2 });
 if (r.labels[0] !== 0n || r.labels[2] !== 1n || r.labels[4] !== 2n) throw new Error(`pooled search gave ${r.labels}`);
 await index.close();
 await e.close();
-console.log(`package OK: ${e.info.backend}/${e.info.isa}, pooled search from dist`);
+const lib = await ExperienceLibrary.open({ path: 'lib.db' });
+await lib.add({ text: 'When a package is installed, check that it works.', domain: 'ops', confidence: 0.9 });
+await lib.close();
+const again = await ExperienceLibrary.open({ path: 'lib.db' });
+if (again.size !== 1) throw new Error('library not persisted');
+await again.close();
+const missing = await TransformersEmbedder.load({}).then(() => 'loaded', (err) => err.code);
+if (missing !== 'EMBEDDER_UNAVAILABLE') throw new Error(`transformers without its package gave ${missing}`);
+console.log(`package OK: ${e.info.backend}/${e.info.isa}, pooled search from dist, SQLite library`);
 JS
 node check.mjs
 npx --no-install dso --help | head -1
+npx --no-install dso library list --library lib.db | tail -1

@@ -138,3 +138,20 @@ describe.skipIf(!addonAvailable())('native-layer validation (addon called direct
     );
   });
 });
+
+describe('inlineBytes', () => {
+  it('is validated, and any bound gives the same results', async () => {
+    await expect(createEngine({ inlineBytes: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(createEngine({ inlineBytes: 1.5 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const base = new Uint8Array(48 * 300).map((_, i) => (i * 2654435761) >>> 24);
+    const q = base.slice(48 * 7, 48 * 9);
+    const results = [];
+    for (const inlineBytes of [0, 1 << 30]) {
+      const e = await createEngine({ backend: addonAvailable() ? 'native' : 'js', inlineBytes });
+      results.push(await e.hammingTopK(base, q, { dim: 384, k: 5 }));
+      await e.close();
+    }
+    expect(results[0]).toEqual(results[1]);
+    expect(results[0].ids[0]).toBe(7);
+  });
+});

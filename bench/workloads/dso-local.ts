@@ -1,5 +1,6 @@
 /**
  * Local DSO workloads (issue 5), on the default embedder (HashingEmbedder):
+ *  Libraries run on their default engine (native, calls of up to 32 MB inline).
  *  L1 ingest: hash-embed + quantize + near-duplicate check + index + SQLite
  *     (WAL) persist, in batches, into a file library; beside the two floors it
  *     cannot beat: embedding alone and a bare better-sqlite3 insert of the
@@ -9,6 +10,9 @@
  *     the exact float-cosine top result (a full float scan is the baseline).
  *  L3 one optimizer step's overhead outside the model calls, with an
  *     in-process model that answers at once, over a 200-experience library.
+ *  L4 BitDelta wire records of 1,000 experiences: time to compress and
+ *     encode, and the bytes of a record against the same record carrying its
+ *     float32 embedding.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -17,7 +21,15 @@ import { performance } from 'node:perf_hooks';
 
 import Database from 'better-sqlite3';
 
-import { ActiveSemanticOptimizer, type ChatModel, ExperienceLibrary, HashingEmbedder, createEngine } from '../../src/index.js';
+import {
+  ActiveSemanticOptimizer,
+  BitDeltaQuantizer,
+  type ChatModel,
+  ExperienceLibrary,
+  HashingEmbedder,
+  createEngine,
+  encodeCompressed,
+} from '../../src/index.js';
 import { xorshift } from '../lib/data.js';
 import type { Row } from '../lib/report.js';
 
@@ -67,11 +79,10 @@ export async function localDsoWorkload(S: LocalSizes): Promise<Row[]> {
     const embedSecs = (performance.now() - te) / 1000;
     rows.push({ workload: 'L1 ingest', impl: 'HashingEmbedder alone', size, seconds: embedSecs, throughput: S.ingest / embedSecs, unit: 'exp/s', note: 'floor: embedding' });
 
-    const engine = await createEngine();
     let library: ExperienceLibrary | undefined;
     for (const dedup of [true, false]) {
       const file = path.join(dir, `ingest-${dedup}.db`);
-      const lib = await ExperienceLibrary.open({ path: file, engine, capacity: S.ingest, duplicateThreshold: dedup ? 0.9 : 1 });
+      const lib = await ExperienceLibrary.open({ path: file, capacity: S.ingest, duplicateThreshold: dedup ? 0.9 : 1 });
       const t0 = performance.now();
       for (let i = 0; i < texts.length; i += S.batch) await lib.add(texts.slice(i, i + S.batch).map((text) => ({ text, confidence: 0.8 })));
       const secs = (performance.now() - t0) / 1000;
@@ -152,11 +163,32 @@ export async function localDsoWorkload(S: LocalSizes): Promise<Row[]> {
       unit: 'q/s',
       note: `p50 ${pct(lat, 0.5).toFixed(2)} ms, p99 ${pct(lat, 0.99).toFixed(2)} ms (target p99 <= 2 ms); top-1 = exact float top-1 for ${((100 * agree) / scanQueries).toFixed(1)}%`,
     });
+    const sample = all.slice(0, 1000);
+    const qEngine = await createEngine({ backend: 'native' });
+    const quantizer = new BitDeltaQuantizer({ engine: qEngine });
+    await quantizer.compressForNetwork(sample.slice(0, 10), { minConfidence: 0 });
+    const tc = performance.now();
+    const records = await quantizer.compressForNetwork(sample, { minConfidence: 0 });
+    for (const r of records) encodeCompressed(r);
+    const cSecs = (performance.now() - tc) / 1000;
+    const rep = BitDeltaQuantizer.compressionReport(records, sample.map((e) => e.embedding));
+    rows.push({
+      workload: 'L4 wire record',
+      impl: 'compressForNetwork + DAG-CBOR encode',
+      size: `${records.length} experiences`,
+      seconds: cSecs,
+      throughput: records.length / cSecs,
+      unit: 'rec/s',
+      note:
+        `embedding ${rep.float32EmbeddingBytes} -> ${rep.embeddingBytes} B (${rep.embeddingRatio.toFixed(1)}x); ` +
+        `whole record ${rep.float32RecordBytes.toFixed(0)} -> ${rep.recordBytes.toFixed(0)} B (${rep.recordRatio.toFixed(2)}x)`,
+    });
+    await qEngine.close();
     rows.push({ workload: 'L2 retrieval', impl: 'float32 cosine full scan (TS)', size: `${lib.size} experiences, ${scanQueries} queries`, seconds: scanSecs, throughput: 1 / scanSecs, unit: 'q/s', note: 'baseline: no index' });
     await lib.close();
 
     // L3: optimizer step overhead with a model that answers immediately.
-    const small = await ExperienceLibrary.open({ engine, capacity: 200 });
+    const small = await ExperienceLibrary.open({ capacity: 200 });
     await small.add(texts.slice(0, 200).map((text) => ({ text, domain: 'math', confidence: 0.7 })));
     let turn = 0;
     const model: ChatModel = {
@@ -187,7 +219,6 @@ export async function localDsoWorkload(S: LocalSizes): Promise<Row[]> {
     });
     aso.close();
     await small.close();
-    await engine.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -14,6 +14,7 @@ import {
   checkMajority,
   checkQuantize,
   checkTrim,
+  wholeNumber,
 } from '../simd/checks.js';
 import { autoBackend } from './auto-backend.js';
 import type { Backend } from './backend.js';
@@ -50,6 +51,7 @@ async function pickBackend(opts: EngineOptions): Promise<Backend> {
 
 export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
   if (opts === null || typeof opts !== 'object') throw new DsoError('INVALID_ARGUMENT', 'createEngine options must be an object');
+  if (opts.inlineBytes !== undefined) wholeNumber(opts.inlineBytes, 'inlineBytes', 'INVALID_ARGUMENT', 0, Number.MAX_SAFE_INTEGER);
   const backend = await pickBackend(opts);
   let closed = false;
   const open = () => {

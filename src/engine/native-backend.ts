@@ -1,16 +1,18 @@
 /**
- * The C++/SIMD backend. Calls whose work exceeds ASYNC_WORK bytes touched run
- * on the libuv pool so the event loop stays live; smaller ones run inline,
- * where a thread hop would cost more than the kernel.
+ * The C++/SIMD backend. Calls whose work exceeds `inlineBytes` bytes touched
+ * (256 KiB by default) run on the libuv pool so the event loop stays live;
+ * smaller ones run inline, where a thread hop would cost more than the kernel.
+ * A latency-bound caller (one retrieval at a time over a few MB) raises the
+ * bound: the hop and its wake-up jitter cost more than the blocked loop.
  */
 import { DsoError } from '../errors.js';
 import { loadAddon, type CallOptions, type Tier } from '../simd/addon.js';
 import { bytesPerRow } from '../simd/checks.js';
 import type { Backend } from './backend.js';
 
-const ASYNC_WORK = 1 << 18;
+export const DEFAULT_INLINE_BYTES = 1 << 18;
 
-export function nativeBackend(opts: { isa?: Tier; vpopcntdq?: boolean }): Backend {
+export function nativeBackend(opts: { isa?: Tier; vpopcntdq?: boolean; inlineBytes?: number }): Backend {
   const addon = loadAddon();
   const cpu = addon.cpuInfo();
   const isa = opts.isa ?? cpu.best;
@@ -21,7 +23,8 @@ export function nativeBackend(opts: { isa?: Tier; vpopcntdq?: boolean }): Backen
     throw new DsoError('ISA_UNAVAILABLE', `ISA tier '${isa}' is not supported by this CPU/OS (available: ${cpu.available.join(', ')})`);
   }
   const vpopcntdq = isa === 'avx512' && cpu.features.vpopcntdq && opts.vpopcntdq !== false;
-  const call = (bytes: number): CallOptions => ({ isa, vpopcntdq, async: bytes > ASYNC_WORK });
+  const inline = opts.inlineBytes ?? DEFAULT_INLINE_BYTES;
+  const call = (bytes: number): CallOptions => ({ isa, vpopcntdq, async: bytes > inline });
   return {
     info: { backend: 'native', isa, vpopcntdq, cpu },
     quantize: async (x, s, baseline) => addon.pack(x, s.dim, s.groupSize, baseline ?? null, call(x.byteLength)),

@@ -11,6 +11,11 @@ export interface EngineOptions {
   isa?: Tier;
   /** Set false to force the AVX-512 Hamming kernel that does not use VPOPCNTDQ. */
   vpopcntdq?: boolean;
+  /**
+   * Native calls touching at most this many bytes run inline on the calling
+   * thread; larger ones on the libuv pool (default 256 KiB).
+   */
+  inlineBytes?: number;
   gpu?: {
     /** Caps the bytes one GPU binding holds, so inputs are split sooner (default: the device's limit). */
     maxBindingBytes?: number;

@@ -16,6 +16,7 @@ import { createEngine } from '../engine/create-engine.js';
 import type { Engine } from '../engine/types.js';
 import { DsoError } from '../errors.js';
 import { BinaryIndex } from '../index/binary-index.js';
+import { addonAvailable } from '../simd/addon.js';
 import { floats, wholeNumber } from '../simd/checks.js';
 import { type Neighbour, type OperationOutcome, batchTexts, planBatch } from './batch-plan.js';
 import type { Embedder } from './embedders/embedder.js';
@@ -34,7 +35,7 @@ export interface ExperienceLibraryOptions {
   namespace?: string;
   /** Default: HashingEmbedder (384 dims). */
   embedder?: Embedder;
-  /** Default: createEngine() (native where the addon loads). */
+  /** Default: a native engine (js where the addon is not built) that runs calls of up to 32 MB inline. */
   engine?: Engine;
   /** Most experiences kept (default 200); batches that go over evict by `eviction`. */
   capacity?: number;
@@ -78,6 +79,7 @@ const DUPLICATE_CANDIDATES = 4;
 /** A domain-filtered retrieval ranks this many times k before filtering. */
 const DOMAIN_WIDENING = 32;
 const USAGE_FLUSH_MS = 200;
+const LIBRARY_INLINE_BYTES = 32 << 20;
 /** Log rows (flushes) after which counts are folded into their rows even without a batch. */
 const USAGE_LOG_ROWS = 1500;
 
@@ -146,7 +148,8 @@ export class ExperienceLibrary {
     const store = ExperienceStore.open(opts.path ?? ':memory:', ns, { dim: embedder.dim, embedder: embedder.id }, opts.synchronous);
     let engine = opts.engine;
     try {
-      engine ??= await createEngine();
+      // Retrieval scans a few MB per query: inline, a hop to the thread pool costs more than it saves.
+      engine ??= await createEngine({ backend: addonAvailable() ? 'native' : 'js', inlineBytes: LIBRARY_INLINE_BYTES });
       const lib = new ExperienceLibrary(opts, embedder, engine, opts.engine === undefined, store);
       lib.load();
       return lib;
@@ -277,7 +280,7 @@ export class ExperienceLibrary {
     });
     let seq = this.nextSeq;
     for (const p of puts) if (p.seq < 0) p.seq = seq++;
-    this.store.writeBatch({ remove: [...plan.removed], put: puts });
+    this.store.writeBatch({ remove: [...plan.removed].map((id) => (this.entries.get(id) as Entry).seq), put: puts });
 
     // Committed: now memory and the index follow.
     this.nextSeq = seq;
@@ -417,10 +420,10 @@ export class ExperienceLibrary {
 
   /** Writes logged counts into the experience rows (before batches, at open and at close). */
   private foldUsage(): void {
-    const updates: { id: string; usageCount: number; lastUsedEpoch: number }[] = [];
+    const updates: { seq: number; usageCount: number; lastUsedEpoch: number }[] = [];
     for (const id of this.unfolded) {
-      const e = this.entries.get(id)?.experience;
-      if (e !== undefined) updates.push({ id, usageCount: e.usageCount, lastUsedEpoch: e.lastUsedEpoch });
+      const e = this.entries.get(id);
+      if (e !== undefined) updates.push({ seq: e.seq, usageCount: e.experience.usageCount, lastUsedEpoch: e.experience.lastUsedEpoch });
     }
     this.store.foldUsage(updates);
     this.unfolded.clear();

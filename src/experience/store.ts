@@ -3,6 +3,10 @@
  * file holds many libraries, each under its namespace. Every change the
  * library makes is one transaction, so a process killed at any point leaves
  * the file as of the last committed batch: never half a batch.
+ *
+ * Rows are keyed by (namespace, seq), the library's insertion counter, not by
+ * id: ids are hashes, and a b-tree keyed by hashes takes its inserts all over
+ * its pages, which doubled the cost of a row. The library keeps ids unique.
  */
 import Database from 'better-sqlite3';
 
@@ -24,7 +28,8 @@ export interface StoredExperience {
 }
 
 export interface BatchWrite {
-  remove: string[];
+  /** Rows (seq) to delete. */
+  remove: number[];
   /** Inserted or replaced (a near-duplicate folded into an existing experience is rewritten). */
   put: StoredExperience[];
   epoch?: number;
@@ -99,8 +104,8 @@ export class ExperienceStore {
            source, created_at, metadata, embedding, code, scale)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      remove: db.prepare('DELETE FROM experiences WHERE namespace = ? AND id = ?'),
-      usage: db.prepare('UPDATE experiences SET usage_count = ?, last_used_epoch = ? WHERE namespace = ? AND id = ?'),
+      remove: db.prepare('DELETE FROM experiences WHERE namespace = ? AND seq = ?'),
+      usage: db.prepare('UPDATE experiences SET usage_count = ?, last_used_epoch = ? WHERE namespace = ? AND seq = ?'),
       epoch: db.prepare('UPDATE libraries SET epoch = ? WHERE namespace = ?'),
       log: db.prepare('INSERT INTO usage_log (namespace, data) VALUES (?, ?)'),
     };
@@ -148,7 +153,7 @@ export class ExperienceStore {
         confidence REAL NOT NULL, epoch INTEGER NOT NULL, usage_count INTEGER NOT NULL,
         last_used_epoch INTEGER NOT NULL, source TEXT NOT NULL, created_at INTEGER NOT NULL,
         metadata TEXT NOT NULL, embedding BLOB NOT NULL, code BLOB NOT NULL, scale REAL NOT NULL,
-        PRIMARY KEY (namespace, id));
+        PRIMARY KEY (namespace, seq));
       CREATE TABLE IF NOT EXISTS usage_log (
         namespace TEXT NOT NULL REFERENCES libraries(namespace) ON DELETE CASCADE,
         data BLOB NOT NULL);
@@ -184,7 +189,7 @@ export class ExperienceStore {
   /** One transaction: all of it lands or none of it does. */
   writeBatch(b: BatchWrite): void {
     const tx = this.db.transaction(() => {
-      for (const id of b.remove) this.stmts.remove.run(this.ns, id);
+      for (const seq of b.remove) this.stmts.remove.run(this.ns, seq);
       for (const { seq, experience: e } of b.put) {
         // Positional parameters: binding by name costs a property lookup per column per row.
         this.stmts.insert.run(
@@ -230,9 +235,9 @@ export class ExperienceStore {
   }
 
   /** Writes counts into the experience rows and empties the log, in one transaction. */
-  foldUsage(updates: readonly { id: string; usageCount: number; lastUsedEpoch: number }[]): void {
+  foldUsage(updates: readonly { seq: number; usageCount: number; lastUsedEpoch: number }[]): void {
     const tx = this.db.transaction(() => {
-      for (const u of updates) this.stmts.usage.run(u.usageCount, u.lastUsedEpoch, this.ns, u.id);
+      for (const u of updates) this.stmts.usage.run(u.usageCount, u.lastUsedEpoch, this.ns, u.seq);
       this.db.prepare('DELETE FROM usage_log WHERE namespace = ?').run(this.ns);
     });
     try {
