@@ -27,7 +27,7 @@ export {
 export type { OperationOutcome } from './experience/batch-plan.js';
 export type { LibraryOperation } from './experience/operations.js';
 export { EVICTION_POLICIES, type EvictionPolicy } from './experience/eviction.js';
-export { experienceId } from './experience/content-id.js';
+export { experienceId } from './bitdelta/content-id.js';
 export { checkExperienceText, MAX_EXPERIENCE_WORDS } from './experience/text.js';
 export { EXPERIENCE_INJECTION_TEMPLATE, formatExperiences, injectExperiences, NO_EXPERIENCES } from './experience/prompt.js';
 export type { Embedder } from './experience/embedders/embedder.js';

@@ -1,0 +1,246 @@
+/**
+ * SemanticAggregator: which of the experiences nodes report are accepted.
+ *
+ * As the DSO design defines it, an experience's score is the median
+ * confidence across the nodes that report it times its sybil weight (unique
+ * reporting nodes / all nodes), and it is accepted at or above the voting
+ * threshold. Corrected here:
+ *  - identical experiences are keyed by their content id, recomputed from
+ *    text and domain (never a claimed id, never a per-process hash), so a copy
+ *    of an honest record under a new id is the same experience;
+ *  - near-duplicates (codes within a small Hamming distance and texts sharing
+ *    most of their words, same domain) are grouped as one experience;
+ *  - a node counts once per experience however often it repeats it (its
+ *    highest confidence counts).
+ * The accepted experience's code is the bitwise majority of its reporters'
+ * codes and its scales their median (engine kernels), so a minority sending
+ * flipped signs for an honest text cannot flip the result.
+ */
+import { createEngine } from '../engine/create-engine.js';
+import type { Engine } from '../engine/types.js';
+import { DsoError } from '../errors.js';
+import { experienceId } from '../bitdelta/content-id.js';
+import { bytesPerRow } from '../simd/checks.js';
+
+export interface ReportedExperience {
+  text: string;
+  domain: string;
+  confidence: number;
+  /** Packed signs, ceil(dim/8) bytes. */
+  code: Uint8Array;
+  /** One scale per group of the code (one for a whole-vector scale). */
+  scales: Float32Array;
+  dim: number;
+}
+
+export interface AggregateOptions {
+  /** Accept at or above this score (default 0.66). */
+  votingThreshold?: number;
+  /** All nodes in the network (default: the nodes in this call). */
+  totalNodes?: number;
+  /** Codes this close (fraction of dim, default 0.15) ... */
+  maxHammingFraction?: number;
+  /** ... and texts sharing this fraction of their words (Jaccard, default 0.6) are one experience. */
+  minTextSimilarity?: number;
+  engine?: Engine;
+}
+
+export interface AggregatedExperience {
+  /** Content id of the representative text (the variant most nodes reported). */
+  id: string;
+  text: string;
+  domain: string;
+  /** Bitwise majority of the reporters' codes (ties to 1). */
+  code: Uint8Array;
+  /** Median of the reporters' scales. */
+  scales: Float32Array;
+  dim: number;
+  /** Median over reporting nodes of each node's highest confidence. */
+  confidence: number;
+  /** Reporting nodes / all nodes. */
+  sybilWeight: number;
+  score: number;
+  reporters: string[];
+  /** Content ids grouped into this experience. */
+  variants: string[];
+}
+
+export interface AggregateResult {
+  accepted: AggregatedExperience[];
+  rejected: AggregatedExperience[];
+}
+
+interface Variant {
+  id: string;
+  text: string;
+  domain: string;
+  dim: number;
+  /** Per node: its report with the highest confidence. */
+  byNode: Map<string, ReportedExperience>;
+}
+
+function words(text: string): Set<string> {
+  return new Set(text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
+}
+
+function jaccard(a: Set<string>, b: Set<string>): number {
+  let inter = 0;
+  for (const w of a) if (b.has(w)) inter++;
+  const union = a.size + b.size - inter;
+  return union === 0 ? 1 : inter / union;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function checkReport(node: string, e: ReportedExperience): void {
+  const where = `node ${node}: experience ${JSON.stringify(e?.text)?.slice(0, 60)}`;
+  if (e === null || typeof e !== 'object' || typeof e.text !== 'string' || typeof e.domain !== 'string') {
+    throw new DsoError('INVALID_ARGUMENT', `${where}: needs text and domain strings`);
+  }
+  if (typeof e.confidence !== 'number' || !(e.confidence >= 0 && e.confidence <= 1)) {
+    throw new DsoError('INVALID_ARGUMENT', `${where}: confidence must be in [0, 1], got ${String(e.confidence)}`);
+  }
+  if (!Number.isInteger(e.dim) || e.dim < 1) throw new DsoError('INVALID_DIM', `${where}: dim must be a positive integer`);
+  if (!(e.code instanceof Uint8Array) || e.code.length !== bytesPerRow(e.dim)) {
+    throw new DsoError('LENGTH_MISMATCH', `${where}: code must hold ${bytesPerRow(e.dim)} bytes`);
+  }
+  if (!(e.scales instanceof Float32Array) || e.scales.length < 1 || !e.scales.every((s) => Number.isFinite(s) && s >= 0)) {
+    throw new DsoError('INVALID_SCALE', `${where}: scales must be finite, non-negative and at least one`);
+  }
+}
+
+export class SemanticAggregator {
+  private engine?: Engine;
+  private readonly ownsEngine: boolean;
+
+  constructor(opts: { engine?: Engine } = {}) {
+    this.engine = opts.engine;
+    this.ownsEngine = opts.engine === undefined;
+  }
+
+  private async eng(): Promise<Engine> {
+    this.engine ??= await createEngine();
+    return this.engine;
+  }
+
+  async aggregateExperiences(
+    nodeExperiences: ReadonlyMap<string, readonly ReportedExperience[]> | Readonly<Record<string, readonly ReportedExperience[]>>,
+    opts: AggregateOptions = {},
+  ): Promise<AggregateResult> {
+    const entries = nodeExperiences instanceof Map ? [...nodeExperiences.entries()] : Object.entries(nodeExperiences);
+    const threshold = opts.votingThreshold ?? 0.66;
+    const totalNodes = opts.totalNodes ?? entries.length;
+    if (!Number.isInteger(totalNodes) || totalNodes < entries.length) {
+      throw new DsoError('INVALID_COUNT', `totalNodes (${totalNodes}) must be an integer at least the ${entries.length} reporting nodes`);
+    }
+    const maxHamming = opts.maxHammingFraction ?? 0.15;
+    const minText = opts.minTextSimilarity ?? 0.6;
+
+    // Identical experiences: one variant per content id, one report per node.
+    const variants = new Map<string, Variant>();
+    for (const [node, list] of entries) {
+      if (!Array.isArray(list)) throw new DsoError('INVALID_ARGUMENT', `node ${node}: experiences must be an array`);
+      for (const e of list) {
+        checkReport(node, e);
+        const id = experienceId(e.text, e.domain);
+        let v = variants.get(id);
+        if (v === undefined) {
+          v = { id, text: e.text, domain: e.domain, dim: e.dim, byNode: new Map() };
+          variants.set(id, v);
+        } else if (v.dim !== e.dim) {
+          throw new DsoError('DIM_MISMATCH', `experience ${id} reported with dim ${e.dim} and ${v.dim}`);
+        }
+        const prev = v.byNode.get(node);
+        if (prev === undefined || e.confidence > prev.confidence) v.byNode.set(node, e);
+      }
+    }
+    const list = [...variants.values()];
+    if (list.length === 0) return { accepted: [], rejected: [] };
+
+    // Near-duplicates: union variants whose codes are close and whose texts agree.
+    const parent = list.map((_, i) => i);
+    const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
+    const byDim = new Map<number, number[]>();
+    list.forEach((v, i) => byDim.set(v.dim, [...(byDim.get(v.dim) ?? []), i]));
+    const engine = await this.eng();
+    for (const [dim, idx] of byDim) {
+      if (idx.length < 2) continue;
+      const bpr = bytesPerRow(dim);
+      const rep = (v: Variant) => [...v.byNode.values()].sort((a, b) => b.confidence - a.confidence)[0].code;
+      const codes = new Uint8Array(idx.length * bpr);
+      idx.forEach((vi, r) => codes.set(rep(list[vi]), r * bpr));
+      const k = Math.min(idx.length, 9);
+      const { ids, distances } = await engine.hammingTopK(codes, codes, { dim, k });
+      const texts = idx.map((vi) => words(list[vi].text));
+      for (let r = 0; r < idx.length; r++) {
+        for (let j = 0; j < k; j++) {
+          const o = ids[r * k + j];
+          if (o < 0 || o === r || distances[r * k + j] > maxHamming * dim) continue;
+          const a = list[idx[r]];
+          const b = list[idx[o]];
+          if (a.domain === b.domain && jaccard(texts[r], texts[o]) >= minText) parent[find(idx[r])] = find(idx[o]);
+        }
+      }
+    }
+    const groups = new Map<number, Variant[]>();
+    list.forEach((v, i) => groups.set(find(i), [...(groups.get(find(i)) ?? []), v]));
+
+    const accepted: AggregatedExperience[] = [];
+    const rejected: AggregatedExperience[] = [];
+    for (const members of groups.values()) {
+      // A node counts once per group: its most confident report across the variants.
+      const perNode = new Map<string, ReportedExperience>();
+      for (const v of members) {
+        for (const [node, e] of v.byNode) {
+          const prev = perNode.get(node);
+          if (prev === undefined || e.confidence > prev.confidence) perNode.set(node, e);
+        }
+      }
+      const reporters = [...perNode.keys()].sort();
+      const reports = reporters.map((n) => perNode.get(n) as ReportedExperience);
+      const confidence = median(reports.map((e) => e.confidence));
+      const sybilWeight = reporters.length / totalNodes;
+      const score = confidence * sybilWeight;
+      const best = [...members].sort(
+        (a, b) => b.byNode.size - a.byNode.size || median([...b.byNode.values()].map((e) => e.confidence)) - median([...a.byNode.values()].map((e) => e.confidence)) || (a.id < b.id ? -1 : 1),
+      )[0];
+      const dim = best.dim;
+      const bpr = bytesPerRow(dim);
+      const groupsPerCode = Math.max(...reports.map((e) => e.scales.length));
+      const stackedCodes = new Uint8Array(reports.length * bpr);
+      const stackedScales = new Float32Array(reports.length * groupsPerCode);
+      reports.forEach((e, i) => {
+        stackedCodes.set(e.code, i * bpr);
+        // A report with fewer groups (one whole-vector scale) repeats it across the groups.
+        for (let g = 0; g < groupsPerCode; g++) stackedScales[i * groupsPerCode + g] = e.scales[Math.min(g, e.scales.length - 1)];
+      });
+      const code = await engine.majority(stackedCodes, { n: reports.length, dim });
+      const scales = await engine.median(stackedScales, { n: reports.length });
+      const out: AggregatedExperience = {
+        id: best.id,
+        text: best.text,
+        domain: best.domain,
+        code,
+        scales,
+        dim,
+        confidence,
+        sybilWeight,
+        score,
+        reporters,
+        variants: members.map((v) => v.id).sort(),
+      };
+      (score >= threshold ? accepted : rejected).push(out);
+    }
+    const order = (a: AggregatedExperience, b: AggregatedExperience) => b.score - a.score || (a.id < b.id ? -1 : 1);
+    return { accepted: accepted.sort(order), rejected: rejected.sort(order) };
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsEngine) await this.engine?.close();
+    this.engine = undefined;
+  }
+}
