@@ -6,7 +6,7 @@
  *
  *   npm run bench                 full sizes (as in the README)
  *   npm run bench -- --quick      small sizes, a smoke run
- *   npm run bench -- --only W2    some workloads (W1, W2, W3, W4 = BinaryIndex, RECALL, GPU, DSO = L1-L3 local DSO; comma-separated)
+ *   npm run bench -- --only W2    some workloads (W1, W2, W3, W4 = BinaryIndex, RECALL, GPU, DSO = L1-L4 local DSO, NET = N1-N2 protocol; comma-separated)
  *   npm run bench -- --gpu        GPU rows on a software adapter too (lavapipe; quick sizes)
  *
  * GPU rows run by default where a hardware WebGPU adapter exists.
@@ -25,13 +25,14 @@ import { gpuWorkload } from './workloads/gpu.js';
 import { hammingData, hammingWorkload } from './workloads/hamming.js';
 import { indexWorkload } from './workloads/index.js';
 import { localDsoWorkload } from './workloads/dso-local.js';
+import { networkWorkload } from './workloads/network.js';
 import { recallWorkload } from './workloads/recall.js';
 import { packWorkload } from './workloads/pack.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const forceGpu = args.includes('--gpu');
-const onlyArg = args.find((a, i) => args[i - 1] === '--only') ?? 'W1,W2,W3,W4,RECALL,GPU,DSO';
+const onlyArg = args.find((a, i) => args[i - 1] === '--only') ?? 'W1,W2,W3,W4,RECALL,GPU,DSO,NET';
 const only = new Set(onlyArg.split(',').map((s) => s.trim().toUpperCase()));
 const outDir = args.find((a, i) => args[i - 1] === '--out') ?? path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 
@@ -43,6 +44,7 @@ const S = quick
       w4: { n: 20_000, batch: 100, buildRows: 200_000, threads: 2 },
       recall: { n: 5_000, queries: 50, clusters: 100 },
       dso: { ingest: 10_000, batch: 2_000, queries: 300, steps: 40 },
+      net: { records: 1_000 },
     }
   : {
       w1: { rows: 1_000_000, dim: 384 },
@@ -51,6 +53,7 @@ const S = quick
       w4: { n: 1_000_000, batch: 1_000, buildRows: 10_000_000, threads: 2 },
       recall: { n: 50_000, queries: 200, clusters: 500 },
       dso: { ingest: 100_000, batch: 5_000, queries: 2_000, steps: 200 },
+      net: { records: 10_000 },
     };
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
@@ -93,6 +96,7 @@ async function main() {
   }
   if (only.has('RECALL')) rows.push(...(await recallWorkload(S.recall)));
   if (only.has('DSO')) rows.push(...(await localDsoWorkload(S.dso)));
+  if (only.has('NET')) rows.push(...(await networkWorkload(S.net.records)));
 
   const extra: Record<string, unknown> = {};
   if (only.has('GPU')) {

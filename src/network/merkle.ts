@@ -20,26 +20,22 @@ export interface MerkleProof {
   siblings: Uint8Array[];
 }
 
-function sha256(...parts: Uint8Array[]): Uint8Array {
-  const total = parts.reduce((s, p) => s + p.length, 0);
-  const buf = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    buf.set(p, o);
-    o += p.length;
-  }
-  return hash('sha256', buf, 'buffer') as unknown as Uint8Array;
-}
-
-const LEAF = new Uint8Array([0x00]);
-const NODE = new Uint8Array([0x01]);
+// Scratch buffers for the prefixed inputs: hashing is synchronous, so one of each is enough.
+const nodeInput = new Uint8Array(65);
+nodeInput[0] = 0x01;
+let leafInput = new Uint8Array(64);
 
 export function leafHash(leaf: Uint8Array): Uint8Array {
-  return sha256(LEAF, leaf);
+  if (leafInput.length < leaf.length + 1) leafInput = new Uint8Array(leaf.length + 1);
+  leafInput[0] = 0x00;
+  leafInput.set(leaf, 1);
+  return hash('sha256', leafInput.subarray(0, leaf.length + 1), 'buffer') as unknown as Uint8Array;
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return sha256(NODE, left, right);
+  nodeInput.set(left, 1);
+  nodeInput.set(right, 33);
+  return hash('sha256', nodeInput, 'buffer') as unknown as Uint8Array;
 }
 
 /** Every level of the tree, leaves' hashes first, the root last. */
