@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// tsc does not copy assets: the WGSL programs and the pool worker go beside their compiled TS.
+// tsc does not copy assets: the WGSL programs, the pool worker and the compiled contracts go beside their compiled TS.
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,8 @@ const assets = [
   ['gpu', '.wgsl'],
   ['pool', '.mjs'],
 ];
+// The compiled contracts sit two levels above the modules that read them, in src/ and in dist/src/ alike.
+assets.push(['../contracts/build', '.json']);
 for (const [dir, ext] of assets) {
   const from = path.join(root, 'src', dir);
   const to = path.join(root, 'dist', 'src', dir);

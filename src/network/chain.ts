@@ -1,0 +1,82 @@
+/**
+ * The chain the registry lives on: by default an EVM inside this process
+ * (Hardhat 3's EDR, driven from code, no CLI and no port), or any JSON-RPC
+ * endpoint by URL (anvil, a testnet, mainnet). Either way viem talks to it
+ * through an EIP-1193 transport.
+ */
+import { type Chain, type EIP1193Provider, type Hex, type Transport, custom, defineChain, http, numberToHex } from 'viem';
+
+import { DsoError } from '../errors.js';
+
+export interface ChainConnection {
+  chain: Chain;
+  transport: Transport;
+  /** Where it runs: 'in-process' or the RPC URL. */
+  where: string;
+  /** How often to poll for receipts and events (ms). */
+  pollingInterval: number;
+  /** Gives an account ether (in-process and development chains only). */
+  fund(address: Hex, wei: bigint): Promise<void>;
+  /** Moves the chain's clock forward (development chains only). */
+  advanceTime(seconds: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+function chainOf(id: number, url: string): Chain {
+  return defineChain({ id, name: `dso-${id}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [url] } } });
+}
+
+async function devHelpers(request: (a: { method: string; params?: unknown[] }) => Promise<unknown>, setBalance: string) {
+  return {
+    fund: async (address: Hex, wei: bigint) => void (await request({ method: setBalance, params: [address, numberToHex(wei)] })),
+    advanceTime: async (seconds: number) => {
+      await request({ method: 'evm_increaseTime', params: [numberToHex(seconds)] });
+      await request({ method: 'evm_mine', params: [] });
+    },
+  };
+}
+
+/** An EVM in this process (Hardhat 3's EDR): chain id 31337, instant mining. */
+export async function startInProcessChain(): Promise<ChainConnection> {
+  let connection: { provider: EIP1193Provider; close(): Promise<void> };
+  try {
+    const { createHardhatRuntimeEnvironment } = await import('hardhat/hre');
+    const hre = await createHardhatRuntimeEnvironment({}, {}, process.cwd());
+    connection = (await hre.network.connect()) as unknown as typeof connection;
+  } catch (e) {
+    throw new DsoError('BACKEND_UNAVAILABLE', `the in-process EVM (hardhat/EDR) could not start: ${(e as Error).message}`, { cause: e });
+  }
+  const provider = connection.provider;
+  const id = Number(await provider.request({ method: 'eth_chainId' }));
+  return {
+    chain: chainOf(id, 'http://in-process'),
+    // Nothing in-process is transient: a retried revert would only be slower.
+    transport: custom(provider, { retryCount: 0 }),
+    where: 'in-process',
+    // Blocks are mined at once; viem's default 4 s poll would be the whole cost of a transaction.
+    pollingInterval: 10,
+    ...(await devHelpers((a) => provider.request(a as never), 'hardhat_setBalance')),
+    close: () => connection.close(),
+  };
+}
+
+/** A JSON-RPC chain by URL; its chain id is asked once. */
+export async function connectChain(url: string, opts: { pollingInterval?: number } = {}): Promise<ChainConnection> {
+  const transport = http(url, { retryCount: 2, timeout: 30_000 });
+  let id: number;
+  try {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }) });
+    id = Number(((await res.json()) as { result: string }).result);
+  } catch (e) {
+    throw new DsoError('CHAIN_ERROR', `cannot reach the chain at ${url}: ${(e as Error).message}`, { cause: e });
+  }
+  if (!Number.isSafeInteger(id) || id <= 0) throw new DsoError('CHAIN_ERROR', `${url} did not answer eth_chainId`);
+  const request = async (a: { method: string; params?: unknown[] }) => {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, ...a }) });
+    const j = (await res.json()) as { result?: unknown; error?: { message: string } };
+    if (j.error) throw new DsoError('CHAIN_ERROR', `${a.method} failed on ${url}: ${j.error.message}`);
+    return j.result;
+  };
+  // anvil names its balance method after itself; hardhat-compatible nodes answer hardhat_setBalance.
+  return { chain: chainOf(id, url), transport, where: url, pollingInterval: opts.pollingInterval ?? 1000, ...(await devHelpers(request, 'anvil_setBalance')), close: async () => undefined };
+}

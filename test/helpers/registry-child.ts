@@ -1,0 +1,10 @@
+/** A second process on the same chain: votes on a batch as the member whose key it is given. */
+import { connectChain } from '../../src/network/chain.js';
+import { identityFromKey } from '../../src/network/identity.js';
+import { RegistryClient } from '../../src/network/registry.js';
+
+const [url, address, key, id] = process.argv.slice(2);
+const conn = await connectChain(url, { pollingInterval: 50 });
+const client = RegistryClient.at(conn, identityFromKey(key as `0x${string}`), address as `0x${string}`);
+await client.vote(BigInt(id), true);
+process.stdout.write('voted\n');
