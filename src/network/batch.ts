@@ -55,6 +55,70 @@ export interface BatchAnnouncement {
   signature: Hex;
 }
 
+interface Envelope {
+  v: number;
+  network: string;
+  root: Uint8Array;
+  manifest: CID;
+  count: number;
+  timestamp: number;
+  node: string;
+  signature: Uint8Array;
+}
+
+/**
+ * The announcement as a block of its own (DAG-CBOR): what gossip carries and
+ * what the registry's `cid` names, so a batch found on chain leads to its
+ * signature, and the signature to everything else.
+ */
+export function encodeEnvelope(a: BatchAnnouncement): Uint8Array {
+  const env: Envelope = {
+    v: MANIFEST_VERSION,
+    network: a.network,
+    root: hexToBytes(a.root),
+    manifest: CID.parse(a.manifest),
+    count: a.count,
+    timestamp: a.timestamp,
+    node: a.node,
+    signature: hexToBytes(a.signature),
+  };
+  return dagCbor.encode(env);
+}
+
+export function decodeEnvelope(bytes: Uint8Array): BatchAnnouncement {
+  let e: Envelope;
+  try {
+    e = dagCbor.decode(bytes);
+  } catch (err) {
+    throw new DsoError('MALFORMED_RECORD', `announcement is not valid DAG-CBOR: ${(err as Error).message}`, { cause: err });
+  }
+  if (
+    e === null ||
+    typeof e !== 'object' ||
+    e.v !== MANIFEST_VERSION ||
+    typeof e.network !== 'string' ||
+    !(e.root instanceof Uint8Array) ||
+    e.root.length !== 32 ||
+    CID.asCID(e.manifest) === null ||
+    !Number.isInteger(e.count) ||
+    !Number.isSafeInteger(e.timestamp) ||
+    typeof e.node !== 'string' ||
+    !isAddress(e.node) ||
+    !(e.signature instanceof Uint8Array)
+  ) {
+    throw new DsoError('MALFORMED_RECORD', 'announcement fields are missing or of the wrong type');
+  }
+  return {
+    network: e.network,
+    root: bytesToHex(e.root),
+    manifest: e.manifest.toString(),
+    count: e.count,
+    timestamp: e.timestamp,
+    node: getAddress(e.node),
+    signature: bytesToHex(e.signature),
+  };
+}
+
 export interface BatchRecord {
   cid: CID;
   bytes: Uint8Array;

@@ -1,0 +1,198 @@
+/**
+ * NetworkDSOAggregator: a node's view of the shared experience pool.
+ *
+ * submit(): store the records, build and sign the batch, register it on the
+ * chain (root, announcement CID, count) and announce it by gossip.
+ * votePending(): for every registered batch still open, fetch and verify it
+ * (signature, every block's hash, manifest, root, decoding) and vote with the
+ * node's policy; a batch that fails verification is voted down, with the
+ * reason kept. fetchGlobal(): the records of batches the registry accepted
+ * since the last call, verified the same way. Blocks are kept only once their
+ * whole batch has verified, and then served to other peers.
+ */
+import * as dagCbor from '@ipld/dag-cbor';
+import type { CID } from 'multiformats/cid';
+import { CID as CIDClass } from 'multiformats/cid';
+import { getAddress } from 'viem';
+
+import type { CompressedExperience } from '../bitdelta/quantizer.js';
+import { DsoError } from '../errors.js';
+import { checkExperienceText } from '../experience/text.js';
+import { type BatchAnnouncement, type OpenedRecord, buildBatch, decodeEnvelope, encodeEnvelope, openBatch } from './batch.js';
+import { type ContentStore, cidOfBlock, verifyBlock } from './content-store.js';
+import type { NodeIdentity } from './identity.js';
+import type { P2PNode } from './p2p-node.js';
+import type { RegisteredBatch, RegistryClient } from './registry.js';
+import { ReplayGuard } from './replay-guard.js';
+
+export interface VerifiedBatch {
+  batchId: bigint;
+  announcement: BatchAnnouncement;
+  records: OpenedRecord[];
+}
+
+/** Decides a vote on a batch that verified; the default approves batches whose every record is a well-formed experience. */
+export type VotePolicy = (batch: VerifiedBatch) => boolean | Promise<boolean>;
+
+export const defaultVotePolicy: VotePolicy = (b) =>
+  b.records.every((r) => {
+    try {
+      checkExperienceText(r.text);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+
+export interface VoteOutcome {
+  batchId: bigint;
+  approve: boolean;
+  /** Why the batch was voted down without a policy decision (it did not verify). */
+  reason?: string;
+}
+
+export interface NetworkAggregatorOptions {
+  identity: NodeIdentity;
+  registry: RegistryClient;
+  store: ContentStore;
+  p2p: P2PNode;
+  network: string;
+  chainId: number;
+  votePolicy?: VotePolicy;
+  maxRecords?: number;
+}
+
+export class NetworkDSOAggregator {
+  private readonly guard = new ReplayGuard();
+  private nextBatch = 0n;
+  private acceptedSeen = 0;
+  private readonly voted = new Set<bigint>();
+
+  constructor(private readonly o: NetworkAggregatorOptions) {}
+
+  async submit(records: readonly CompressedExperience[]): Promise<{ batchId: bigint; announcement: BatchAnnouncement; envelope: CID }> {
+    const batch = await buildBatch(records, { identity: this.o.identity, network: this.o.network, chainId: this.o.chainId, maxRecords: this.o.maxRecords });
+    const envelope = encodeEnvelope(batch.announcement);
+    for (const r of batch.records) await this.o.store.putVerified(r.cid, r.bytes);
+    await this.o.store.putVerified(batch.manifest.cid, batch.manifest.bytes);
+    const envelopeCid = await this.o.store.put(envelope);
+    const batchId = await this.o.registry.submitBatch(batch.announcement.root, envelopeCid.toString(), batch.announcement.count);
+    this.voted.add(batchId);
+    this.guard.accept(batch.announcement);
+    await this.o.p2p.publish(envelope);
+    return { batchId, announcement: batch.announcement, envelope: envelopeCid };
+  }
+
+  /** A block from the local store, else from peers (verified against its CID). */
+  private async block(cid: CID, fetched: Map<string, Uint8Array>): Promise<Uint8Array> {
+    const local = await this.o.store.get(cid);
+    if (local) return local;
+    const have = fetched.get(cid.toString());
+    if (have) return have;
+    const { found, refused } = await this.o.p2p.fetchBlocks([cid]);
+    const bytes = found.get(cid.toString());
+    if (!bytes) {
+      // A peer that sent a wrong block is the likelier story than one that has none: say so.
+      if (refused.length > 0) throw new DsoError(refused[0].error.code, `block ${cid}: peer ${refused[0].peer} sent a bad block: ${refused[0].error.message}`);
+      throw new DsoError('IO_ERROR', `no peer has block ${cid}`);
+    }
+    fetched.set(cid.toString(), bytes);
+    return bytes;
+  }
+
+  private async prefetch(manifest: Uint8Array, fetched: Map<string, Uint8Array>): Promise<void> {
+    let list: unknown;
+    try {
+      list = dagCbor.decode<{ records?: unknown }>(manifest).records;
+    } catch {
+      return; // openBatch reports the malformed manifest
+    }
+    if (!Array.isArray(list)) return;
+    const wanted: CID[] = [];
+    for (const c of list) {
+      const cid = CIDClass.asCID(c);
+      if (cid && !fetched.has(cid.toString()) && !(await this.o.store.has(cid))) wanted.push(cid);
+    }
+    if (wanted.length > 0) for (const [k, v] of (await this.o.p2p.fetchBlocks(wanted)).found) fetched.set(k, v);
+  }
+
+  /** Fetches and verifies a registered batch; stores its blocks only if all of it verified. */
+  async loadBatch(b: RegisteredBatch): Promise<VerifiedBatch> {
+    const fetched = new Map<string, Uint8Array>();
+    let envCid: CID;
+    try {
+      envCid = CIDClass.parse(b.cid);
+    } catch {
+      throw new DsoError('MALFORMED_RECORD', `registered batch ${b.id} names ${b.cid}, not a CID`);
+    }
+    const envBytes = await this.block(envCid, fetched);
+    verifyBlock(envCid, envBytes, this.o.store.maxBlockBytes);
+    const a = decodeEnvelope(envBytes);
+    if (a.root !== b.root || a.count !== b.count || getAddress(a.node) !== getAddress(b.submitter) || a.network !== this.o.network) {
+      throw new DsoError('BAD_PROOF', `batch ${b.id}: the announcement does not match what its submitter registered`);
+    }
+    // When the manifest arrives, ask peers for all its records in one round; openBatch then verifies each in order.
+    const fetchBlock = async (cid: CID): Promise<Uint8Array> => {
+      const bytes = await this.block(cid, fetched);
+      if (cid.toString() === a.manifest) await this.prefetch(bytes, fetched);
+      return bytes;
+    };
+    const opened = await openBatch(a, fetchBlock, { chainId: this.o.chainId, maxRecords: this.o.maxRecords, maxBlockBytes: this.o.store.maxBlockBytes });
+    for (const [c, bytes] of fetched) await this.o.store.putVerified(CIDClass.parse(c), bytes);
+    if (!(await this.o.store.has(cidOfBlock(envBytes)))) await this.o.store.put(envBytes);
+    return { batchId: b.id, announcement: a, records: opened.records.map((r) => r.opened) };
+  }
+
+  /** Votes on every open batch registered since the last call (not this node's own). */
+  async votePending(): Promise<VoteOutcome[]> {
+    const count = await this.o.registry.batchCount();
+    const out: VoteOutcome[] = [];
+    for (let id = this.nextBatch; id < count; id++) {
+      this.nextBatch = id + 1n;
+      if (this.voted.has(id)) continue;
+      const b = await this.o.registry.getBatch(id);
+      if (b.status !== 'pending' || b.deadline * 1000 < Date.now() - 3600_000) continue;
+      let approve: boolean;
+      let reason: string | undefined;
+      try {
+        const verified = await this.loadBatch(b);
+        this.guard.accept(verified.announcement);
+        approve = await (this.o.votePolicy ?? defaultVotePolicy)(verified);
+      } catch (e) {
+        approve = false;
+        reason = e instanceof DsoError ? `${e.code}: ${e.message}` : (e as Error).message;
+      }
+      await this.vote(id, approve);
+      out.push(reason === undefined ? { batchId: id, approve } : { batchId: id, approve, reason });
+    }
+    return out;
+  }
+
+  async vote(batchId: bigint, approve: boolean): Promise<void> {
+    await this.o.registry.vote(batchId, approve);
+    this.voted.add(batchId);
+  }
+
+  /**
+   * Records of the batches accepted since the last call, each batch verified
+   * end to end; a batch that fails is skipped and reported, never half used.
+   */
+  async fetchGlobal(): Promise<{ records: OpenedRecord[]; failed: { batchId: bigint; reason: string }[] }> {
+    const total = Number(await this.o.registry.acceptedCount());
+    const records: OpenedRecord[] = [];
+    const failed: { batchId: bigint; reason: string }[] = [];
+    while (this.acceptedSeen < total) {
+      const page = await this.o.registry.acceptedBatches(this.acceptedSeen, 100);
+      for (const b of page) {
+        try {
+          const v = await this.loadBatch(b);
+          records.push(...v.records);
+        } catch (e) {
+          failed.push({ batchId: b.id, reason: e instanceof DsoError ? `${e.code}: ${e.message}` : (e as Error).message });
+        }
+      }
+      this.acceptedSeen += page.length;
+    }
+    return { records, failed };
+  }
+}

@@ -1,0 +1,141 @@
+import { keccak256, parseEther, toHex } from 'viem';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { BitDeltaQuantizer, ExperienceLibrary } from '../src/index.js';
+import { type BatchAnnouncement, buildBatch, encodeEnvelope } from '../src/network/batch.js';
+import { type ChainConnection, startInProcessChain } from '../src/network/chain.js';
+import { ContentStore } from '../src/network/content-store.js';
+import { identityFromKey } from '../src/network/identity.js';
+import { NetworkDSOAggregator } from '../src/network/network-aggregator.js';
+import { P2PNode } from '../src/network/p2p-node.js';
+import { RegistryClient } from '../src/network/registry.js';
+
+const NETWORK = 'dso-e2e';
+const key = (s: string) => keccak256(toHex(`dso e2e ${s}`));
+const [A, B, C, X] = ['a', 'b', 'c', 'x'].map((s) => identityFromKey(key(s)));
+
+async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function reason(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return `${(e as { code?: string }).code}:${(e as { reason?: string }).reason ?? ''}`;
+  }
+  return 'no error';
+}
+
+describe('three nodes on 127.0.0.1 exchange a batch end to end', () => {
+  let chain: ChainConnection;
+  let registryAddress: `0x${string}`;
+  const nodes: { p2p: P2PNode; store: ContentStore; agg: NetworkDSOAggregator; heard: BatchAnnouncement[] }[] = [];
+  let byz: P2PNode | undefined;
+
+  beforeAll(async () => {
+    chain = await startInProcessChain();
+    for (const id of [A, B, C, X]) await chain.fund(id.address, parseEther('10'));
+    const reg = await RegistryClient.deploy(chain, A, { quorum: 2, votingPeriod: 3600, members: [A.address, B.address, C.address] });
+    registryAddress = reg.address;
+    let prev: string[] = [];
+    for (const id of [A, B, C]) {
+      const store = ContentStore.memory();
+      const heard: BatchAnnouncement[] = [];
+      // A line: B dials A, C dials B, so C reaches A's data only through B.
+      const p2p = await P2PNode.start({ network: NETWORK, chainId: chain.chain.id, store, peers: prev, onAnnouncement: (a) => heard.push(a) });
+      prev = p2p.addresses;
+      const agg = new NetworkDSOAggregator({ identity: id, registry: RegistryClient.at(chain, id, registryAddress), store, p2p, network: NETWORK, chainId: chain.chain.id });
+      nodes.push({ p2p, store, agg, heard });
+    }
+    await waitFor(() => nodes[0].p2p.topicPeers() >= 1 && nodes[1].p2p.topicPeers() >= 2 && nodes[2].p2p.topicPeers() >= 1);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.p2p.stop()));
+    await byz?.stop();
+    await chain?.close();
+  });
+
+  it('submits, gossips, votes, accepts and fetches verified experiences', async () => {
+    const lib = await ExperienceLibrary.open();
+    await lib.add([
+      { text: 'When an equation has x on both sides, collect the x terms first.', domain: 'math', confidence: 0.9 },
+      { text: 'When a loop never ends, check that its counter changes.', domain: 'code', confidence: 0.8 },
+      { text: 'When unsure, guess.', confidence: 0.3 },
+    ]);
+    const records = await new BitDeltaQuantizer().compressForNetwork(lib, { minConfidence: 0.7 });
+    expect(records).toHaveLength(2);
+    const [a, b, c] = nodes;
+    const sent = await a.agg.submit(records);
+    await waitFor(() => c.heard.some((h) => h.root === sent.announcement.root));
+    expect(b.heard.map((h) => h.root)).toContain(sent.announcement.root);
+
+    expect(await b.agg.votePending()).toEqual([{ batchId: sent.batchId, approve: true }]);
+    expect(await c.agg.votePending()).toEqual([{ batchId: sent.batchId, approve: true }]);
+    const reg = RegistryClient.at(chain, C, registryAddress);
+    expect((await reg.getBatch(sent.batchId)).status).toBe('accepted');
+
+    const got = await c.agg.fetchGlobal();
+    expect(got.failed).toEqual([]);
+    expect(got.records.map((r) => r.text)).toEqual(records.map((r) => r.text));
+    expect(got.records.map((r) => r.id)).toEqual(lib.list().slice(0, 2).map((e) => e.id));
+    expect(Array.from(got.records[0].code)).toEqual(Array.from(records[0].code));
+    expect(got.records.every((r) => r.source === A.address)).toBe(true);
+    expect((await c.agg.fetchGlobal()).records).toEqual([]);
+    // Double and outsider votes are refused by the contract.
+    // Voting is closed once accepted; the contract tests cover double votes on open batches.
+    expect(await reason(b.agg.vote(sent.batchId, true))).toBe('CONTRACT_REVERTED:VotingClosed');
+    expect(await reason(RegistryClient.at(chain, X, registryAddress).vote(sent.batchId, true))).toBe('CONTRACT_REVERTED:NotMember');
+    // Replaying the batch on chain is refused too.
+    expect(await reason(RegistryClient.at(chain, X, registryAddress).submitBatch(sent.announcement.root, sent.envelope.toString(), 2))).toBe('CONTRACT_REVERTED:AlreadySubmitted');
+    await lib.close();
+  }, 60_000);
+
+  it('votes down a batch whose blocks are tampered, storing nothing of it, and drops forged gossip', async () => {
+    const [a, b] = nodes;
+    const rec = { id: 'x', text: 'When a peer lies, believe it.', code: new Uint8Array(48), scales: new Float32Array([0.5]), dim: 384, groupSize: 384, confidence: 1, domain: 'general', epoch: 0, source: '', createdAt: Date.now() };
+    const batch = await buildBatch([rec], { identity: X, network: NETWORK, chainId: chain.chain.id });
+    const honest = new Map<string, Uint8Array>([[batch.manifest.cid.toString(), batch.manifest.bytes], ...batch.records.map((r) => [r.cid.toString(), r.bytes] as [string, Uint8Array])]);
+    const envelope = encodeEnvelope(batch.announcement);
+    const lyingStore = {
+      maxBlockBytes: 1 << 20,
+      get: async (cid: { toString(): string }) => {
+        const bytes = honest.get(cid.toString());
+        if (bytes && cid.toString() === batch.records[0].cid.toString()) {
+          // A copy (Buffer.slice would share memory and undo the change on the next call).
+          const t = new Uint8Array(bytes);
+          t[5] ^= 0xff;
+          return t;
+        }
+        return bytes;
+      },
+    } as unknown as ContentStore;
+    byz = await P2PNode.start({ network: NETWORK, chainId: chain.chain.id, store: lyingStore, peers: a.p2p.addresses });
+    await waitFor(() => byz!.topicPeers() >= 1);
+    const xReg = RegistryClient.at(chain, X, registryAddress);
+    const { cidOfBlock } = await import('../src/network/content-store.js');
+    honest.set(cidOfBlock(envelope).toString(), envelope);
+    const id = await xReg.submitBatch(batch.announcement.root, cidOfBlock(envelope).toString(), 1);
+    await b.p2p.dial(byz.addresses[0]);
+    const votes = await b.agg.votePending();
+    expect(votes).toHaveLength(1);
+    expect(votes[0]).toMatchObject({ batchId: id, approve: false });
+    expect(votes[0].reason).toMatch(/CID_MISMATCH/u);
+    expect(await b.store.has(batch.records[0].cid)).toBe(false);
+    expect(await b.store.has(batch.manifest.cid)).toBe(false);
+
+    // Forged gossip: X signs, but the envelope claims to come from A.
+    const forged = encodeEnvelope({ ...batch.announcement, node: A.address });
+    const before = b.heard.length;
+    await byz.publish(forged);
+    // A well-formed announcement from X itself does arrive, so the gossip path is open.
+    await byz.publish(envelope);
+    await waitFor(() => b.heard.some((h) => h.root === batch.announcement.root && h.node === X.address));
+    expect(b.heard.slice(before).every((h) => h.node === X.address)).toBe(true);
+  }, 60_000);
+});
