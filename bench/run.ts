@@ -6,7 +6,7 @@
  *
  *   npm run bench                 full sizes (as in the README)
  *   npm run bench -- --quick      small sizes, a smoke run
- *   npm run bench -- --only W2    some workloads (W1, W2, W3, W4 = BinaryIndex, RECALL, GPU, DSO = L1-L4 local DSO, NET = N1-N2 protocol; comma-separated)
+ *   npm run bench -- --only W2    some workloads (W1, W2, W3, W4 = BinaryIndex, RECALL, GPU, DSO = L1-L4 local DSO, NET = N1-N3 protocol and Byzantine robustness; comma-separated)
  *   npm run bench -- --gpu        GPU rows on a software adapter too (lavapipe; quick sizes)
  *
  * GPU rows run by default where a hardware WebGPU adapter exists.
@@ -25,6 +25,7 @@ import { gpuWorkload } from './workloads/gpu.js';
 import { hammingData, hammingWorkload } from './workloads/hamming.js';
 import { indexWorkload } from './workloads/index.js';
 import { localDsoWorkload } from './workloads/dso-local.js';
+import { byzantineWorkload } from './workloads/byzantine.js';
 import { networkWorkload } from './workloads/network.js';
 import { recallWorkload } from './workloads/recall.js';
 import { packWorkload } from './workloads/pack.js';
@@ -96,7 +97,7 @@ async function main() {
   }
   if (only.has('RECALL')) rows.push(...(await recallWorkload(S.recall)));
   if (only.has('DSO')) rows.push(...(await localDsoWorkload(S.dso)));
-  if (only.has('NET')) rows.push(...(await networkWorkload(S.net.records)));
+  if (only.has('NET')) rows.push(...(await networkWorkload(S.net.records)), ...(await byzantineWorkload()));
 
   const extra: Record<string, unknown> = {};
   if (only.has('GPU')) {

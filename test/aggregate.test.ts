@@ -145,7 +145,8 @@ describe('DeltaSoup and robust float aggregation', () => {
         }),
       ),
     );
-    const robust = await aggregateCommunityDeltas(deltas);
+    // outlierFraction 1 keeps every delta: the plain majority and median.
+    const robust = await aggregateCommunityDeltas(deltas, { outlierFraction: 1 });
     const plain = await aggregateCommunityDeltas(deltas, { byzantineRobust: false });
     for (const [name, dim] of Object.entries(layers)) {
       const bpr = Math.ceil(dim / 8);
@@ -168,6 +169,24 @@ describe('DeltaSoup and robust float aggregation', () => {
     }
     await expect(aggregateCommunityDeltas([deltas[0], { attn: deltas[1].attn }])).rejects.toMatchObject({ code: 'LENGTH_MISMATCH' });
     await expect(aggregateCommunityDeltas([])).rejects.toMatchObject({ code: 'INVALID_COUNT' });
+  });
+
+  it('leaves colluding sign flippers out of the robust majority', async () => {
+    const dim = 384;
+    const base = packReference(gaussian(dim, 77), { rows: 1, dim, groupSize: dim, groups: 1, bytesPerRow: 48 }).codes;
+    const r = rng(78);
+    const noisy = () => base.map((b) => {
+      let o = b;
+      for (let j = 0; j < 8; j++) if (r() < 0.2) o ^= 1 << j;
+      return o;
+    });
+    const honest = Array.from({ length: 14 }, () => ({ l: { code: noisy(), scales: new Float32Array([0.01]), dim } }));
+    const flipped = Array.from({ length: 6 }, () => ({ l: { code: base.map((b) => ~b & 0xff), scales: new Float32Array([50]), dim } }));
+    const all = await aggregateCommunityDeltas([...honest, ...flipped]);
+    const honestOnly = await aggregateCommunityDeltas(honest);
+    expect(all.l.outliers).toEqual([14, 15, 16, 17, 18, 19]);
+    expect(Array.from(all.l.code)).toEqual(Array.from(honestOnly.l.code));
+    expect(all.l.scales[0]).toBeCloseTo(0.01, 6);
   });
 
   it('Krum picks an honest delta and the trimmed mean ignores outliers', async () => {

@@ -11,6 +11,7 @@ import { createEngine } from '../engine/create-engine.js';
 import type { Engine } from '../engine/types.js';
 import { DsoError } from '../errors.js';
 import { bytesPerRow } from '../simd/checks.js';
+import { robustMajority } from './robust-majority.js';
 
 export interface LayerDelta {
   /** Packed signs, ceil(dim/8) bytes. */
@@ -33,11 +34,13 @@ export interface AggregatedLayer {
   groupSize: number;
   /** Mean of the signs as +-1 per dimension (only without byzantineRobust). */
   signMean?: Float32Array;
+  /** Indices of the deltas left out as outliers (robust path). */
+  outliers?: number[];
 }
 
 export async function aggregateCommunityDeltas(
   communityDeltas: readonly CommunityDelta[],
-  opts: { byzantineRobust?: boolean; engine?: Engine } = {},
+  opts: { byzantineRobust?: boolean; outlierFraction?: number; engine?: Engine } = {},
 ): Promise<Record<string, AggregatedLayer>> {
   if (!Array.isArray(communityDeltas) || communityDeltas.length === 0) throw new DsoError('INVALID_COUNT', 'aggregateCommunityDeltas needs at least one delta');
   const robust = opts.byzantineRobust ?? true;
@@ -67,7 +70,8 @@ export async function aggregateCommunityDeltas(
         scales.set(l.scales, i * groups);
       });
       if (robust) {
-        out[name] = { code: await engine.majority(codes, { n, dim }), scales: await engine.median(scales, { n }), dim, groupSize };
+        const r = await robustMajority(engine, codes, scales, n, dim, groups, opts.outlierFraction ?? 0.35);
+        out[name] = { code: r.code, scales: r.scales, dim, groupSize, outliers: r.outliers };
         continue;
       }
       const signMean = new Float32Array(dim);

@@ -13,14 +13,18 @@
  *  - a node counts once per experience however often it repeats it (its
  *    highest confidence counts).
  * The accepted experience's code is the bitwise majority of its reporters'
- * codes and its scales their median (engine kernels), so a minority sending
- * flipped signs for an honest text cannot flip the result.
+ * codes and its scales their median (engine kernels), taken twice: reports
+ * whose code differs from the first majority in more than `outlierFraction`
+ * of the bits (flipped or random signs attached to an honest text) are left
+ * out of the second. A minority cannot flip the result, and cannot blur it
+ * where honest reports disagree among themselves either.
  */
 import { createEngine } from '../engine/create-engine.js';
 import type { Engine } from '../engine/types.js';
 import { DsoError } from '../errors.js';
 import { experienceId } from '../bitdelta/content-id.js';
 import { bytesPerRow } from '../simd/checks.js';
+import { robustMajority } from './robust-majority.js';
 
 export interface ReportedExperience {
   text: string;
@@ -42,6 +46,8 @@ export interface AggregateOptions {
   maxHammingFraction?: number;
   /** ... and texts sharing this fraction of their words (Jaccard, default 0.6) are one experience. */
   minTextSimilarity?: number;
+  /** Reports whose code differs from the majority in more than this fraction of bits (default 0.35) are left out of it. */
+  outlierFraction?: number;
   engine?: Engine;
 }
 
@@ -63,6 +69,8 @@ export interface AggregatedExperience {
   reporters: string[];
   /** Content ids grouped into this experience. */
   variants: string[];
+  /** Reporters whose codes were left out of the majority as outliers. */
+  outliers: string[];
 }
 
 export interface AggregateResult {
@@ -170,9 +178,14 @@ export class SemanticAggregator {
     for (const [dim, idx] of byDim) {
       if (idx.length < 2) continue;
       const bpr = bytesPerRow(dim);
-      const rep = (v: Variant) => [...v.byNode.values()].sort((a, b) => b.confidence - a.confidence)[0].code;
+      // A variant's code is the majority of its reports: one node's noise does not decide what it is near.
       const codes = new Uint8Array(idx.length * bpr);
-      idx.forEach((vi, r) => codes.set(rep(list[vi]), r * bpr));
+      for (const [r, vi] of idx.entries()) {
+        const reps = [...list[vi].byNode.values()];
+        const stacked = new Uint8Array(reps.length * bpr);
+        reps.forEach((e, i) => stacked.set(e.code, i * bpr));
+        codes.set(reps.length === 1 ? reps[0].code : await engine.majority(stacked, { n: reps.length, dim }), r * bpr);
+      }
       const k = Math.min(idx.length, 9);
       const { ids, distances } = await engine.hammingTopK(codes, codes, { dim, k });
       const texts = idx.map((vi) => words(list[vi].text));
@@ -218,8 +231,8 @@ export class SemanticAggregator {
         // A report with fewer groups (one whole-vector scale) repeats it across the groups.
         for (let g = 0; g < groupsPerCode; g++) stackedScales[i * groupsPerCode + g] = e.scales[Math.min(g, e.scales.length - 1)];
       });
-      const code = await engine.majority(stackedCodes, { n: reports.length, dim });
-      const scales = await engine.median(stackedScales, { n: reports.length });
+      const robust = await robustMajority(engine, stackedCodes, stackedScales, reports.length, dim, groupsPerCode, opts.outlierFraction ?? 0.35);
+      const { code, scales } = robust;
       const out: AggregatedExperience = {
         id: best.id,
         text: best.text,
@@ -232,6 +245,7 @@ export class SemanticAggregator {
         score,
         reporters,
         variants: members.map((v) => v.id).sort(),
+        outliers: robust.outliers.map((i) => reporters[i]),
       };
       (score >= threshold ? accepted : rejected).push(out);
     }
