@@ -2,7 +2,8 @@
 # What a user gets: packs the package, installs the tarball into a scratch
 # project (building the addon and better-sqlite3 there), and runs the engine,
 # a pooled index search (the worker file must ship in dist/), a persisted
-# experience library and the CLI from it. @huggingface/transformers is an
+# experience library, the registry contract on the in-process EVM (the
+# compiled contract must ship) and the CLI from it. @huggingface/transformers is an
 # optional peer and is not installed here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,5 +35,18 @@ if (missing !== 'EMBEDDER_UNAVAILABLE') throw new Error(`transformers without it
 console.log(`package OK: ${e.info.backend}/${e.info.isa}, pooled search from dist, SQLite library`);
 JS
 node check.mjs
+cat > check-network.mjs <<'JS'
+import { identityFromKey, RegistryClient, startInProcessChain } from 'dso-engine/network';
+const chain = await startInProcessChain();
+const id = identityFromKey('0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d');
+await chain.fund(id.address, 10n ** 19n);
+const reg = await RegistryClient.deploy(chain, id, { quorum: 1, votingPeriod: 60, members: [id.address] });
+const batch = await reg.submitBatch(`0x${'11'.repeat(32)}`, 'bafyreiexample', 1);
+await reg.vote(batch, true);
+if ((await reg.getBatch(batch)).status !== 'accepted') throw new Error('registry from the package did not accept');
+await chain.close();
+console.log('package OK: dso-engine/network, compiled registry on the in-process EVM');
+JS
+node check-network.mjs
 npx --no-install dso --help | head -1
 npx --no-install dso library list --library lib.db | tail -1

@@ -53,3 +53,6 @@ export {
 } from './aso/optimizer.js';
 export { answersEquivalent, extractBoxed, extractFinalAnswer, mathReward, type RewardFunction } from './aso/rewards.js';
 export { groupAdvantages } from './aso/advantages.js';
+export { SemanticAggregator, type AggregateOptions, type AggregateResult, type AggregatedExperience, type ReportedExperience } from './aggregate/semantic.js';
+export { aggregateCommunityDeltas, type AggregatedLayer, type CommunityDelta, type LayerDelta } from './aggregate/delta-soup.js';
+export { krum, trimmedMeanDeltas } from './aggregate/robust-float.js';
