@@ -161,7 +161,23 @@ export class ActiveSemanticOptimizer {
     return this.pending.map((c) => c.operation);
   }
 
+  /**
+   * Learns from rollouts the agent ran itself (at least two responses to the
+   * problem, with the experiences it used), instead of running them: the
+   * rewards, advantages and semantic extraction are those of step().
+   */
+  async learnFromRollouts(problem: Problem & { responses: string[]; experiencesUsed?: string[] }): Promise<StepResult> {
+    if (!Array.isArray(problem?.responses) || problem.responses.length < 2 || !problem.responses.every((r) => typeof r === 'string')) {
+      throw new DsoError('INVALID_ARGUMENT', 'learnFromRollouts needs responses: at least two strings');
+    }
+    return this.runGroup(problem, problem.responses, problem.experiencesUsed);
+  }
+
   async step(problem: Problem): Promise<StepResult> {
+    return this.runGroup(problem);
+  }
+
+  private async runGroup(problem: Problem, given?: string[], givenUsed?: string[]): Promise<StepResult> {
     if (problem === null || typeof problem !== 'object' || typeof problem.query !== 'string' || typeof problem.groundTruth !== 'string') {
       throw new DsoError('INVALID_ARGUMENT', 'step needs { query: string, groundTruth: string, domain? }');
     }
@@ -196,11 +212,11 @@ export class ActiveSemanticOptimizer {
       return result;
     };
 
-    const prompt = await this.library.buildPrompt(problem.query, { k: this.retrieveK });
+    const prompt = given ? { prompt: '', labels: (givenUsed ?? []).filter((id) => this.library.has(id)) } : await this.library.buildPrompt(problem.query, { k: this.retrieveK });
     result.experiencesUsed = prompt.labels;
     let rollouts: string[];
     try {
-      rollouts = await model(() =>
+      rollouts = given ?? await model(() =>
         Promise.all(Array.from({ length: this.groupSize }, () => this.model.chat([{ role: 'user', content: prompt.prompt }], { temperature: this.rolloutTemperature }))),
       ).then((rs) => rs.map((r) => r.content));
     } catch (e) {

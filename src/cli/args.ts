@@ -1,8 +1,5 @@
 /** Flag parsing shared by the dso commands. */
 import { DsoError } from '../errors.js';
-import type { Embedder } from '../experience/embedders/embedder.js';
-import { HashingEmbedder } from '../experience/embedders/hashing.js';
-import { TransformersEmbedder } from '../experience/embedders/transformers.js';
 
 export const integer = (v: string | undefined, name: string, fallback?: number, min = 1): number => {
   if (v === undefined) {
@@ -19,8 +16,3 @@ export function required(v: string | undefined, name: string, usage: string): st
   return v;
 }
 
-/** --embedder hashing (default) | a local transformers model directory. */
-export async function embedderFrom(v: string | undefined): Promise<Embedder> {
-  if (v === undefined || v === 'hashing') return new HashingEmbedder();
-  return TransformersEmbedder.load({ modelPath: v });
-}

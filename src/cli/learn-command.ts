@@ -10,7 +10,8 @@ import { ActiveSemanticOptimizer, type Problem } from '../aso/optimizer.js';
 import { OpenAICompatibleChatModel } from '../aso/models/openai-compatible.js';
 import { DsoError } from '../errors.js';
 import { ExperienceLibrary } from '../experience/library.js';
-import { embedderFrom, integer, required } from './args.js';
+import { embedderFromSpec } from '../experience/embedders/from-spec.js';
+import { integer, required } from './args.js';
 import { progress } from './progress.js';
 
 const USAGE =
@@ -83,7 +84,7 @@ export async function learn(argv: string[]): Promise<void> {
   const library = await ExperienceLibrary.open({
     path: values.library ?? 'dso-library.db',
     namespace: values.namespace,
-    embedder: await embedderFrom(values.embedder),
+    embedder: await embedderFromSpec(values.embedder),
     capacity: integer(values.capacity, 'capacity', 200),
   });
   const aso = new ActiveSemanticOptimizer({

@@ -8,7 +8,8 @@ import { DsoError } from '../errors.js';
 import type { Experience } from '../experience/experience.js';
 import { ExperienceLibrary } from '../experience/library.js';
 import type { AddOperation } from '../experience/operations.js';
-import { embedderFrom, integer, required } from './args.js';
+import { embedderFromSpec } from '../experience/embedders/from-spec.js';
+import { integer, required } from './args.js';
 
 const USAGE = `dso library list --library lib.db [--namespace NS] [--json]
   dso library search --library lib.db --query TEXT [--k 10] [--json]
@@ -77,7 +78,7 @@ export async function libraryCommand(command: string | undefined, argv: string[]
   const lib = await ExperienceLibrary.open({
     path: required(values.library, 'library', USAGE),
     namespace: values.namespace,
-    embedder: await embedderFrom(values.embedder),
+    embedder: await embedderFromSpec(values.embedder),
     // An import or listing must not evict: capacity applies to learning, not to moving libraries around.
     capacity: 2 ** 31 - 1,
   });

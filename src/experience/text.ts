@@ -35,3 +35,13 @@ export function checkExperienceText(text: unknown): string {
   if (/[.!?](?=\s+\S)/u.test(t)) throw fail('experience must be one sentence');
   return t;
 }
+
+/** Whether the text passes checkExperienceText. */
+export function isExperienceText(text: unknown): boolean {
+  try {
+    checkExperienceText(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -4,6 +4,10 @@
  * endpoint by URL (anvil, a testnet, mainnet). Either way viem talks to it
  * through an EIP-1193 transport.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 import { type Chain, type EIP1193Provider, type Hex, type Transport, custom, defineChain, http, numberToHex } from 'viem';
 
 import { DsoError } from '../errors.js';
@@ -36,12 +40,19 @@ async function devHelpers(request: (a: { method: string; params?: unknown[] }) =
   };
 }
 
+/** This package's root: Hardhat needs a project root with a package.json, whatever the caller's working directory. */
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
 /** An EVM in this process (Hardhat 3's EDR): chain id 31337, instant mining. */
 export async function startInProcessChain(): Promise<ChainConnection> {
   let connection: { provider: EIP1193Provider; close(): Promise<void> };
   try {
     const { createHardhatRuntimeEnvironment } = await import('hardhat/hre');
-    const hre = await createHardhatRuntimeEnvironment({}, {}, process.cwd());
+    const hre = await createHardhatRuntimeEnvironment({}, {}, packageRoot());
     connection = (await hre.network.connect()) as unknown as typeof connection;
   } catch (e) {
     throw new DsoError('BACKEND_UNAVAILABLE', `the in-process EVM (hardhat/EDR) could not start: ${(e as Error).message}`, { cause: e });

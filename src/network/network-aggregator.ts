@@ -17,7 +17,7 @@ import { getAddress } from 'viem';
 
 import type { CompressedExperience } from '../bitdelta/quantizer.js';
 import { DsoError } from '../errors.js';
-import { checkExperienceText } from '../experience/text.js';
+import { isExperienceText } from '../experience/text.js';
 import { type BatchAnnouncement, type OpenedRecord, buildBatch, decodeEnvelope, encodeEnvelope, openBatch } from './batch.js';
 import { type ContentStore, cidOfBlock, verifyBlock } from './content-store.js';
 import type { NodeIdentity } from './identity.js';
@@ -29,20 +29,14 @@ export interface VerifiedBatch {
   batchId: bigint;
   announcement: BatchAnnouncement;
   records: OpenedRecord[];
+  /** Bytes fetched from peers to verify it (0 when every block was already here). */
+  bytesIn: number;
 }
 
 /** Decides a vote on a batch that verified; the default approves batches whose every record is a well-formed experience. */
 export type VotePolicy = (batch: VerifiedBatch) => boolean | Promise<boolean>;
 
-export const defaultVotePolicy: VotePolicy = (b) =>
-  b.records.every((r) => {
-    try {
-      checkExperienceText(r.text);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+export const defaultVotePolicy: VotePolicy = (b) => b.records.every((r) => isExperienceText(r.text));
 
 export interface VoteOutcome {
   batchId: bigint;
@@ -67,10 +61,13 @@ export class NetworkDSOAggregator {
   private nextBatch = 0n;
   private acceptedSeen = 0;
   private readonly voted = new Set<bigint>();
+  /** Bytes published for peers (submit) and fetched from them (verification), since start. */
+  readonly traffic = { bytesOut: 0, bytesIn: 0 };
 
   constructor(private readonly o: NetworkAggregatorOptions) {}
 
-  async submit(records: readonly CompressedExperience[]): Promise<{ batchId: bigint; announcement: BatchAnnouncement; envelope: CID }> {
+  /** `bytes`: what the batch puts on the network (records, manifest, announcement) for peers to fetch. */
+  async submit(records: readonly CompressedExperience[]): Promise<{ batchId: bigint; announcement: BatchAnnouncement; envelope: CID; bytes: number }> {
     const batch = await buildBatch(records, { identity: this.o.identity, network: this.o.network, chainId: this.o.chainId, maxRecords: this.o.maxRecords });
     const envelope = encodeEnvelope(batch.announcement);
     for (const r of batch.records) await this.o.store.putVerified(r.cid, r.bytes);
@@ -80,7 +77,9 @@ export class NetworkDSOAggregator {
     this.voted.add(batchId);
     this.guard.accept(batch.announcement);
     await this.o.p2p.publish(envelope);
-    return { batchId, announcement: batch.announcement, envelope: envelopeCid };
+    const bytes = batch.records.reduce((n, r) => n + r.bytes.byteLength, 0) + batch.manifest.bytes.byteLength + envelope.byteLength;
+    this.traffic.bytesOut += bytes;
+    return { batchId, announcement: batch.announcement, envelope: envelopeCid, bytes };
   }
 
   /** A block from the local store, else from peers (verified against its CID). */
@@ -140,7 +139,10 @@ export class NetworkDSOAggregator {
     const opened = await openBatch(a, fetchBlock, { chainId: this.o.chainId, maxRecords: this.o.maxRecords, maxBlockBytes: this.o.store.maxBlockBytes });
     for (const [c, bytes] of fetched) await this.o.store.putVerified(CIDClass.parse(c), bytes);
     if (!(await this.o.store.has(cidOfBlock(envBytes)))) await this.o.store.put(envBytes);
-    return { batchId: b.id, announcement: a, records: opened.records.map((r) => r.opened) };
+    let bytesIn = 0;
+    for (const v of fetched.values()) bytesIn += v.byteLength;
+    this.traffic.bytesIn += bytesIn;
+    return { batchId: b.id, announcement: a, records: opened.records.map((r) => r.opened), bytesIn };
   }
 
   /** Votes on every open batch registered since the last call (not this node's own). */
@@ -177,9 +179,11 @@ export class NetworkDSOAggregator {
    * Records of the batches accepted since the last call, each batch verified
    * end to end; a batch that fails is skipped and reported, never half used.
    */
-  async fetchGlobal(): Promise<{ records: OpenedRecord[]; failed: { batchId: bigint; reason: string }[] }> {
+  async fetchGlobal(): Promise<{ records: OpenedRecord[]; batches: number; bytes: number; failed: { batchId: bigint; reason: string }[] }> {
     const total = Number(await this.o.registry.acceptedCount());
     const records: OpenedRecord[] = [];
+    let batches = 0;
+    let bytes = 0;
     const failed: { batchId: bigint; reason: string }[] = [];
     while (this.acceptedSeen < total) {
       const page = await this.o.registry.acceptedBatches(this.acceptedSeen, 100);
@@ -187,12 +191,14 @@ export class NetworkDSOAggregator {
         try {
           const v = await this.loadBatch(b);
           records.push(...v.records);
+          batches++;
+          bytes += v.bytesIn;
         } catch (e) {
           failed.push({ batchId: b.id, reason: e instanceof DsoError ? `${e.code}: ${e.message}` : (e as Error).message });
         }
       }
       this.acceptedSeen += page.length;
     }
-    return { records, failed };
+    return { records, batches, bytes, failed };
   }
 }

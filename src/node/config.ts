@@ -1,0 +1,185 @@
+/**
+ * DsoConfig: everything a node needs, validated with zod. Sources, lowest
+ * precedence first: defaults, a file (dso.config.json or dso.config.toml, or
+ * the one --config names), environment variables (DSO_<FIELD>, e.g.
+ * DSO_SYNC_FREQUENCY=50, DSO_PEERS=addr1,addr2), command-line flags
+ * (--sync-frequency 50). An invalid value is an INVALID_CONFIG error that
+ * names the field and the source it came from.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { parse as parseToml } from 'smol-toml';
+import { z } from 'zod';
+
+import { DsoError } from '../errors.js';
+
+const hex = z.string().regex(/^0x[0-9a-fA-F]{40}$/u, 'must be a 0x-prefixed 20-byte address');
+
+export const ConfigSchema = z
+  .object({
+    /** Network sync on/off; off, the node learns and serves locally only. */
+    enabled: z.boolean().default(true),
+    dataDir: z.string().min(1).default('dso-data'),
+    /** Node key (created 0600 on first start); default <dataDir>/node.key. */
+    keyFile: z.string().min(1).optional(),
+    /** JSON-RPC URL of the chain; absent: an EVM inside this process. */
+    rpcUrl: z.string().url().optional(),
+    /** The ExperienceRegistry to use; absent on the in-process chain: one is deployed. */
+    registryAddress: hex.optional(),
+    /** Blockstore directory; default <dataDir>/blocks. */
+    contentStorePath: z.string().min(1).optional(),
+    network: z.string().min(1).default('dso-main'),
+    listen: z.array(z.string().startsWith('/')).default(['/ip4/127.0.0.1/tcp/0']),
+    peers: z.array(z.string().startsWith('/')).default([]),
+    /** Optimizer steps between network syncs. */
+    syncFrequency: z.number().int().min(1).default(100),
+    /** Experiences from the network are merged at or above this confidence; own ones are shared at or above it. */
+    acceptanceThreshold: z.number().min(0).max(1).default(0.7),
+    byzantineRobust: z.boolean().default(true),
+    votingThreshold: z.number().min(0).max(1).default(0.66),
+    library: z
+      .object({
+        namespace: z.string().min(1).default('default'),
+        capacity: z.number().int().min(1).default(200),
+        eviction: z.enum(['importance', 'temporal', 'diversity', 'hybrid']).default('hybrid'),
+      })
+      .default({ namespace: 'default', capacity: 200, eviction: 'hybrid' }),
+    /** 'hashing', or a local transformers model directory. */
+    embedder: z.string().min(1).default('hashing'),
+    model: z
+      .object({
+        baseUrl: z.string().url(),
+        name: z.string().min(1),
+        apiKeyEnv: z.string().min(1).default('OPENAI_API_KEY'),
+        temperature: z.number().min(0).max(2).default(0.7),
+        maxTokens: z.number().int().min(1).default(1024),
+        concurrency: z.number().int().min(1).default(4),
+      })
+      .optional(),
+    http: z
+      .object({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8787) })
+      .default({ host: '127.0.0.1', port: 8787 }),
+  })
+  .strict();
+
+export type DsoConfig = z.infer<typeof ConfigSchema>;
+
+/** Flat keys that can come from the environment and flags, with how to read a string. */
+const FLAT: Record<string, { field: string[]; kind: 'string' | 'number' | 'boolean' | 'list' }> = {
+  enabled: { field: ['enabled'], kind: 'boolean' },
+  'data-dir': { field: ['dataDir'], kind: 'string' },
+  'key-file': { field: ['keyFile'], kind: 'string' },
+  'rpc-url': { field: ['rpcUrl'], kind: 'string' },
+  'registry-address': { field: ['registryAddress'], kind: 'string' },
+  'content-store-path': { field: ['contentStorePath'], kind: 'string' },
+  network: { field: ['network'], kind: 'string' },
+  listen: { field: ['listen'], kind: 'list' },
+  peers: { field: ['peers'], kind: 'list' },
+  'sync-frequency': { field: ['syncFrequency'], kind: 'number' },
+  'acceptance-threshold': { field: ['acceptanceThreshold'], kind: 'number' },
+  'byzantine-robust': { field: ['byzantineRobust'], kind: 'boolean' },
+  'voting-threshold': { field: ['votingThreshold'], kind: 'number' },
+  namespace: { field: ['library', 'namespace'], kind: 'string' },
+  capacity: { field: ['library', 'capacity'], kind: 'number' },
+  eviction: { field: ['library', 'eviction'], kind: 'string' },
+  embedder: { field: ['embedder'], kind: 'string' },
+  'model-url': { field: ['model', 'baseUrl'], kind: 'string' },
+  model: { field: ['model', 'name'], kind: 'string' },
+  host: { field: ['http', 'host'], kind: 'string' },
+  port: { field: ['http', 'port'], kind: 'number' },
+};
+
+/** The flags `dso node` accepts (each takes a value). */
+export const CONFIG_FLAGS = Object.keys(FLAT);
+
+function convert(raw: string, kind: string, where: string): unknown {
+  if (kind === 'number') {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n)) throw new DsoError('INVALID_CONFIG', `${where}: expected a number, got '${raw}'`);
+    return n;
+  }
+  if (kind === 'boolean') {
+    if (/^(1|true|yes|on)$/iu.test(raw)) return true;
+    if (/^(0|false|no|off)$/iu.test(raw)) return false;
+    throw new DsoError('INVALID_CONFIG', `${where}: expected true or false, got '${raw}'`);
+  }
+  if (kind === 'list') return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  return raw;
+}
+
+function setPath(o: Record<string, unknown>, p: string[], v: unknown): void {
+  let cur = o;
+  for (const k of p.slice(0, -1)) cur = (cur[k] ??= {}) as Record<string, unknown>;
+  cur[p[p.length - 1]] = v;
+}
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    out[k] = v !== null && typeof v === 'object' && !Array.isArray(v) && typeof out[k] === 'object' && out[k] !== null && !Array.isArray(out[k])
+      ? merge(out[k] as Record<string, unknown>, v as Record<string, unknown>)
+      : v;
+  }
+  return out;
+}
+
+function readFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new DsoError('INVALID_CONFIG', `cannot read config file ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    const v = file.endsWith('.toml') ? parseToml(text) : JSON.parse(text);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+    return v as Record<string, unknown>;
+  } catch (e) {
+    throw new DsoError('INVALID_CONFIG', `config file ${file} is not valid ${file.endsWith('.toml') ? 'TOML' : 'JSON'}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+export interface ConfigSources {
+  /** A config file; default: dso.config.json or dso.config.toml in `cwd` if present. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Flag values by flag name (without dashes), e.g. { 'sync-frequency': '50' }. */
+  flags?: Record<string, string | undefined>;
+  cwd?: string;
+}
+
+export function loadConfig(src: ConfigSources = {}): DsoConfig {
+  const cwd = src.cwd ?? process.cwd();
+  const file = src.file ?? ['dso.config.json', 'dso.config.toml'].map((f) => path.join(cwd, f)).find((f) => existsSync(f));
+  const origin = new Map<string, string>();
+  let raw: Record<string, unknown> = {};
+  if (file !== undefined) raw = readFile(file);
+  const layer = (values: [string, string][], what: (k: string) => string) => {
+    const over: Record<string, unknown> = {};
+    for (const [k, v] of values) {
+      const spec = FLAT[k];
+      setPath(over, spec.field, convert(v, spec.kind, what(k)));
+      origin.set(spec.field.join('.'), what(k));
+    }
+    raw = merge(raw, over);
+  };
+  const env = src.env ?? process.env;
+  layer(
+    Object.keys(FLAT)
+      .map((k) => [k, env[`DSO_${k.toUpperCase().replace(/-/gu, '_')}`]] as [string, string | undefined])
+      .filter((e): e is [string, string] => e[1] !== undefined),
+    (k) => `environment DSO_${k.toUpperCase().replace(/-/gu, '_')}`,
+  );
+  const flags = Object.entries(src.flags ?? {}).filter((e): e is [string, string] => e[1] !== undefined);
+  for (const [k] of flags) if (!(k in FLAT)) throw new DsoError('INVALID_CONFIG', `unknown flag --${k}`);
+  layer(flags, (k) => `flag --${k}`);
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? (issue as { keys?: string[] }).keys?.join(', ') ?? '' : '');
+    const from = origin.get(issue.path.join('.')) ?? (file ? `config file ${file}` : 'defaults');
+    throw Object.assign(new DsoError('INVALID_CONFIG', `${field}: ${issue.message} (from ${from})`), { field });
+  }
+  return parsed.data;
+}

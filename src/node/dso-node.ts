@@ -1,0 +1,137 @@
+/**
+ * DsoNode: one running node, built from a DsoConfig. Owns the library, the
+ * optimizer (when a model is configured), the network side (when enabled)
+ * and the trainer; stop() takes them down in order, after the running sync.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { parseEther, type Hex } from 'viem';
+
+import { OpenAICompatibleChatModel } from '../aso/models/openai-compatible.js';
+import { ActiveSemanticOptimizer } from '../aso/optimizer.js';
+import { embedderFromSpec } from '../experience/embedders/from-spec.js';
+import { ExperienceLibrary } from '../experience/library.js';
+import { type ChainConnection, connectChain, startInProcessChain } from '../network/chain.js';
+import { ContentStore } from '../network/content-store.js';
+import { type NodeIdentity, loadOrCreateNodeKey } from '../network/identity.js';
+import { NetworkDSOAggregator } from '../network/network-aggregator.js';
+import { P2PNode } from '../network/p2p-node.js';
+import { RegistryClient } from '../network/registry.js';
+import type { DsoConfig } from './config.js';
+import { DsoTrainer } from './trainer.js';
+
+export interface NetworkParts {
+  chain: ChainConnection;
+  registry: RegistryClient;
+  store: ContentStore;
+  p2p: P2PNode;
+  aggregator: NetworkDSOAggregator;
+}
+
+/** Parts a caller can hand in instead of having the node create them (several nodes sharing one in-process chain). */
+export interface NodeOverrides {
+  chain?: ChainConnection;
+  registryAddress?: Hex;
+}
+
+export class DsoNode {
+  private constructor(
+    readonly config: DsoConfig,
+    readonly identity: NodeIdentity,
+    readonly library: ExperienceLibrary,
+    readonly trainer: DsoTrainer,
+    readonly optimizer: ActiveSemanticOptimizer | undefined,
+    readonly network: NetworkParts | undefined,
+    private readonly ownsChain: boolean,
+  ) {}
+
+  get nodeId(): Hex {
+    return this.identity.address;
+  }
+
+  static async start(config: DsoConfig, overrides: NodeOverrides = {}): Promise<DsoNode> {
+    mkdirSync(config.dataDir, { recursive: true });
+    const identity = loadOrCreateNodeKey(config.keyFile ?? path.join(config.dataDir, 'node.key'));
+    const library = await ExperienceLibrary.open({
+      path: path.join(config.dataDir, 'library.db'),
+      namespace: config.library.namespace,
+      capacity: config.library.capacity,
+      eviction: config.library.eviction,
+      embedder: await embedderFromSpec(config.embedder),
+      source: identity.address,
+    });
+    let optimizer: ActiveSemanticOptimizer | undefined;
+    let network: NetworkParts | undefined;
+    let ownsChain = false;
+    try {
+      if (config.model) {
+        const model = new OpenAICompatibleChatModel({
+          baseUrl: config.model.baseUrl,
+          model: config.model.name,
+          apiKeyEnv: config.model.apiKeyEnv,
+          temperature: config.model.temperature,
+          maxTokens: config.model.maxTokens,
+          concurrency: config.model.concurrency,
+        });
+        optimizer = new ActiveSemanticOptimizer({ library, model, resultLog: path.join(config.dataDir, 'steps.jsonl'), source: identity.address });
+      }
+      if (config.enabled) {
+        ownsChain = overrides.chain === undefined;
+        network = await DsoNode.startNetwork(config, identity, overrides);
+      }
+    } catch (e) {
+      await library.close();
+      throw e;
+    }
+    const trainer = new DsoTrainer({
+      library,
+      optimizer,
+      network: network?.aggregator,
+      nodeId: identity.address,
+      syncFrequency: config.syncFrequency,
+      acceptanceThreshold: config.acceptanceThreshold,
+    });
+    return new DsoNode(config, identity, library, trainer, optimizer, network, ownsChain);
+  }
+
+  private static async startNetwork(config: DsoConfig, identity: NodeIdentity, overrides: NodeOverrides): Promise<NetworkParts> {
+    const chain = overrides.chain ?? (config.rpcUrl ? await connectChain(config.rpcUrl) : await startInProcessChain());
+    // A chain of this process's own has one funded, registered member: this node.
+    if (chain.where === 'in-process' && overrides.chain === undefined) await chain.fund(identity.address, parseEther('1000'));
+    const registry = await DsoNode.registry(config, chain, identity, overrides.registryAddress);
+    const store = await ContentStore.fs(config.contentStorePath ?? path.join(config.dataDir, 'blocks'));
+    const p2p = await P2PNode.start({ network: config.network, chainId: chain.chain.id, store, listen: config.listen, peers: config.peers });
+    const aggregator = new NetworkDSOAggregator({ identity, registry, store, p2p, network: config.network, chainId: chain.chain.id });
+    return { chain, registry, store, p2p, aggregator };
+  }
+
+  /** The configured registry; else, on a chain, the one this node deployed before (recorded in its data dir), or a new one. */
+  private static async registry(config: DsoConfig, chain: ChainConnection, identity: NodeIdentity, given?: Hex): Promise<RegistryClient> {
+    const address = given ?? (config.registryAddress as Hex | undefined);
+    if (address) return RegistryClient.at(chain, identity, address);
+    const record = path.join(config.dataDir, 'registry.json');
+    if (chain.where !== 'in-process' && existsSync(record)) {
+      const saved = JSON.parse(readFileSync(record, 'utf8')) as { chainId: number; address: Hex };
+      if (saved.chainId === chain.chain.id) return RegistryClient.at(chain, identity, saved.address);
+    }
+    const reg = await RegistryClient.deploy(chain, identity, { quorum: 1, votingPeriod: 3600, members: [identity.address] });
+    if (chain.where !== 'in-process') {
+      writeFileSync(`${record}.tmp`, JSON.stringify({ chainId: chain.chain.id, address: reg.address }));
+      renameSync(`${record}.tmp`, record);
+    }
+    return reg;
+  }
+
+  /** Waits for the running sync, then closes the network side and the library. */
+  async stop(): Promise<void> {
+    await this.trainer.stop();
+    this.optimizer?.close();
+    if (this.network) {
+      await this.network.p2p.stop();
+      await this.network.store.close();
+      if (this.ownsChain) await this.network.chain.close();
+    }
+    await this.library.close();
+  }
+}

@@ -1,0 +1,50 @@
+/** Prometheus metrics of a node: the trainer's counters, library size, retrieval latency. */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+import type { DsoNode } from './dso-node.js';
+import type { TrainerMetrics } from './trainer.js';
+
+const COUNTERS: [keyof TrainerMetrics, string, string][] = [
+  ['steps', 'dso_steps_total', 'Optimizer steps run'],
+  ['syncs', 'dso_syncs_total', 'Network syncs completed'],
+  ['batchesSubmitted', 'dso_batches_submitted_total', 'Batches this node submitted'],
+  ['batchesAccepted', 'dso_batches_accepted_total', 'Accepted batches fetched and verified'],
+  ['batchesRejected', 'dso_batches_rejected_total', 'Batches this node voted down'],
+  ['experiencesMerged', 'dso_experiences_merged_total', 'Experiences from the network merged into the library'],
+  ['bytesOut', 'dso_bytes_out_total', 'Bytes this node published for peers'],
+  ['bytesIn', 'dso_bytes_in_total', 'Bytes fetched from peers'],
+];
+
+export class NodeMetrics {
+  readonly registry = new Registry();
+  readonly retrieval: Histogram;
+
+  constructor(node: DsoNode) {
+    for (const [key, name, help] of COUNTERS) {
+      // The trainer owns the counts; the counter reports them as they are at scrape time.
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(node.trainer.metrics[key]);
+        },
+      });
+    }
+    new Gauge({
+      name: 'dso_library_experiences',
+      help: 'Experiences in the library',
+      registers: [this.registry],
+      collect() {
+        this.set(node.library.size);
+      },
+    });
+    this.retrieval = new Histogram({
+      name: 'dso_retrieval_seconds',
+      help: 'Time to retrieve experiences for a query',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
+      registers: [this.registry],
+    });
+  }
+}
