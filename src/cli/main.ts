@@ -5,12 +5,14 @@ import { indexBuild, indexSearch } from './index-commands.js';
 import { learn } from './learn-command.js';
 import { libraryCommand } from './library-commands.js';
 import { nodeCommand } from './node-command.js';
+import { simulateCommand } from './simulate-command.js';
 
 const USAGE = `usage:
   dso index build --input vectors.npy|.fvecs|.bvecs|.f32|.codes --out index.dso [--dim N] [--center] [--keep-vectors]
   dso index search --index index.dso --queries q.npy --k 10 [--json] [--rescore CANDIDATES]
   dso learn --data problems.jsonl --model-url http://127.0.0.1:8080/v1 --model NAME [--epochs 3] [--library lib.db]
   dso library list|search|export|import --library lib.db [--namespace NS] [--query TEXT] [--out|--in FILE]
+  dso simulate --nodes 100[,1000] --byzantine 0.3[,0.1] --attack sign-flip|random|sybil|spam|collusion|all --rounds 10 [--out DIR]
   dso node [--config dso.config.json|.toml] [--port 8787] [--data-dir DIR] [--peers ADDR,...] [--rpc-url URL] [--model-url URL --model NAME]`;
 
 async function main(argv: string[]): Promise<void> {
@@ -20,6 +22,7 @@ async function main(argv: string[]): Promise<void> {
   if (group === 'learn') return learn(argv.slice(1));
   if (group === 'library') return libraryCommand(command, rest);
   if (group === 'node') return nodeCommand(argv.slice(1));
+  if (group === 'simulate') return simulateCommand(argv.slice(1));
   if (group === undefined || group === '--help' || group === 'help') {
     console.log(USAGE);
     return;
