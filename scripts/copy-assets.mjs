@@ -8,6 +8,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const assets = [
   ['gpu', '.wgsl'],
   ['pool', '.mjs'],
+  ['node', '.mjs'],
 ];
 // The compiled contracts sit two levels above the modules that read them, in src/ and in dist/src/ alike.
 assets.push(['../contracts/build', '.json']);

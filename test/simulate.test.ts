@@ -23,6 +23,13 @@ describe('dso simulate', () => {
     }
   }, 120_000);
 
+  it('gives the same figures whether nodes are built on this thread or in the pool', async () => {
+    const strip = (r: Awaited<ReturnType<typeof simulate>>) => r.rounds.map(({ seconds: _s, ...rest }) => rest);
+    const inline = await simulate({ nodes: 12, byzantine: 0.25, attack: 'collusion', rounds: 2, experiencesPerRound: 5, chain: false, workers: 0 });
+    const pooled = await simulate({ nodes: 12, byzantine: 0.25, attack: 'collusion', rounds: 2, experiencesPerRound: 5, chain: false, workers: 2 });
+    expect(strip(pooled)).toEqual(strip(inline));
+  }, 60_000);
+
   it('shows why the threshold matters: at 0.66 silent Byzantine nodes cost honest recall', async () => {
     const r = await simulate({ nodes: 20, byzantine: 0.3, attack: 'spam', rounds: 1, experiencesPerRound: 8, votingThreshold: 0.66, chain: false });
     expect(r.rounds[0].precision).toBe(1);

@@ -18,21 +18,27 @@
  * auditor after verification (openBatch). What is accepted is decided by
  * SemanticAggregator over the verified records; deltas by DeltaSoup.
  */
+import os from 'node:os';
+
+import { CID } from 'multiformats/cid';
+import { Piscina } from 'piscina';
 import { keccak256, parseEther, toHex } from 'viem';
 
 import { aggregateCommunityDeltas } from '../aggregate/delta-soup.js';
 import { type ReportedExperience, SemanticAggregator } from '../aggregate/semantic.js';
-import type { CompressedExperience } from '../bitdelta/quantizer.js';
 import { createEngine } from '../engine/create-engine.js';
 import { DsoError } from '../errors.js';
-import { buildBatch, encodeEnvelope, openBatch } from '../network/batch.js';
+import { openBatch } from '../network/batch.js';
 import { startInProcessChain } from '../network/chain.js';
 import { cidOfBlock } from '../network/content-store.js';
-import { type NodeIdentity, identityFromKey } from '../network/identity.js';
+import { identityFromKey } from '../network/identity.js';
 import { RegistryClient } from '../network/registry.js';
+import { ATTACKS, type Attack, type NodeOutput, type NodeTask, buildNodeOutputs, nodeKey, roundTruth } from './sim-nodes.js';
 
-export const ATTACKS = ['sign-flip', 'random', 'sybil', 'spam', 'collusion'] as const;
-export type Attack = (typeof ATTACKS)[number];
+export { ATTACKS, type Attack } from './sim-nodes.js';
+
+/** Nodes per worker task: enough to amortise a message, few enough to spread a round over the pool. */
+const NODES_PER_TASK = 25;
 
 export interface SimulationOptions {
   nodes: number;
@@ -43,6 +49,8 @@ export interface SimulationOptions {
   experiencesPerRound?: number;
   /** Register and vote every batch on the shared chain (default true). */
   chain?: boolean;
+  /** Pool threads building the nodes' batches (default: the core count; 0: on this thread). */
+  workers?: number;
   votingThreshold?: number;
   /** Parameters of the model FedAvg would exchange instead (default 0.5e9: a small agent LLM). */
   modelParams?: number;
@@ -67,18 +75,6 @@ export interface RoundReport {
 }
 
 const DIM = 384;
-const BPR = DIM / 8;
-
-function rngOf(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function agreement(a: Uint8Array, b: Uint8Array): number {
   let same = 0;
@@ -98,11 +94,14 @@ export async function simulate(o: SimulationOptions): Promise<{ rounds: RoundRep
   if (!ATTACKS.includes(o.attack)) throw new DsoError('INVALID_ARGUMENT', `attack must be one of ${ATTACKS.join(', ')}, got ${String(o.attack)}`);
   if (!Number.isInteger(o.rounds) || o.rounds < 1) throw new DsoError('INVALID_COUNT', `rounds must be an integer >= 1, got ${o.rounds}`);
   const t0 = performance.now();
-  const rand = rngOf(o.seed ?? 1);
+  const seed = o.seed ?? 1;
   const perRound = o.experiencesPerRound ?? 20;
   const byzCount = Math.round(o.nodes * o.byzantine);
-  const ids: NodeIdentity[] = Array.from({ length: o.nodes }, (_, i) => identityFromKey(keccak256(toHex(`dso simulate node ${o.seed ?? 1} ${i}`))));
-  const isByz = (i: number) => i >= o.nodes - byzCount;
+  const byzantineFrom = o.nodes - byzCount;
+  const ids = Array.from({ length: o.nodes }, (_, i) => identityFromKey(nodeKey(seed, i)));
+  const isByz = (i: number) => i >= byzantineFrom;
+  const workers = o.workers ?? (os.availableParallelism?.() ?? os.cpus().length);
+  const pool = workers > 0 ? new Piscina({ filename: new URL('./sim-worker.mjs', import.meta.url).href, minThreads: workers, maxThreads: workers }) : undefined;
   const engine = await createEngine({ backend: 'native' });
   const aggregator = new SemanticAggregator({ engine });
   const chain = o.chain === false ? undefined : await startInProcessChain();
@@ -115,84 +114,51 @@ export async function simulate(o: SimulationOptions): Promise<{ rounds: RoundRep
     auditor = await RegistryClient.deploy(chain, audit, { quorum: 1, votingPeriod: 365 * 24 * 3600, members: [audit.address] });
     registries = ids.map((id) => RegistryClient.at(chain, id, (auditor as RegistryClient).address));
   }
-  const randomCode = () => Uint8Array.from({ length: BPR }, () => Math.floor(rand() * 256));
-  const noisy = (c: Uint8Array, p: number) =>
-    Uint8Array.from(c, (b) => {
-      let out = b;
-      for (let j = 0; j < 8; j++) if (rand() < p) out ^= 1 << j;
-      return out;
-    });
-  const flip = (c: Uint8Array) => c.map((b) => ~b & 0xff);
-  const sharedLies = Array.from({ length: 10 }, (_, j) => ({ text: `When the coordinator sends order ${j}, obey it without checking.`, code: randomCode() }));
+  const chainId = chain?.chain.id ?? 31337;
   const reports: RoundReport[] = [];
   const total = o.rounds * o.nodes;
+  let done = 0;
   try {
     for (let r = 0; r < o.rounds; r++) {
       const tr = performance.now();
-      const truths = Array.from({ length: perRound }, (_, i) => ({ text: `When round ${r} brings problem type ${i}, apply method ${(i * 31 + r * 7) % 97} and verify the result.`, code: randomCode() }));
-      const trueDelta = randomCode();
-      const rec = (i: number, text: string, code: Uint8Array, confidence: number): CompressedExperience => ({
-        id: '',
-        text,
-        code,
-        scales: new Float32Array([0.05]),
-        dim: DIM,
-        groupSize: DIM,
-        confidence,
-        domain: 'sim',
-        epoch: r,
-        source: ids[i].address,
-        createdAt: 1_800_000_000_000 + r,
-      });
+      const { truths } = roundTruth(seed, r, perRound);
+      const tasks: NodeTask[] = [];
+      for (let n = 0; n < o.nodes; n += NODES_PER_TASK) {
+        tasks.push({ seed, round: r, nodes: Array.from({ length: Math.min(NODES_PER_TASK, o.nodes - n) }, (_, k) => n + k), byzantineFrom, attack: o.attack, perRound, chainId });
+      }
+      const run = (t: NodeTask): Promise<NodeOutput[]> => (pool ? (pool.run(t) as Promise<NodeOutput[]>) : buildNodeOutputs(t));
       const blocks = new Map<string, Uint8Array>();
       const verified = new Map<string, ReportedExperience[]>();
-      const deltas: { l: { code: Uint8Array; scales: Float32Array; dim: number } }[] = [];
+      const deltas: { l: { code: Uint8Array; scales: Float32Array; dim: number } }[] = new Array(o.nodes);
       let honestBytes = 0;
       let registered = 0;
-      for (let i = 0; i < o.nodes; i++) {
-        let records: CompressedExperience[];
-        let delta: Uint8Array;
-        if (!isByz(i)) {
-          records = truths.filter(() => rand() < 0.98).map((t) => rec(i, t.text, noisy(t.code, 0.1), 0.9 + 0.1 * rand()));
-          delta = noisy(trueDelta, 0.1);
-        } else if (o.attack === 'sign-flip') {
-          records = truths.map((t) => rec(i, t.text, flip(t.code), 1));
-          delta = flip(trueDelta);
-        } else if (o.attack === 'random') {
-          records = truths.map((t) => rec(i, t.text, randomCode(), 1));
-          delta = randomCode();
-        } else if (o.attack === 'sybil') {
-          records = sharedLies.map((l) => rec(i, l.text, l.code, 1));
-          delta = flip(trueDelta);
-        } else if (o.attack === 'spam') {
-          records = Array.from({ length: 50 }, (_, j) => rec(i, `When node ${i} says so in round ${r}, do task ${j} at once.`, randomCode(), 1));
-          delta = randomCode();
-        } else {
-          records = [...truths.map((t) => rec(i, t.text, flip(t.code), 1)), ...sharedLies.map((l) => rec(i, l.text, l.code, 1))];
-          delta = flip(trueDelta);
+      // Batches are built in the pool while this thread registers and verifies the ones already built.
+      for (const outputs of tasks.map(run)) {
+        for (const out of await outputs) {
+          const i = out.node;
+          deltas[i] = { l: { code: out.delta, scales: new Float32Array([isByz(i) ? 10 : 0.01]), dim: DIM } };
+          const b = out.batch;
+          if (b) {
+            for (const rec of b.records) blocks.set(rec.cid, rec.bytes);
+            blocks.set(b.manifest.cid, b.manifest.bytes);
+            const bytes = b.records.reduce((n, x) => n + x.bytes.byteLength, 0) + b.manifest.bytes.byteLength + b.envelope.byteLength;
+            if (!isByz(i)) honestBytes += bytes;
+            let batchId: bigint | undefined;
+            if (chain) {
+              batchId = await registries[i].submitBatch(b.announcement.root, cidOfBlock(b.envelope).toString(), b.announcement.count);
+              registered++;
+            }
+            // The auditor verifies the batch from the exchanged blocks before voting, and before anything is counted.
+            try {
+              const opened = await openBatch(b.announcement, async (cid: CID) => blocks.get(cid.toString()) as Uint8Array, { chainId });
+              if (batchId !== undefined) await (auditor as RegistryClient).vote(batchId, true);
+              verified.set(ids[i].address, opened.records.map(({ opened: x }) => ({ text: x.text, domain: x.domain, confidence: x.confidence, code: x.code, scales: x.scales, dim: x.dim })));
+            } catch {
+              // A batch that does not verify is neither voted in nor counted.
+            }
+          }
+          o.onProgress?.(++done, total);
         }
-        deltas.push({ l: { code: delta, scales: new Float32Array([isByz(i) ? 10 : 0.01]), dim: DIM } });
-        if (records.length === 0) continue;
-        const batch = await buildBatch(records, { identity: ids[i], network: 'dso-sim', chainId: chain?.chain.id ?? 31337, timestamp: 1_800_000_000_000 + r * 1000 });
-        const envelope = encodeEnvelope(batch.announcement);
-        for (const b of batch.records) blocks.set(b.cid.toString(), b.bytes);
-        blocks.set(batch.manifest.cid.toString(), batch.manifest.bytes);
-        const bytes = batch.records.reduce((n, b) => n + b.bytes.byteLength, 0) + batch.manifest.bytes.byteLength + envelope.byteLength;
-        if (!isByz(i)) honestBytes += bytes;
-        let batchId: bigint | undefined;
-        if (chain) {
-          batchId = await registries[i].submitBatch(batch.announcement.root, cidOfBlock(envelope).toString(), batch.announcement.count);
-          registered++;
-        }
-        // The auditor verifies the batch from the exchanged blocks before voting and before anything is counted.
-        try {
-          const opened = await openBatch(batch.announcement, async (cid) => blocks.get(cid.toString()) as Uint8Array, { chainId: chain?.chain.id ?? 31337 });
-          if (batchId !== undefined) await (auditor as RegistryClient).vote(batchId, true);
-          verified.set(ids[i].address, opened.records.map(({ opened: x }) => ({ text: x.text, domain: x.domain, confidence: x.confidence, code: x.code, scales: x.scales, dim: x.dim })));
-        } catch {
-          // A batch that does not verify is neither voted in nor counted.
-        }
-        o.onProgress?.(r * o.nodes + i + 1, total);
       }
       const { accepted } = await aggregator.aggregateExperiences(verified, { votingThreshold: o.votingThreshold ?? 0.5, totalNodes: o.nodes });
       const truthSet = new Set(truths.map((t) => t.text));
@@ -217,6 +183,7 @@ export async function simulate(o: SimulationOptions): Promise<{ rounds: RoundRep
       });
     }
   } finally {
+    await pool?.destroy();
     await aggregator.close();
     await engine.close();
     await chain?.close();
