@@ -15,17 +15,13 @@
 import { aggregateCommunityDeltas } from '../../src/aggregate/delta-soup.js';
 import { type ReportedExperience, SemanticAggregator } from '../../src/aggregate/semantic.js';
 import { createEngine } from '../../src/index.js';
+import { codeAgreement as agreement } from '../../src/simd/reference/hamming.js';
 import { xorshift } from '../lib/data.js';
 import type { Row } from '../lib/report.js';
 
 const DIM = 384;
 const BPR = DIM / 8;
 
-function agreement(a: Uint8Array, b: Uint8Array): number {
-  let same = 0;
-  for (let i = 0; i < a.length; i++) for (let j = 0; j < 8; j++) if (((a[i] >> j) & 1) === ((b[i] >> j) & 1)) same++;
-  return same / (a.length * 8);
-}
 
 export async function byzantineWorkload(nodes = 100, byzFraction = 0.3): Promise<Row[]> {
   const rand = xorshift(71);

@@ -7,12 +7,7 @@
  */
 import type { Engine } from '../engine/types.js';
 import { bytesPerRow } from '../simd/checks.js';
-
-const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
-  let c = 0;
-  for (let x = b; x; x &= x - 1) c++;
-  return c;
-});
+import { codeDistance } from '../simd/reference/hamming.js';
 
 export async function robustMajority(
   engine: Engine,
@@ -27,9 +22,7 @@ export async function robustMajority(
   const first = await engine.majority(codes, { n, dim });
   const outliers: number[] = [];
   for (let i = 0; i < n; i++) {
-    let d = 0;
-    for (let b = 0; b < bpr; b++) d += POPCOUNT[codes[i * bpr + b] ^ first[b]];
-    if (d > outlierFraction * dim) outliers.push(i);
+    if (codeDistance(codes.subarray(i * bpr, (i + 1) * bpr), first) > outlierFraction * dim) outliers.push(i);
   }
   if (outliers.length === 0 || outliers.length === n) return { code: first, scales: await engine.median(scales, { n }), outliers: [] };
   const keep = n - outliers.length;

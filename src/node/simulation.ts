@@ -27,6 +27,7 @@ import { keccak256, parseEther, toHex } from 'viem';
 import { aggregateCommunityDeltas } from '../aggregate/delta-soup.js';
 import { type ReportedExperience, SemanticAggregator } from '../aggregate/semantic.js';
 import { createEngine } from '../engine/create-engine.js';
+import { codeAgreement as agreement } from '../simd/reference/hamming.js';
 import { DsoError } from '../errors.js';
 import { openBatch } from '../network/batch.js';
 import { startInProcessChain } from '../network/chain.js';
@@ -76,17 +77,6 @@ export interface RoundReport {
 
 const DIM = 384;
 
-function agreement(a: Uint8Array, b: Uint8Array): number {
-  let same = 0;
-  for (let i = 0; i < a.length; i++) {
-    let x = ~(a[i] ^ b[i]) & 0xff;
-    while (x) {
-      same++;
-      x &= x - 1;
-    }
-  }
-  return same / (a.length * 8);
-}
 
 export async function simulate(o: SimulationOptions): Promise<{ rounds: RoundReport[]; totalSeconds: number }> {
   if (!Number.isInteger(o.nodes) || o.nodes < 2) throw new DsoError('INVALID_COUNT', `nodes must be an integer >= 2, got ${o.nodes}`);

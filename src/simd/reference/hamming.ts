@@ -12,6 +12,18 @@ const POPCOUNT8 = (() => {
   return t;
 })();
 
+/** Bits that differ between two codes of equal length (the ones outside a kernel's hot loop). */
+export function codeDistance(a: Uint8Array, b: Uint8Array): number {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d += POPCOUNT8[a[i] ^ b[i]];
+  return d;
+}
+
+/** Share of equal bits between two codes of equal length. */
+export function codeAgreement(a: Uint8Array, b: Uint8Array): number {
+  return 1 - codeDistance(a, b) / (a.length * 8);
+}
+
 export function hammingTopKReference(
   base: Uint8Array,
   queries: Uint8Array,
