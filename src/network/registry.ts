@@ -140,7 +140,10 @@ export class RegistryClient {
     const { abi } = registryArtifact();
     try {
       const { request, result } = await this.reader.simulateContract({ address: this.address, abi, functionName, args, account: this.account });
-      const hash = await this.wallet.writeContract(request as never);
+      // Gas is estimated against the state now; another member's vote mined first can make this one the
+      // vote that accepts the batch, which costs more. A margin keeps that from reverting out of gas.
+      const estimate = await this.reader.estimateContractGas({ address: this.address, abi, functionName, args, account: this.account });
+      const hash = await this.wallet.writeContract({ ...(request as object), gas: (estimate * 3n) / 2n + 50_000n } as never);
       const receipt = await this.reader.waitForTransactionReceipt({ hash });
       if (receipt.status !== 'success') throw new DsoError('CONTRACT_REVERTED', `${functionName} reverted in its block`);
       return { result, logs: receipt.logs };
