@@ -23,7 +23,7 @@ function textHead(len: number): number[] {
 }
 
 /** DAG-CBOR of { v: 1, domain, text }; map keys in DAG-CBOR order (shorter first): v, text, domain. */
-export function canonicalExperienceBytes(text: string, domain: string): Uint8Array {
+function canonicalExperienceBytes(text: string, domain: string): Uint8Array {
   const tl = Buffer.byteLength(text, 'utf8');
   const dl = Buffer.byteLength(domain, 'utf8');
   const th = textHead(tl);
@@ -63,7 +63,7 @@ function base32(bytes: Uint8Array): string {
 }
 
 /** CIDv1 bytes: version 1, codec dag-cbor (0x71), multihash sha2-256 (0x12, 32 bytes). */
-export function cidBytes(canonical: Uint8Array): Uint8Array {
+function cidBytes(canonical: Uint8Array): Uint8Array {
   const out = new Uint8Array(36);
   out.set([0x01, 0x71, 0x12, 0x20]);
   // crypto.hash: one call, no Hash object per id.

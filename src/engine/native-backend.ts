@@ -10,7 +10,7 @@ import { loadAddon, type CallOptions, type Tier } from '../simd/addon.js';
 import { bytesPerRow } from '../simd/checks.js';
 import type { Backend } from './backend.js';
 
-export const DEFAULT_INLINE_BYTES = 1 << 18;
+const DEFAULT_INLINE_BYTES = 1 << 18;
 
 export function nativeBackend(opts: { isa?: Tier; vpopcntdq?: boolean; inlineBytes?: number }): Backend {
   const addon = loadAddon();

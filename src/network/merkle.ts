@@ -25,14 +25,14 @@ const nodeInput = new Uint8Array(65);
 nodeInput[0] = 0x01;
 let leafInput = new Uint8Array(64);
 
-export function leafHash(leaf: Uint8Array): Uint8Array {
+function leafHash(leaf: Uint8Array): Uint8Array {
   if (leafInput.length < leaf.length + 1) leafInput = new Uint8Array(leaf.length + 1);
   leafInput[0] = 0x00;
   leafInput.set(leaf, 1);
   return hash('sha256', leafInput.subarray(0, leaf.length + 1), 'buffer') as unknown as Uint8Array;
 }
 
-export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   nodeInput.set(left, 1);
   nodeInput.set(right, 33);
   return hash('sha256', nodeInput, 'buffer') as unknown as Uint8Array;
