@@ -102,6 +102,9 @@ describe('ExperienceRegistry on the in-process EVM (EDR)', () => {
     for (const m of members.slice(0, 4)) await as(m).voteMember(p, true);
     expect(await reg.isMember(outsider.address)).toBe(true);
     expect(await reason(as(members[4]).voteMember(p, true))).toBe('CONTRACT_REVERTED:VotingClosed');
+    // Proposing to add a member who is one already, or a zero quorum at deployment, is a bad parameter.
+    expect(await reason(as(members[0]).proposeMember(members[1].address, true))).toBe('CONTRACT_REVERTED:BadParameter');
+    expect(await reason(RegistryClient.deploy(conn, owner, { quorum: 0, votingPeriod: 60, members: [] }))).toBe('CONTRACT_REVERTED:BadParameter');
   });
 });
 

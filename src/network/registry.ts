@@ -12,11 +12,13 @@ import {
   type Account,
   BaseError,
   ContractFunctionRevertedError,
+  ExecutionRevertedError,
   type Hex,
   type PublicClient,
   type WalletClient,
   createPublicClient,
   createWalletClient,
+  decodeErrorResult,
 } from 'viem';
 
 import { DsoError } from '../errors.js';
@@ -89,6 +91,19 @@ function reverted(e: unknown, fn: string): DsoError {
       const name = r.data?.errorName ?? r.reason ?? 'unknown';
       const err = new DsoError('CONTRACT_REVERTED', `${fn} reverted: ${name}${r.data?.args?.length ? `(${r.data.args.join(', ')})` : ''}`, { cause: e });
       return Object.assign(err, { reason: name });
+    }
+    // A deployment's revert comes back as an execution error, its data in a field or only in the node's message.
+    const causes: { message?: string; data?: unknown }[] = [];
+    for (let c: unknown = e; c; c = (c as { cause?: unknown }).cause) causes.push(c as { message?: string; data?: unknown });
+    if (causes.some((c) => c instanceof ExecutionRevertedError || /revert/iu.test(c.message ?? ''))) {
+      const data = causes.map((c) => (typeof c.data === 'string' ? c.data : /return data:\s*(0x[0-9a-fA-F]+)/u.exec(c.message ?? '')?.[1])).find(Boolean) as Hex | undefined;
+      let name = 'unknown';
+      try {
+        if (data) name = decodeErrorResult({ abi: registryArtifact().abi, data }).errorName;
+      } catch {
+        // not one of the contract's errors
+      }
+      return Object.assign(new DsoError('CONTRACT_REVERTED', `${fn} reverted: ${name}`, { cause: e }), { reason: name });
     }
     return new DsoError('CHAIN_ERROR', `${fn} failed: ${e.shortMessage}`, { cause: e });
   }
