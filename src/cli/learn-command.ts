@@ -3,7 +3,6 @@
  * Runs the ActiveSemanticOptimizer over a JSONL dataset against an
  * OpenAI-compatible server and keeps what it learns in the library.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 import { ActiveSemanticOptimizer, type Problem } from '../aso/optimizer.js';
@@ -12,6 +11,7 @@ import { DsoError } from '../errors.js';
 import { ExperienceLibrary } from '../experience/library.js';
 import { embedderFromSpec } from '../experience/embedders/from-spec.js';
 import { integer, required } from './args.js';
+import { readJsonLines } from './jsonl.js';
 import { progress } from './progress.js';
 
 const USAGE =
@@ -21,27 +21,13 @@ const USAGE =
 
 /** One problem per line: {"query" (or "problem", "question"), "groundTruth" (or "answer"), "domain"?}. */
 export function readProblems(file: string): Problem[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new DsoError('IO_ERROR', `cannot read ${file}: ${(e as Error).message}`, { cause: e });
-  }
-  const out: Problem[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let o: Record<string, unknown>;
-    try {
-      o = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      throw new DsoError('INVALID_ARGUMENT', `${file}:${i + 1}: not a JSON object`);
-    }
+  const out = readJsonLines(file).map(({ where, value: o }): Problem => {
     const query = o.query ?? o.problem ?? o.question;
     const truth = o.groundTruth ?? o.answer;
-    if (typeof query !== 'string' || query === '') throw new DsoError('INVALID_ARGUMENT', `${file}:${i + 1}: needs a "query" string`);
-    if (typeof truth !== 'string' && typeof truth !== 'number') throw new DsoError('INVALID_ARGUMENT', `${file}:${i + 1}: needs a "groundTruth" string`);
-    if (o.domain !== undefined && typeof o.domain !== 'string') throw new DsoError('INVALID_ARGUMENT', `${file}:${i + 1}: "domain" must be a string`);
-    out.push({ query, groundTruth: String(truth), ...(o.domain !== undefined ? { domain: o.domain as string } : {}) });
+    if (typeof query !== 'string' || query === '') throw new DsoError('INVALID_ARGUMENT', `${where}: needs a "query" string`);
+    if (typeof truth !== 'string' && typeof truth !== 'number') throw new DsoError('INVALID_ARGUMENT', `${where}: needs a "groundTruth" string`);
+    if (o.domain !== undefined && typeof o.domain !== 'string') throw new DsoError('INVALID_ARGUMENT', `${where}: "domain" must be a string`);
+    return { query, groundTruth: String(truth), ...(o.domain !== undefined ? { domain: o.domain as string } : {}) };
   });
   if (out.length === 0) throw new DsoError('INVALID_ARGUMENT', `${file} holds no problems`);
   return out;

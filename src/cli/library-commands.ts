@@ -1,7 +1,7 @@
 /**
  * dso library list|search|export|import --library lib.db [--namespace NS] [--embedder hashing|MODEL_DIR]
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 import { DsoError } from '../errors.js';
@@ -10,6 +10,7 @@ import { ExperienceLibrary } from '../experience/library.js';
 import type { AddOperation } from '../experience/operations.js';
 import { embedderFromSpec } from '../experience/embedders/from-spec.js';
 import { integer, required } from './args.js';
+import { readJsonLines } from './jsonl.js';
 
 const USAGE = `dso library list --library lib.db [--namespace NS] [--json]
   dso library search --library lib.db --query TEXT [--k 10] [--json]
@@ -33,31 +34,14 @@ function exported(e: Experience) {
 }
 
 function readImport(file: string): AddOperation[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new DsoError('IO_ERROR', `cannot read ${file}: ${(e as Error).message}`, { cause: e });
-  }
-  const ops: AddOperation[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let o: Record<string, unknown>;
-    try {
-      o = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      throw new DsoError('INVALID_ARGUMENT', `${file}:${i + 1}: not a JSON object`);
-    }
-    ops.push({
-      op: 'add',
-      text: o.text as string,
-      ...(o.domain !== undefined ? { domain: o.domain as string } : {}),
-      ...(o.confidence !== undefined ? { confidence: o.confidence as number } : {}),
-      ...(o.source !== undefined ? { source: o.source as string } : {}),
-      ...(o.metadata !== undefined ? { metadata: o.metadata as Record<string, unknown> } : {}),
-    });
-  });
-  return ops;
+  return readJsonLines(file).map(({ value: o }) => ({
+    op: 'add',
+    text: o.text as string,
+    ...(o.domain !== undefined ? { domain: o.domain as string } : {}),
+    ...(o.confidence !== undefined ? { confidence: o.confidence as number } : {}),
+    ...(o.source !== undefined ? { source: o.source as string } : {}),
+    ...(o.metadata !== undefined ? { metadata: o.metadata as Record<string, unknown> } : {}),
+  }));
 }
 
 export async function libraryCommand(command: string | undefined, argv: string[]): Promise<void> {
