@@ -7,7 +7,7 @@
  * the mean of the scales, which any one node can skew. Both run on the
  * engine's kernels.
  */
-import { createEngine } from '../engine/create-engine.js';
+import { withEngine } from '../engine/lazy-engine.js';
 import type { Engine } from '../engine/types.js';
 import { DsoError } from '../errors.js';
 import { bytesPerRow } from '../simd/checks.js';
@@ -49,8 +49,7 @@ export async function aggregateCommunityDeltas(
     const names = Object.keys(d ?? {}).sort();
     if (names.join('\0') !== layers.join('\0')) throw new DsoError('LENGTH_MISMATCH', `delta ${i} has layers [${names}], delta 0 has [${layers}]`);
   });
-  const engine = opts.engine ?? (await createEngine());
-  try {
+  return withEngine(opts.engine, async (engine) => {
     const out: Record<string, AggregatedLayer> = {};
     for (const name of layers) {
       const first = communityDeltas[0][name];
@@ -86,7 +85,5 @@ export async function aggregateCommunityDeltas(
       out[name] = { code, scales: meanScales, dim, groupSize, signMean };
     }
     return out;
-  } finally {
-    if (opts.engine === undefined) await engine.close();
-  }
+  });
 }

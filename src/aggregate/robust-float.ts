@@ -4,7 +4,7 @@
  * picks the deltas closest to their n - f - 2 nearest neighbours, so up to f
  * arbitrary deltas cannot be chosen unless they sit among the honest ones.
  */
-import { createEngine } from '../engine/create-engine.js';
+import { withEngine } from '../engine/lazy-engine.js';
 import type { Engine } from '../engine/types.js';
 import { DsoError } from '../errors.js';
 
@@ -21,12 +21,7 @@ function stack(deltas: readonly Float32Array[]): { rows: Float32Array; n: number
 
 export async function trimmedMeanDeltas(deltas: readonly Float32Array[], opts: { trim?: number; engine?: Engine } = {}): Promise<Float32Array> {
   const { rows, n } = stack(deltas);
-  const engine = opts.engine ?? (await createEngine());
-  try {
-    return await engine.trimmedMean(rows, { n, trim: opts.trim ?? 0.1 });
-  } finally {
-    if (opts.engine === undefined) await engine.close();
-  }
+  return withEngine(opts.engine, (engine) => engine.trimmedMean(rows, { n, trim: opts.trim ?? 0.1 }));
 }
 
 /**

@@ -19,7 +19,7 @@
  * out of the second. A minority cannot flip the result, and cannot blur it
  * where honest reports disagree among themselves either.
  */
-import { createEngine } from '../engine/create-engine.js';
+import { LazyEngine } from '../engine/lazy-engine.js';
 import type { Engine } from '../engine/types.js';
 import { DsoError } from '../errors.js';
 import { experienceId } from '../bitdelta/content-id.js';
@@ -122,17 +122,10 @@ function checkReport(node: string, e: ReportedExperience): void {
 }
 
 export class SemanticAggregator {
-  private engine?: Engine;
-  private readonly ownsEngine: boolean;
+  private readonly engine: LazyEngine;
 
   constructor(opts: { engine?: Engine } = {}) {
-    this.engine = opts.engine;
-    this.ownsEngine = opts.engine === undefined;
-  }
-
-  private async eng(): Promise<Engine> {
-    this.engine ??= await createEngine();
-    return this.engine;
+    this.engine = new LazyEngine(opts.engine);
   }
 
   async aggregateExperiences(
@@ -174,7 +167,7 @@ export class SemanticAggregator {
     const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
     const byDim = new Map<number, number[]>();
     list.forEach((v, i) => byDim.set(v.dim, [...(byDim.get(v.dim) ?? []), i]));
-    const engine = await this.eng();
+    const engine = await this.engine.get();
     for (const [dim, idx] of byDim) {
       if (idx.length < 2) continue;
       const bpr = bytesPerRow(dim);
@@ -254,7 +247,6 @@ export class SemanticAggregator {
   }
 
   async close(): Promise<void> {
-    if (this.ownsEngine) await this.engine?.close();
-    this.engine = undefined;
+    await this.engine.close();
   }
 }

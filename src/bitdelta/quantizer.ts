@@ -4,7 +4,7 @@
  * group of dimensions (the mean |delta|, the L2-optimal scale for a sign
  * code). Runs through the engine's pack/dequantize kernels.
  */
-import { createEngine } from '../engine/create-engine.js';
+import { LazyEngine } from '../engine/lazy-engine.js';
 import type { Engine } from '../engine/types.js';
 import { DsoError } from '../errors.js';
 import { floats, wholeNumber } from '../simd/checks.js';
@@ -64,31 +64,24 @@ export interface CompressionReport {
 }
 
 export class BitDeltaQuantizer {
-  private engine?: Engine;
-  private readonly ownsEngine: boolean;
+  private readonly engine: LazyEngine;
 
   constructor(opts: { engine?: Engine } = {}) {
-    this.engine = opts.engine;
-    this.ownsEngine = opts.engine === undefined;
-  }
-
-  private async eng(): Promise<Engine> {
-    this.engine ??= await createEngine();
-    return this.engine;
+    this.engine = new LazyEngine(opts.engine);
   }
 
   /** Quantizes one vector, or rows of `dim` values when `dim` is given. */
   async quantizeDelta(vector: Float32Array, opts: BitDeltaOptions & { dim?: number } = {}): Promise<BitDeltaCode> {
     const v = floats(vector, 'vector');
     const dim = opts.dim ?? v.length;
-    const q = await (await this.eng()).quantize(v, { dim, groupSize: opts.groupSize, baseline: opts.baseline });
+    const q = await (await this.engine.get()).quantize(v, { dim, groupSize: opts.groupSize, baseline: opts.baseline });
     return { code: q.codes, scales: q.scales };
   }
 
   /** baseline + (bit ? +scale : -scale), per group. */
   async dequantize(c: BitDeltaCode, opts: BitDeltaOptions & { dim: number }): Promise<Float32Array> {
     if (c === null || typeof c !== 'object') throw new DsoError('INVALID_ARGUMENT', 'dequantize takes { code, scales }');
-    return (await this.eng()).dequantize({ codes: c.code, scales: c.scales }, { dim: opts.dim, groupSize: opts.groupSize, baseline: opts.baseline });
+    return (await this.engine.get()).dequantize({ codes: c.code, scales: c.scales }, { dim: opts.dim, groupSize: opts.groupSize, baseline: opts.baseline });
   }
 
   /**
@@ -112,7 +105,7 @@ export class BitDeltaQuantizer {
       if (e.embedding.length !== dim) throw new DsoError('DIM_MISMATCH', `experience ${e.id} has ${e.embedding.length} dims, the others ${dim}`);
       x.set(e.embedding, i * dim);
     });
-    const q = await (await this.eng()).quantize(x, { dim, groupSize, baseline: opts.baseline });
+    const q = await (await this.engine.get()).quantize(x, { dim, groupSize, baseline: opts.baseline });
     const bpr = Math.ceil(dim / 8);
     const groups = Math.ceil(dim / groupSize);
     return chosen.map((e, i) => ({
@@ -157,7 +150,6 @@ export class BitDeltaQuantizer {
   }
 
   async close(): Promise<void> {
-    if (this.ownsEngine) await this.engine?.close();
-    this.engine = undefined;
+    await this.engine.close();
   }
 }

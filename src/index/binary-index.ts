@@ -14,7 +14,7 @@
 import { closeSync } from 'node:fs';
 import os from 'node:os';
 
-import { createEngine } from '../engine/create-engine.js';
+import { LazyEngine } from '../engine/lazy-engine.js';
 import type { Engine } from '../engine/types.js';
 import { DsoError } from '../errors.js';
 import { SearchPool } from '../pool/search-pool.js';
@@ -108,7 +108,7 @@ export class BinaryIndex {
   readonly baseline?: Float32Array;
   private readonly threads: number;
   private readonly shardThreshold: number;
-  private engine?: Engine;
+  private readonly engine: LazyEngine;
   private pool?: SearchPool;
 
   private codes: SharedArrayBuffer | ArrayBuffer;
@@ -131,7 +131,7 @@ export class BinaryIndex {
     this.bytesPerRow = bytesPerRow(this.dim);
     this.threads = opts.threads === undefined ? os.availableParallelism?.() ?? os.cpus().length : wholeNumber(opts.threads, 'threads', 'INVALID_COUNT', 1, 1024);
     this.shardThreshold = opts.shardThreshold ?? 65_536;
-    this.engine = opts.engine;
+    this.engine = new LazyEngine(opts.engine);
     if (opts.baseline !== undefined) {
       this.baseline = floats(opts.baseline, 'baseline');
       if (this.baseline.length !== this.dim) {
@@ -323,6 +323,7 @@ export class BinaryIndex {
     await this.pool?.close();
     this.pool = undefined;
     this.unmapFile();
+    await this.engine.close();
   }
 
   private unmapFile(): void {
@@ -422,7 +423,7 @@ export class BinaryIndex {
     if (snap.n === 0) return { ids: new Int32Array(nq * k).fill(-1), distances: new Int32Array(nq * k).fill(-1) };
     if (this.threads === 1 || snap.n < this.shardThreshold) {
       const base = new Uint8Array(snap.codes, snap.offset, snap.n * this.bytesPerRow);
-      return (await this.searchEngine()).hammingTopK(base, queries, { dim: this.dim, k });
+      return (await this.engine.get()).hammingTopK(base, queries, { dim: this.dim, k });
     }
     this.pool ??= new SearchPool(this.threads);
     const source =
@@ -494,7 +495,7 @@ export class BinaryIndex {
 
   /** Cosines against stored vectors, the queries split over the index's threads (gathering rows is memory-bound). */
   private async storedCosines(rows: Int32Array, vectors: Float32Array, vq: Float32Array, nq: number, c: number): Promise<Float32Array> {
-    const engine = await this.searchEngine();
+    const engine = await this.engine.get();
     const parts = Math.max(1, Math.min(this.threads, nq));
     const per = Math.ceil(nq / parts);
     const out = new Float32Array(nq * c);
@@ -528,11 +529,6 @@ export class BinaryIndex {
       }
     }
     return out;
-  }
-
-  private async searchEngine(): Promise<Engine> {
-    this.engine ??= await createEngine();
-    return this.engine;
   }
 
   /** The live rows in label order, for saving. */
