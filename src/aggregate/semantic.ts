@@ -166,7 +166,11 @@ export class SemanticAggregator {
     const parent = list.map((_, i) => i);
     const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
     const byDim = new Map<number, number[]>();
-    list.forEach((v, i) => byDim.set(v.dim, [...(byDim.get(v.dim) ?? []), i]));
+    list.forEach((v, i) => {
+      const at = byDim.get(v.dim);
+      if (at) at.push(i);
+      else byDim.set(v.dim, [i]);
+    });
     const engine = await this.engine.get();
     for (const [dim, idx] of byDim) {
       if (idx.length < 2) continue;
@@ -193,7 +197,12 @@ export class SemanticAggregator {
       }
     }
     const groups = new Map<number, Variant[]>();
-    list.forEach((v, i) => groups.set(find(i), [...(groups.get(find(i)) ?? []), v]));
+    list.forEach((v, i) => {
+      const root = find(i);
+      const at = groups.get(root);
+      if (at) at.push(v);
+      else groups.set(root, [v]);
+    });
 
     const accepted: AggregatedExperience[] = [];
     const rejected: AggregatedExperience[] = [];

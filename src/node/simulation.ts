@@ -90,6 +90,7 @@ export async function simulate(o: SimulationOptions): Promise<{ rounds: RoundRep
   const byzantineFrom = o.nodes - byzCount;
   const ids = Array.from({ length: o.nodes }, (_, i) => identityFromKey(nodeKey(seed, i)));
   const isByz = (i: number) => i >= byzantineFrom;
+  const indexOf = new Map(ids.map((id, i) => [id.address as string, i]));
   const workers = o.workers ?? (os.availableParallelism?.() ?? os.cpus().length);
   const pool = workers > 0 ? new Piscina({ filename: new URL('./sim-worker.mjs', import.meta.url).href, minThreads: workers, maxThreads: workers }) : undefined;
   const engine = await createEngine({ backend: 'native' });
@@ -153,7 +154,7 @@ export async function simulate(o: SimulationOptions): Promise<{ rounds: RoundRep
       const { accepted } = await aggregator.aggregateExperiences(verified, { votingThreshold: o.votingThreshold ?? 0.5, totalNodes: o.nodes });
       const truthSet = new Set(truths.map((t) => t.text));
       const good = accepted.filter((a) => truthSet.has(a.text));
-      const honestOnly = new Map([...verified].filter(([addr]) => !isByz(ids.findIndex((x) => x.address === addr))));
+      const honestOnly = new Map([...verified].filter(([addr]) => !isByz(indexOf.get(addr) as number)));
       const ref = new Map((await aggregator.aggregateExperiences(honestOnly, { votingThreshold: 0, totalNodes: o.nodes })).accepted.map((a) => [a.text, a.code]));
       const agreements = good.map((a) => (ref.has(a.text) ? agreement(a.code, ref.get(a.text) as Uint8Array) : 1));
       const soup = await aggregateCommunityDeltas(deltas, { engine });
