@@ -17,8 +17,8 @@ import {
   checkExperienceText,
   experienceId,
   injectExperiences,
-  isDsoError,
 } from '../src/index.js';
+import { errorCode } from './helpers/errors.js';
 import { rng } from './helpers/random.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dso-lib-'));
@@ -26,15 +26,6 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 const dbFile = () => path.join(dir, `lib-${files++}.db`);
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isDsoError(e)) return e.code;
-    throw e;
-  }
-  return 'no error';
-}
 
 const TOPICS = [
   'When solving a linear equation, isolate the variable before dividing both sides.',
@@ -132,12 +123,12 @@ describe('ExperienceLibrary operations', () => {
     const lib = await ExperienceLibrary.open({ path: file });
     const [a, b] = (await lib.add([{ text: TOPICS[0] }, { text: TOPICS[1] }])).added;
     const before = lib.list();
-    expect(await code(lib.applyOperations([{ op: 'delete', id: a }, { op: 'add', text: 'not an experience' }]))).toBe('INVALID_EXPERIENCE');
-    expect(await code(lib.applyOperations([{ op: 'delete', id: a }, { op: 'modify', id: 'bafy-nope', text: TOPICS[2] }]))).toBe('UNKNOWN_EXPERIENCE');
-    expect(await code(lib.applyOperations([{ op: 'delete', id: a }, { op: 'modify', id: a, text: TOPICS[2] }]))).toBe('INVALID_OPERATION');
-    expect(await code(lib.applyOperations([{ op: 'merge', ids: [a], text: TOPICS[2] }]))).toBe('INVALID_OPERATION');
-    expect(await code(lib.applyOperations([{ op: 'frobnicate' } as never]))).toBe('INVALID_OPERATION');
-    expect(await code(lib.applyOperations([{ op: 'add', text: TOPICS[2], confidence: 2 }]))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(lib.applyOperations([{ op: 'delete', id: a }, { op: 'add', text: 'not an experience' }]))).toBe('INVALID_EXPERIENCE');
+    expect(await errorCode(lib.applyOperations([{ op: 'delete', id: a }, { op: 'modify', id: 'bafy-nope', text: TOPICS[2] }]))).toBe('UNKNOWN_EXPERIENCE');
+    expect(await errorCode(lib.applyOperations([{ op: 'delete', id: a }, { op: 'modify', id: a, text: TOPICS[2] }]))).toBe('INVALID_OPERATION');
+    expect(await errorCode(lib.applyOperations([{ op: 'merge', ids: [a], text: TOPICS[2] }]))).toBe('INVALID_OPERATION');
+    expect(await errorCode(lib.applyOperations([{ op: 'frobnicate' } as never]))).toBe('INVALID_OPERATION');
+    expect(await errorCode(lib.applyOperations([{ op: 'add', text: TOPICS[2], confidence: 2 }]))).toBe('INVALID_ARGUMENT');
     expect(lib.list()).toEqual(before);
 
     // A failure inside the database transaction (after its deletes ran) rolls back, and memory stays as it was.
@@ -145,7 +136,7 @@ describe('ExperienceLibrary operations', () => {
     side.exec("CREATE TRIGGER poison BEFORE INSERT ON experiences WHEN NEW.text LIKE '%poison%' BEGIN SELECT RAISE(ABORT, 'poisoned'); END");
     side.close();
     const ops = [{ op: 'delete' as const, id: b }, { op: 'add' as const, text: 'When a value looks like poison, throw it away.' }];
-    expect(await code(lib.applyOperations(ops))).toBe('DATABASE_ERROR');
+    expect(await errorCode(lib.applyOperations(ops))).toBe('DATABASE_ERROR');
     expect(lib.list()).toEqual(before);
     await lib.close();
     const again = await ExperienceLibrary.open({ path: file });
@@ -203,10 +194,10 @@ describe('ExperienceLibrary retrieval and prompts', () => {
     const byVector = await lib.retrieve(lib.list()[3].embedding, { k: 1, countUsage: false });
     expect(byVector[0].experience.text).toBe(TOPICS[3]);
     expect(byVector[0].similarity).toBeCloseTo(1, 5);
-    expect(await code2(lib.retrieve(new Float32Array(10)))).toBe('DIM_MISMATCH');
-    expect(await code2(lib.retrieve('x', { k: 0 }))).toBe('INVALID_K');
+    expect(await errorCode(lib.retrieve(new Float32Array(10)))).toBe('DIM_MISMATCH');
+    expect(await errorCode(lib.retrieve('x', { k: 0 }))).toBe('INVALID_K');
     await lib.close();
-    expect(await code2(lib.retrieve('x'))).toBe('LIBRARY_CLOSED');
+    expect(await errorCode(lib.retrieve('x'))).toBe('LIBRARY_CLOSED');
   });
 
   it('formats experiences as labelled prompt lines, or None', async () => {
@@ -224,9 +215,6 @@ describe('ExperienceLibrary retrieval and prompts', () => {
   });
 });
 
-async function code2(p: Promise<unknown>) {
-  return code(p);
-}
 
 describe('ExperienceLibrary capacity', () => {
   const texts = Array.from({ length: 12 }, (_, i) => `When case ${i} of kind ${['alpha', 'beta', 'gamma'][i % 3]} appears, apply remedy ${i}.`);
@@ -292,10 +280,10 @@ describe('ExperienceLibrary persistence', () => {
     expect(b2.list().map((e) => e.text)).toEqual([TOPICS[4]]);
     await a2.close();
     await b2.close();
-    expect(await code(ExperienceLibrary.open({ path: file, namespace: 'alpha', embedder: new HashingEmbedder({ dim: 256 }) }))).toBe('LIBRARY_MISMATCH');
-    expect(await code(ExperienceLibrary.open({ path: path.join(dir, 'no', 'such', 'dir.db') }))).toBe('DATABASE_ERROR');
-    expect(await code(ExperienceLibrary.open({ capacity: 0 }))).toBe('INVALID_COUNT');
-    expect(await code(ExperienceLibrary.open({ eviction: 'random' as never }))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(ExperienceLibrary.open({ path: file, namespace: 'alpha', embedder: new HashingEmbedder({ dim: 256 }) }))).toBe('LIBRARY_MISMATCH');
+    expect(await errorCode(ExperienceLibrary.open({ path: path.join(dir, 'no', 'such', 'dir.db') }))).toBe('DATABASE_ERROR');
+    expect(await errorCode(ExperienceLibrary.open({ capacity: 0 }))).toBe('INVALID_COUNT');
+    expect(await errorCode(ExperienceLibrary.open({ eviction: 'random' as never }))).toBe('INVALID_ARGUMENT');
   });
 
   it('keeps usage counts logged before the process was killed', async () => {

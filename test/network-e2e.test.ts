@@ -10,6 +10,8 @@ import { NetworkDSOAggregator } from '../src/network/network-aggregator.js';
 import { P2PNode } from '../src/network/p2p-node.js';
 import { RegistryClient } from '../src/network/registry.js';
 
+import { revertReason } from './helpers/errors.js';
+
 const NETWORK = 'dso-e2e';
 const key = (s: string) => keccak256(toHex(`dso e2e ${s}`));
 const [A, B, C, X] = ['a', 'b', 'c', 'x'].map((s) => identityFromKey(key(s)));
@@ -22,14 +24,6 @@ async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
   }
 }
 
-async function reason(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return `${(e as { code?: string }).code}:${(e as { reason?: string }).reason ?? ''}`;
-  }
-  return 'no error';
-}
 
 describe('three nodes on 127.0.0.1 exchange a batch end to end', () => {
   let chain: ChainConnection;
@@ -89,10 +83,10 @@ describe('three nodes on 127.0.0.1 exchange a batch end to end', () => {
     expect((await c.agg.fetchGlobal()).records).toEqual([]);
     // Double and outsider votes are refused by the contract.
     // Voting is closed once accepted; the contract tests cover double votes on open batches.
-    expect(await reason(b.agg.vote(sent.batchId, true))).toBe('CONTRACT_REVERTED:VotingClosed');
-    expect(await reason(RegistryClient.at(chain, X, registryAddress).vote(sent.batchId, true))).toBe('CONTRACT_REVERTED:NotMember');
+    expect(await revertReason(b.agg.vote(sent.batchId, true))).toBe('CONTRACT_REVERTED:VotingClosed');
+    expect(await revertReason(RegistryClient.at(chain, X, registryAddress).vote(sent.batchId, true))).toBe('CONTRACT_REVERTED:NotMember');
     // Replaying the batch on chain is refused too.
-    expect(await reason(RegistryClient.at(chain, X, registryAddress).submitBatch(sent.announcement.root, sent.envelope.toString(), 2))).toBe('CONTRACT_REVERTED:AlreadySubmitted');
+    expect(await revertReason(RegistryClient.at(chain, X, registryAddress).submitBatch(sent.announcement.root, sent.envelope.toString(), 2))).toBe('CONTRACT_REVERTED:AlreadySubmitted');
     await lib.close();
   }, 60_000);
 

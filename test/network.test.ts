@@ -14,6 +14,7 @@ import { ContentStore, cidOfBlock } from '../src/network/content-store.js';
 import { identityFromKey, loadOrCreateNodeKey } from '../src/network/identity.js';
 import { ReplayGuard } from '../src/network/replay-guard.js';
 import { packReference } from '../src/index.js';
+import { errorCode } from './helpers/errors.js';
 import { gaussian } from './helpers/random.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dso-net-'));
@@ -31,14 +32,6 @@ function records(n: number, seed = 1): CompressedExperience[] {
   });
 }
 
-async function code(p: Promise<unknown> | (() => unknown)): Promise<string> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
-  }
-  return 'no error';
-}
 
 describe('node identity', () => {
   it('creates a 0600 key file on first start and reads the same key back', () => {
@@ -52,13 +45,13 @@ describe('node identity', () => {
     const file = path.join(dir, 'open.key');
     loadOrCreateNodeKey(file);
     chmodSync(file, 0o644);
-    expect(await code(() => loadOrCreateNodeKey(file))).toBe('INVALID_KEY_FILE');
+    expect(await errorCode(() => loadOrCreateNodeKey(file))).toBe('INVALID_KEY_FILE');
     const junk = path.join(dir, 'junk.key');
     writeFileSync(junk, '{"version":1,"privateKey":"0x12"}', { mode: 0o600 });
-    expect(await code(() => loadOrCreateNodeKey(junk))).toBe('INVALID_KEY_FILE');
+    expect(await errorCode(() => loadOrCreateNodeKey(junk))).toBe('INVALID_KEY_FILE');
     const wrong = path.join(dir, 'wrong.key');
     writeFileSync(wrong, JSON.stringify({ version: 1, privateKey: KEY_A, address: identityFromKey(KEY_B).address }), { mode: 0o600 });
-    expect(await code(() => loadOrCreateNodeKey(wrong))).toBe('INVALID_KEY_FILE');
+    expect(await errorCode(() => loadOrCreateNodeKey(wrong))).toBe('INVALID_KEY_FILE');
   });
 });
 
@@ -108,37 +101,37 @@ describe('batches', () => {
       }
       return bytes;
     };
-    expect(await code(openBatch(b.announcement, tampered, { chainId: CHAIN }))).toBe('CID_MISMATCH');
+    expect(await errorCode(openBatch(b.announcement, tampered, { chainId: CHAIN }))).toBe('CID_MISMATCH');
     // Forged: signed by B but claiming to be A; and a changed field under A's signature.
     const forged = await buildBatch(records(4), { identity: identityFromKey(KEY_B), network: 'dso-test', chainId: CHAIN });
-    expect(await code(verifyAnnouncement({ ...forged.announcement, node: node.address }, { chainId: CHAIN }))).toBe('BAD_SIGNATURE');
-    expect(await code(verifyAnnouncement({ ...b.announcement, count: 5 }, { chainId: CHAIN }))).toBe('BAD_SIGNATURE');
-    expect(await code(verifyAnnouncement(b.announcement, { chainId: 1 }))).toBe('BAD_SIGNATURE');
-    expect(await code(verifyAnnouncement({ ...b.announcement, signature: '0x1234' }, { chainId: CHAIN }))).toBe('BAD_SIGNATURE');
+    expect(await errorCode(verifyAnnouncement({ ...forged.announcement, node: node.address }, { chainId: CHAIN }))).toBe('BAD_SIGNATURE');
+    expect(await errorCode(verifyAnnouncement({ ...b.announcement, count: 5 }, { chainId: CHAIN }))).toBe('BAD_SIGNATURE');
+    expect(await errorCode(verifyAnnouncement(b.announcement, { chainId: 1 }))).toBe('BAD_SIGNATURE');
+    expect(await errorCode(verifyAnnouncement({ ...b.announcement, signature: '0x1234' }, { chainId: CHAIN }))).toBe('BAD_SIGNATURE');
     // Wrong proof: a record of another batch, or the right record with another's proof.
-    expect(await code(() => verifyRecordInclusion({ ...forged.records[0] }, b.announcement.root))).toBe('BAD_PROOF');
-    expect(await code(() => verifyRecordInclusion({ ...b.records[0], proof: b.records[1].proof }, b.announcement.root))).toBe('BAD_PROOF');
+    expect(await errorCode(() => verifyRecordInclusion({ ...forged.records[0] }, b.announcement.root))).toBe('BAD_PROOF');
+    expect(await errorCode(() => verifyRecordInclusion({ ...b.records[0], proof: b.records[1].proof }, b.announcement.root))).toBe('BAD_PROOF');
     // A manifest listing other records under the signed root.
     const other = await published(4, 9);
     const swapped = async (cid: CID) => (cid.toString() === b.announcement.manifest ? other.b.manifest.bytes : fetch(cid));
-    expect(await code(openBatch(b.announcement, swapped, { chainId: CHAIN }))).toBe('CID_MISMATCH');
+    expect(await errorCode(openBatch(b.announcement, swapped, { chainId: CHAIN }))).toBe('CID_MISMATCH');
     // Validly signed by A, but the root does not belong to the manifest it names.
     const message = { network: 'dso-test', root: other.b.announcement.root, manifest: b.announcement.manifest, count: 4, timestamp: BigInt(b.announcement.timestamp) };
     const signature = await node.account.signTypedData({ domain: batchDomain(CHAIN), types: BATCH_TYPES, primaryType: 'Batch', message });
     const lying = { ...b.announcement, root: message.root, signature };
     await verifyAnnouncement(lying, { chainId: CHAIN });
-    expect(await code(openBatch(lying, fetch, { chainId: CHAIN }))).toBe('BAD_PROOF');
+    expect(await errorCode(openBatch(lying, fetch, { chainId: CHAIN }))).toBe('BAD_PROOF');
   });
 
   it('rejects oversized payloads and malformed CBOR, storing nothing', async () => {
     const store = ContentStore.memory({ maxBlockBytes: 512 });
     const big = new Uint8Array(2048);
-    expect(await code(store.put(big))).toBe('TOO_LARGE');
+    expect(await errorCode(store.put(big))).toBe('TOO_LARGE');
     const { b, fetch } = await published(2);
-    expect(await code(openBatch(b.announcement, fetch, { chainId: CHAIN, maxBlockBytes: 64 }))).toBe('TOO_LARGE');
-    expect(await code(verifyAnnouncement({ ...b.announcement, count: 20_000 }, { chainId: CHAIN }))).toBe('TOO_LARGE');
+    expect(await errorCode(openBatch(b.announcement, fetch, { chainId: CHAIN, maxBlockBytes: 64 }))).toBe('TOO_LARGE');
+    expect(await errorCode(verifyAnnouncement({ ...b.announcement, count: 20_000 }, { chainId: CHAIN }))).toBe('TOO_LARGE');
     const junk = new Uint8Array([0xa1, 0x61]);
-    expect(await code(store.putVerified(b.records[0].cid, junk))).toBe('CID_MISMATCH');
+    expect(await errorCode(store.putVerified(b.records[0].cid, junk))).toBe('CID_MISMATCH');
     expect(await store.has(b.records[0].cid)).toBe(false);
     // A signed batch whose record block is valid CBOR but not a record.
     const badRecord = dagCbor.encode({ v: 1, text: 5 });
@@ -146,12 +139,12 @@ describe('batches', () => {
     const rec = records(1)[0];
     const built = await buildBatch([rec], { identity: node, network: 'dso-test', chainId: CHAIN });
     const fetchBad = async (c: CID) => (c.equals(built.records[0].cid) ? badRecord : built.manifest.bytes);
-    expect(await code(openBatch(built.announcement, fetchBad, { chainId: CHAIN }))).toBe('CID_MISMATCH');
+    expect(await errorCode(openBatch(built.announcement, fetchBad, { chainId: CHAIN }))).toBe('CID_MISMATCH');
     expect(cid.toString()).not.toBe(built.records[0].cid.toString());
     // Malformed bytes that do hash right can only come from the signer: decoding still refuses them.
     const { decodeCompressed } = await import('../src/bitdelta/wire.js');
-    expect(await code(() => decodeCompressed(badRecord, 'x'))).toBe('MALFORMED_RECORD');
-    expect(await code(() => decodeCompressed(new Uint8Array([0xff, 0xfe]), 'x'))).toBe('MALFORMED_RECORD');
+    expect(await errorCode(() => decodeCompressed(badRecord, 'x'))).toBe('MALFORMED_RECORD');
+    expect(await errorCode(() => decodeCompressed(new Uint8Array([0xff, 0xfe]), 'x'))).toBe('MALFORMED_RECORD');
   });
 
   it('refuses replays: the same root twice, an older timestamp, stale or future batches', async () => {
@@ -159,13 +152,13 @@ describe('batches', () => {
     const guard = new ReplayGuard({ now: () => now });
     const first = await buildBatch(records(2), { identity: node, network: 'n', chainId: CHAIN, timestamp: now - 1000 });
     guard.accept(first.announcement);
-    expect(await code(() => guard.check(first.announcement))).toBe('REPLAYED_BATCH');
+    expect(await errorCode(() => guard.check(first.announcement))).toBe('REPLAYED_BATCH');
     const older = await buildBatch(records(2, 2), { identity: node, network: 'n', chainId: CHAIN, timestamp: now - 5000 });
-    expect(await code(() => guard.check(older.announcement))).toBe('REPLAYED_BATCH');
+    expect(await errorCode(() => guard.check(older.announcement))).toBe('REPLAYED_BATCH');
     const stale = await buildBatch(records(2, 3), { identity: identityFromKey(KEY_B), network: 'n', chainId: CHAIN, timestamp: now - 8 * 24 * 3600 * 1000 });
-    expect(await code(() => guard.check(stale.announcement))).toBe('REPLAYED_BATCH');
+    expect(await errorCode(() => guard.check(stale.announcement))).toBe('REPLAYED_BATCH');
     const future = await buildBatch(records(2, 4), { identity: identityFromKey(KEY_B), network: 'n', chainId: CHAIN, timestamp: now + 3600 * 1000 });
-    expect(await code(() => guard.check(future.announcement))).toBe('REPLAYED_BATCH');
+    expect(await errorCode(() => guard.check(future.announcement))).toBe('REPLAYED_BATCH');
     now += 10_000;
     const next = await buildBatch(records(2, 5), { identity: node, network: 'n', chainId: CHAIN, timestamp: now });
     guard.accept(next.announcement);
@@ -192,7 +185,7 @@ describe('content store', () => {
     raw[raw.length - 1] ^= 1;
     writeFileSync(file, raw);
     const rotten = await ContentStore.fs(blocks);
-    expect(await code(rotten.get(cid))).toBe('CID_MISMATCH');
+    expect(await errorCode(rotten.get(cid))).toBe('CID_MISMATCH');
     await rotten.close();
     expect(CID.asCID(cid)).not.toBeNull();
   });

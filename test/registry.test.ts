@@ -7,19 +7,12 @@ import { type ChainConnection, connectChain, startInProcessChain } from '../src/
 import { type NodeIdentity, identityFromKey } from '../src/network/identity.js';
 import { RegistryClient } from '../src/network/registry.js';
 import { type Anvil, anvilBinary, startAnvil } from './helpers/anvil.js';
+import { revertReason } from './helpers/errors.js';
 
 const keys = Array.from({ length: 8 }, (_, i) => keccak256(toHex(`dso registry test key ${i}`)));
 const ids = keys.map((k) => identityFromKey(k));
 const [owner, submitter, outsider, ...members] = ids; // 5 members
 
-async function reason(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return `${(e as { code?: string }).code}:${(e as { reason?: string }).reason ?? ''}`;
-  }
-  return 'no error';
-}
 
 const root = (s: string) => keccak256(toHex(s));
 
@@ -41,25 +34,25 @@ describe('ExperienceRegistry on the in-process EVM (EDR)', () => {
     const b = await reg.getBatch(0n);
     expect(b).toMatchObject({ root: root('a'), cid: 'bafyreia', count: 12, submitter: submitter.address, status: 'pending', yes: 0, no: 0 });
     expect(b.deadline - b.submittedAt).toBe(3600);
-    expect(await reason(as(outsider).submitBatch(root('a'), 'x', 1))).toBe('CONTRACT_REVERTED:AlreadySubmitted');
-    expect(await reason(as(submitter).submitBatch(root('e'), 'x', 0))).toBe('CONTRACT_REVERTED:EmptyBatch');
+    expect(await revertReason(as(outsider).submitBatch(root('a'), 'x', 1))).toBe('CONTRACT_REVERTED:AlreadySubmitted');
+    expect(await revertReason(as(submitter).submitBatch(root('e'), 'x', 0))).toBe('CONTRACT_REVERTED:EmptyBatch');
     expect(await reg.batchIdOf(root('a'))).toBe(0n);
     expect(await reg.batchIdOf(root('nope'))).toBeUndefined();
   });
 
   it('needs a quorum and 2/3 approval: one vote per member, members only', async () => {
-    expect(await reason(as(outsider).vote(0n, true))).toBe('CONTRACT_REVERTED:NotMember');
+    expect(await revertReason(as(outsider).vote(0n, true))).toBe('CONTRACT_REVERTED:NotMember');
     await as(members[0]).vote(0n, true);
-    expect(await reason(as(members[0]).vote(0n, true))).toBe('CONTRACT_REVERTED:AlreadyVoted');
+    expect(await revertReason(as(members[0]).vote(0n, true))).toBe('CONTRACT_REVERTED:AlreadyVoted');
     await as(members[1]).vote(0n, true);
     await as(members[2]).vote(0n, true);
     // 3 of 5 yes: a quorum, but 2 more no votes could still make it 3/5 < 2/3.
     expect((await reg.getBatch(0n)).status).toBe('pending');
     await as(members[3]).vote(0n, true);
     expect((await reg.getBatch(0n)).status).toBe('accepted');
-    expect(await reason(as(members[4]).vote(0n, false))).toBe('CONTRACT_REVERTED:VotingClosed');
-    expect(await reason(reg.vote(99n, true))).toBe('CONTRACT_REVERTED:NotMember');
-    expect(await reason(as(members[0]).vote(99n, true))).toBe('CONTRACT_REVERTED:UnknownBatch');
+    expect(await revertReason(as(members[4]).vote(0n, false))).toBe('CONTRACT_REVERTED:VotingClosed');
+    expect(await revertReason(reg.vote(99n, true))).toBe('CONTRACT_REVERTED:NotMember');
+    expect(await revertReason(as(members[0]).vote(99n, true))).toBe('CONTRACT_REVERTED:UnknownBatch');
   });
 
   it('closes at the deadline: accepted with 2/3 of a quorum, rejected without', async () => {
@@ -74,16 +67,16 @@ describe('ExperienceRegistry on the in-process EVM (EDR)', () => {
     await as(members[2]).vote(failing, false);
     await as(members[0]).vote(thin, true);
     await as(members[1]).vote(thin, true);
-    expect(await reason(reg.finalize(passing))).toBe('CONTRACT_REVERTED:VotingOpen');
+    expect(await revertReason(reg.finalize(passing))).toBe('CONTRACT_REVERTED:VotingOpen');
     await conn.advanceTime(3601);
-    expect(await reason(as(members[3]).vote(passing, true))).toBe('CONTRACT_REVERTED:VotingClosed');
+    expect(await revertReason(as(members[3]).vote(passing, true))).toBe('CONTRACT_REVERTED:VotingClosed');
     await as(outsider).finalize(passing);
     await reg.finalize(failing);
     await reg.finalize(thin);
     expect((await reg.getBatch(passing)).status).toBe('accepted');
     expect((await reg.getBatch(failing)).status).toBe('rejected');
     expect((await reg.getBatch(thin)).status).toBe('rejected');
-    expect(await reason(reg.finalize(thin))).toBe('CONTRACT_REVERTED:VotingClosed');
+    expect(await revertReason(reg.finalize(thin))).toBe('CONTRACT_REVERTED:VotingClosed');
     expect(await reg.acceptedCount()).toBe(2n);
     expect((await reg.acceptedBatches(0, 10)).map((b) => b.cid)).toEqual(['bafyreia', 'bafyreib']);
     expect((await reg.acceptedBatches(1, 1)).map((b) => b.cid)).toEqual(['bafyreib']);
@@ -91,20 +84,20 @@ describe('ExperienceRegistry on the in-process EVM (EDR)', () => {
   });
 
   it('lets the owner, or the members by vote, change the membership', async () => {
-    expect(await reason(as(outsider).addMember(outsider.address))).toBe('CONTRACT_REVERTED:NotOwner');
+    expect(await revertReason(as(outsider).addMember(outsider.address))).toBe('CONTRACT_REVERTED:NotOwner');
     await reg.addMember(outsider.address);
     expect(await reg.isMember(outsider.address)).toBe(true);
-    expect(await reason(reg.addMember(outsider.address))).toBe('CONTRACT_REVERTED:AlreadyMember');
+    expect(await revertReason(reg.addMember(outsider.address))).toBe('CONTRACT_REVERTED:AlreadyMember');
     await reg.removeMember(outsider.address);
     expect(await reg.isMember(outsider.address)).toBe(false);
-    expect(await reason(as(outsider).proposeMember(outsider.address, true))).toBe('CONTRACT_REVERTED:NotMember');
+    expect(await revertReason(as(outsider).proposeMember(outsider.address, true))).toBe('CONTRACT_REVERTED:NotMember');
     const p = await as(members[0]).proposeMember(outsider.address, true);
     for (const m of members.slice(0, 4)) await as(m).voteMember(p, true);
     expect(await reg.isMember(outsider.address)).toBe(true);
-    expect(await reason(as(members[4]).voteMember(p, true))).toBe('CONTRACT_REVERTED:VotingClosed');
+    expect(await revertReason(as(members[4]).voteMember(p, true))).toBe('CONTRACT_REVERTED:VotingClosed');
     // Proposing to add a member who is one already, or a zero quorum at deployment, is a bad parameter.
-    expect(await reason(as(members[0]).proposeMember(members[1].address, true))).toBe('CONTRACT_REVERTED:BadParameter');
-    expect(await reason(RegistryClient.deploy(conn, owner, { quorum: 0, votingPeriod: 60, members: [] }))).toBe('CONTRACT_REVERTED:BadParameter');
+    expect(await revertReason(as(members[0]).proposeMember(members[1].address, true))).toBe('CONTRACT_REVERTED:BadParameter');
+    expect(await revertReason(RegistryClient.deploy(conn, owner, { quorum: 0, votingPeriod: 60, members: [] }))).toBe('CONTRACT_REVERTED:BadParameter');
   });
 });
 
