@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { type Chain, type EIP1193Provider, type Hex, type Transport, custom, defineChain, http, numberToHex } from 'viem';
+import { type Chain, type EIP1193Provider, type Hex, type Transport, createPublicClient, custom, defineChain, http, numberToHex } from 'viem';
 
 import { DsoError } from '../errors.js';
 
@@ -74,19 +74,19 @@ export async function startInProcessChain(): Promise<ChainConnection> {
 /** A JSON-RPC chain by URL; its chain id is asked once. */
 export async function connectChain(url: string, opts: { pollingInterval?: number } = {}): Promise<ChainConnection> {
   const transport = http(url, { retryCount: 2, timeout: 30_000 });
+  const client = createPublicClient({ transport });
   let id: number;
   try {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }) });
-    id = Number(((await res.json()) as { result: string }).result);
+    id = await client.getChainId();
   } catch (e) {
     throw new DsoError('CHAIN_ERROR', `cannot reach the chain at ${url}: ${(e as Error).message}`, { cause: e });
   }
-  if (!Number.isSafeInteger(id) || id <= 0) throw new DsoError('CHAIN_ERROR', `${url} did not answer eth_chainId`);
   const request = async (a: { method: string; params?: unknown[] }) => {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, ...a }) });
-    const j = (await res.json()) as { result?: unknown; error?: { message: string } };
-    if (j.error) throw new DsoError('CHAIN_ERROR', `${a.method} failed on ${url}: ${j.error.message}`);
-    return j.result;
+    try {
+      return await client.request(a as never);
+    } catch (e) {
+      throw new DsoError('CHAIN_ERROR', `${a.method} failed on ${url}: ${(e as Error).message}`, { cause: e });
+    }
   };
   // anvil names its balance method after itself; hardhat-compatible nodes answer hardhat_setBalance.
   return { chain: chainOf(id, url), transport, where: url, pollingInterval: opts.pollingInterval ?? 1000, ...(await devHelpers(request, 'anvil_setBalance')), close: async () => undefined };
