@@ -5,11 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { createEngine, DsoError, hammingTopKReference, medianReference } from '../src/index.js';
 import { autoBackend } from '../src/engine/auto-backend.js';
 import { NEVER } from '../src/engine/crossover.js';
+import { jsBackend } from '../src/engine/js-backend.js';
 import { nativeBackend } from '../src/engine/native-backend.js';
 import { webgpuBackend } from '../src/engine/webgpu-backend.js';
 import { addonAvailable } from '../src/simd/addon.js';
-import { gpuUnavailable } from './helpers/backends.js';
-import { gaussian, randomBytes } from './helpers/random.js';
+import { gpuSubgroups, gpuUnavailable } from './helpers/backends.js';
+import { gaussian, randomBytes, rng } from './helpers/random.js';
 
 if (gpuUnavailable) console.warn(`SKIPPED webgpu tests: no WebGPU adapter (${gpuUnavailable})`);
 
@@ -40,6 +41,52 @@ describe.skipIf(gpuUnavailable !== undefined)('webgpu backend', () => {
     expect(e.info.gpuFailure).toBeUndefined();
     await e.close();
   });
+
+  for (const subgroups of [true, false]) {
+    it.skipIf(subgroups && !gpuSubgroups)(
+      `prunes by a sampled bound over several segments, and answers overflowed lists exactly (subgroups: ${subgroups})`,
+      async () => {
+        // 1 MiB bindings: segments of 65,536 rows of 100 bits, so the bound samples every 4th row of the first.
+        const b = await webgpuBackend(jsBackend(), { maxBindingBytes: 1 << 20, subgroups });
+        expect(b.info.adapter?.subgroups).toBe(subgroups);
+        const dim = 100;
+        const B = 13;
+        const n = 150_000;
+        const random = randomBytes(n * B, 21);
+        // Half the base near a few prototypes and half random, so rows pass the bound in bursts.
+        const r = rng(22);
+        const clustered = random.slice();
+        for (let i = 0; i < n; i += 2) {
+          const p = 1000 * Math.floor(r() * 3);
+          clustered.set(random.subarray(p * B, p * B + B), i * B);
+          clustered[i * B + Math.floor(r() * B)] ^= 1 << Math.floor(r() * 4);
+        }
+        for (const base of [random, clustered]) {
+          const device = await b.upload!(base, dim);
+          const queries = new Uint8Array(24 * B);
+          queries.set(randomBytes(20 * B, 23));
+          queries.set(base.subarray(140_000 * B, 140_004 * B), 20 * B);
+          for (const k of [1, 10, 100]) {
+            const before = { ...b.gpu.stats };
+            const got = await b.hammingTopK(base, queries, dim, k, device);
+            expect(got, `k ${k}`).toEqual(hammingTopKReference(base, queries, dim, k));
+            if (base === random) expect(b.gpu.stats.prunedQueries - before.prunedQueries, `k ${k}`).toBe(24);
+          }
+          b.release!(device);
+        }
+        // Every row one of two codes: all ties at the bound overflow the lists, and the exact path answers.
+        const tied = new Uint8Array(n * B);
+        for (let i = 0; i < n; i += 3) tied[i * B] = 1;
+        const before = b.gpu.stats.exactQueries;
+        const q = randomBytes(3 * B, 24);
+        expect(await b.hammingTopK(tied, q, dim, 50)).toEqual(hammingTopKReference(tied, q, dim, 50));
+        expect(b.gpu.stats.exactQueries - before).toBe(3);
+        expect(b.info.gpuFailure).toBeUndefined();
+        await b.close?.();
+      },
+      120_000,
+    );
+  }
 
   it.skipIf(!addonAvailable())('falls back to native after the device is lost, instead of hanging', async () => {
     const b = await webgpuBackend(nativeBackend({}));

@@ -41,7 +41,7 @@ export function autoBackend(host: Backend, options: EngineOptions['gpu'] = {}): 
     const software = await probeAdapter();
     if (software === undefined || (software && !options.allowSoftware)) return { crossover: NEVER };
     try {
-      const backend = await webgpuBackend(host, { maxBindingBytes: options.maxBindingBytes });
+      const backend = await webgpuBackend(host, options);
       adapterInfo = backend.gpu.ctx.adapter;
       // A software adapter is only opened when asked (tests): measure it each time, never cache it.
       const crossover = software ? await calibrate(host, backend) : await (measured ??= calibrate(host, backend));

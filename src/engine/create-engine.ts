@@ -38,7 +38,7 @@ async function pickBackend(opts: EngineOptions): Promise<Backend> {
     case 'native':
       return nativeBackend(opts);
     case 'webgpu':
-      return webgpuBackend(hostBackend(opts), { maxBindingBytes: opts.gpu?.maxBindingBytes });
+      return webgpuBackend(hostBackend(opts), opts.gpu);
     case 'auto':
       return autoBackend(hostBackend(opts), opts.gpu);
     default:

@@ -19,6 +19,8 @@ export interface EngineOptions {
   gpu?: {
     /** Caps the bytes one GPU binding holds, so inputs are split sooner (default: the device's limit). */
     maxBindingBytes?: number;
+    /** Set false to run the WGSL paths without subgroup operations even where the adapter offers them. */
+    subgroups?: boolean;
     /** 'auto' considers software adapters (lavapipe) too; they never win, so this is for tests. */
     allowSoftware?: boolean;
   };

@@ -50,7 +50,7 @@ export async function webgpuBackend(fallback: Backend, options: GpuOptions = {})
       return run(
         async () => {
           if (device) return gpuHammingTopK(gpu, device as GpuCodes, queries, k);
-          const once = uploadCodes(gpu, base, dim);
+          const once = await uploadCodes(gpu, base, dim);
           try {
             return await gpuHammingTopK(gpu, once, queries, k);
           } finally {

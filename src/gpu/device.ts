@@ -13,6 +13,8 @@ export interface AdapterDescription {
   description: string;
   /** A software rasterizer (lavapipe, SwiftShader): correct, never fast. */
   software: boolean;
+  /** Whether the programs use subgroup operations on this device (the adapter offers them and they were not turned off). */
+  subgroups: boolean;
 }
 
 export interface GpuContext {
@@ -45,7 +47,7 @@ async function loadWebGpu(): Promise<WebGpuModule> {
   return gpuModule;
 }
 
-function describe(info: GPUAdapterInfo | undefined, fallback: boolean): AdapterDescription {
+function describe(info: GPUAdapterInfo | undefined, fallback: boolean, subgroups: boolean): AdapterDescription {
   const vendor = info?.vendor ?? '';
   const architecture = info?.architecture ?? '';
   const device = info?.device ?? '';
@@ -57,12 +59,15 @@ function describe(info: GPUAdapterInfo | undefined, fallback: boolean): AdapterD
     device,
     description,
     software: fallback || /llvmpipe|lavapipe|swiftshader|software/.test(text),
+    subgroups,
   };
 }
 
 export interface GpuOptions {
   /** Caps the bytes one binding may hold (chunking kicks in sooner); default: the device's limit. */
   maxBindingBytes?: number;
+  /** Set false to run the programs' paths without subgroup operations even where the adapter offers them. */
+  subgroups?: boolean;
 }
 
 export async function openGpu(options: GpuOptions = {}): Promise<GpuContext> {
@@ -82,7 +87,9 @@ export async function openGpu(options: GpuOptions = {}): Promise<GpuContext> {
     );
   }
   const a = adapter.limits;
+  const subgroups = options.subgroups !== false && adapter.features.has('subgroups');
   const device = await adapter.requestDevice({
+    requiredFeatures: subgroups ? ['subgroups' as GPUFeatureName] : [],
     requiredLimits: {
       maxStorageBufferBindingSize: a.maxStorageBufferBindingSize,
       maxBufferSize: a.maxBufferSize,
@@ -95,7 +102,7 @@ export async function openGpu(options: GpuOptions = {}): Promise<GpuContext> {
   const ctx: GpuContext = {
     instance: gpu,
     device,
-    adapter: describe(adapter.info, (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter === true),
+    adapter: describe(adapter.info, (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter === true, subgroups),
     limits: {
       maxStorageBufferBindingSize: Math.min(device.limits.maxStorageBufferBindingSize, options.maxBindingBytes ?? Infinity),
       maxBufferSize: device.limits.maxBufferSize,

@@ -8,10 +8,12 @@ export interface Gpu {
   ctx: GpuContext;
   pipelines: PipelineCache;
   pool: BufferPool;
+  /** Hamming queries answered by the pruned path and by the exact path (after an overflow), for tests and benchmarks. */
+  stats: { prunedQueries: number; exactQueries: number };
 }
 
 export function makeGpu(ctx: GpuContext): Gpu {
-  return { ctx, pipelines: new PipelineCache(ctx), pool: new BufferPool(ctx) };
+  return { ctx, pipelines: new PipelineCache(ctx), pool: new BufferPool(ctx), stats: { prunedQueries: 0, exactQueries: 0 } };
 }
 
 /** Throws if the device was lost or reported an error, so callers fall back. */

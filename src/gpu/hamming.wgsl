@@ -1,8 +1,14 @@
 // Exact Hamming top-k in two passes, selection by counting over the bounded
-// distance range (0..dim) instead of sorting.
+// distance range (0..dim) instead of sorting. This is the path for any input;
+// hamming-prune.wgsl is the fast path and leaves to this one the queries whose
+// candidates outgrew their lists.
+//
+// Resident codes are word-major within a segment (word w of row r at
+// w * n + r), so adjacent invocations reading adjacent rows read adjacent
+// words: every load of a subgroup is one contiguous run.
 //
 // chunkTopK: one workgroup per (query, chunk of CHUNK rows). Invocations read
-// adjacent rows (coalesced), add each distance to a workgroup histogram, and
+// adjacent rows, add each distance to a workgroup histogram, and
 // thread 0 finds the chunk's k-th distance T. Every row below T is kept; rows
 // at exactly T are kept by rank in a tie bitmap, smallest ids first. The kept
 // entries are ranked by (distance, id) and written sorted to the query's
@@ -18,6 +24,10 @@ struct Params {
   rowBase: u32,    // global id of the segment's first row
   chunkBase: u32,  // global index of the segment's first chunk
   chunks: u32,     // chunks over all segments
+  nq: u32,         // queries in this block (pruned path)
+  cap: u32,        // candidate slots per query (pruned path)
+  sample: u32,     // rows in the bound's sample (pruned path)
+  stride: u32,     // between sampled rows (pruned path)
   pad0: u32,
   pad1: u32,
 }
@@ -29,6 +39,8 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> candI: array<u32>;
 @group(0) @binding(5) var<storage, read_write> outD: array<u32>;
 @group(0) @binding(6) var<storage, read_write> outI: array<u32>;
+@group(0) @binding(7) var<storage, read_write> bounds: array<u32>;
+@group(0) @binding(8) var<storage, read_write> counts: array<atomic<u32>>;
 
 override WORDS: u32 = 12u;  // u32 words per padded row
 override BINS: u32 = 385u;  // dim + 1
@@ -53,6 +65,22 @@ fn clearHistogram(t: u32) {
   for (var b = t; b < BINS; b += WG) {
     atomicStore(&hist[b], 0u);
   }
+}
+
+// Word w of query q with its padding bits cleared; resident rows are clean
+// already (transpose.wgsl clears them), so distances need no mask.
+fn queryWord(q: u32, w: u32) -> u32 {
+  let v = queries[q * WORDS + w];
+  return select(v, v & p.lastMask, w == WORDS - 1u);
+}
+
+// Distance from segment row r to the query in qv.
+fn rowDistance(r: u32) -> u32 {
+  var acc = 0u;
+  for (var w = 0u; w < WORDS; w++) {
+    acc += countOneBits(base[w * p.n + r] ^ qv[w]);
+  }
+  return acc;
 }
 
 // Thread 0: the smallest T with count(d <= T) >= kk, and how many at T to take.
@@ -113,7 +141,7 @@ fn chunkTopK(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id
     atomicStore(&tieBits[t], 0u);
   }
   for (var w = t; w < WORDS; w += WG) {
-    qv[w] = queries[q * WORDS + w];
+    qv[w] = queryWord(q, w);
   }
   if (t == 0u) {
     atomicStore(&slot, 0u);
@@ -126,11 +154,7 @@ fn chunkTopK(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id
     let r = r0 + i * WG + t;
     var dist = EMPTY;
     if (r < p.n) {
-      let o = r * WORDS;
-      var acc = countOneBits((base[o + WORDS - 1u] ^ qv[WORDS - 1u]) & p.lastMask);
-      for (var w = 0u; w + 1u < WORDS; w++) {
-        acc += countOneBits(base[o + w] ^ qv[w]);
-      }
+      let acc = rowDistance(r);
       dist = acc;
       atomicAdd(&hist[acc], 1u);
     }

@@ -1,15 +1,20 @@
-/** Compute pipelines, compiled once per (program, entry point, override constants). */
+/**
+ * Compute pipelines, compiled once per (program, entry point, override
+ * constants). A program is one .wgsl file, or several concatenated in order
+ * where a variant swaps one part (the subgroup and plain versions of a
+ * helper), since an `enable` directive cannot be switched on by a constant.
+ */
 import { readFileSync } from 'node:fs';
 
 import type { GpuContext } from './device.js';
 
 const sources = new Map<string, string>();
 
-function source(program: string): string {
-  let s = sources.get(program);
+function source(file: string): string {
+  let s = sources.get(file);
   if (s === undefined) {
-    s = readFileSync(new URL(`./${program}.wgsl`, import.meta.url), 'utf8');
-    sources.set(program, s);
+    s = readFileSync(new URL(`./${file}.wgsl`, import.meta.url), 'utf8');
+    sources.set(file, s);
   }
   return s;
 }
@@ -20,14 +25,16 @@ export class PipelineCache {
 
   constructor(private readonly ctx: GpuContext) {}
 
-  get(program: string, entryPoint: string, constants: Record<string, number> = {}): GPUComputePipeline {
-    const key = `${program}:${entryPoint}:${JSON.stringify(constants)}`;
+  get(program: string | readonly string[], entryPoint: string, constants: Record<string, number> = {}): GPUComputePipeline {
+    const files = typeof program === 'string' ? [program] : program;
+    const name = files.join('+');
+    const key = `${name}:${entryPoint}:${JSON.stringify(constants)}`;
     let p = this.pipelines.get(key);
     if (!p) {
-      let module = this.modules.get(program);
+      let module = this.modules.get(name);
       if (!module) {
-        module = this.ctx.device.createShaderModule({ label: program, code: source(program) });
-        this.modules.set(program, module);
+        module = this.ctx.device.createShaderModule({ label: name, code: files.map(source).join('\n') });
+        this.modules.set(name, module);
       }
       p = this.ctx.device.createComputePipeline({ label: key, layout: 'auto', compute: { module, entryPoint, constants } });
       this.pipelines.set(key, p);

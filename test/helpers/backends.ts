@@ -19,14 +19,16 @@ export interface BackendCase {
   f32Sums?: boolean;
 }
 
-/** Whether a WebGPU adapter exists here (lavapipe counts), checked once per test file. */
-const gpuProbe: Promise<string | undefined> = openGpu()
+/** Whether a WebGPU adapter exists here (lavapipe counts) and offers subgroups, checked once per test file. */
+const gpuProbe: Promise<{ why?: string; subgroups: boolean }> = openGpu()
   .then(async (ctx) => {
     ctx.device.destroy();
-    return undefined;
+    return { subgroups: ctx.adapter.subgroups };
   })
-  .catch((e: Error) => e.message);
-export const gpuUnavailable = await gpuProbe;
+  .catch((e: Error) => ({ why: e.message, subgroups: false }));
+const probed = await gpuProbe;
+export const gpuUnavailable = probed.why;
+export const gpuSubgroups = probed.subgroups;
 
 export function backendCases(): BackendCase[] {
   const cases: BackendCase[] = [{ name: 'js', options: { backend: 'js' }, available: true }];
@@ -55,7 +57,14 @@ export function backendCases(): BackendCase[] {
 
 function withGpu(cases: BackendCase[]): BackendCase[] {
   const why = gpuUnavailable ? `no WebGPU adapter (${gpuUnavailable})` : undefined;
-  cases.push({ name: 'webgpu', options: { backend: 'webgpu' }, available: !gpuUnavailable, why, f32Sums: true });
+  cases.push({
+    name: 'webgpu (subgroups)',
+    options: { backend: 'webgpu' },
+    available: !gpuUnavailable && gpuSubgroups,
+    why: why ?? (gpuSubgroups ? undefined : 'the adapter offers no subgroup operations'),
+    f32Sums: true,
+  });
+  cases.push({ name: 'webgpu (no subgroups)', options: { backend: 'webgpu', gpu: { subgroups: false } }, available: !gpuUnavailable, why, f32Sums: true });
   // A 4 KiB binding cap splits every input into many chunks/segments, exercising the exact merges.
   cases.push({
     name: 'webgpu (chunked: 4 KiB bindings)',
