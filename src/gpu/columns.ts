@@ -1,5 +1,5 @@
 /**
- * Median, trimmed mean (n <= 64 rows) and majority on the GPU. Coordinates
+ * Median, trimmed mean (n <= 64 rows, a program written per n) and majority on the GPU. Coordinates
  * are split into blocks whose n x block matrix fits one binding; each block is
  * gathered from the row-major input with one write per row.
  */
@@ -8,9 +8,28 @@ import { bytesPerRow } from '../simd/checks.js';
 import { grid, readBack } from './buffers.js';
 import { lastWordMask, toWordRows, wordsPerRow } from './codes.js';
 import { bindGroup, dispatch, ensureHealthy, rowsPerChunk, type Gpu } from './gpu.js';
+import { oddEvenMergeSort, pruneTo } from './sorting-network.js';
 
 const NONE = 0xffffffff;
 export const GPU_MAX_ROWS = 64;
+
+/** The body of median.wgsl's `column` for n rows: the median, or the mean of sorted positions [cut, n - cut). */
+function columnCode(n: number, trimCut: number | undefined): string {
+  const h = n >> 1;
+  const lo = trimCut ?? (n % 2 ? h : h - 1);
+  const hi = trimCut === undefined ? h + 1 : n - trimCut;
+  const wanted = Array.from({ length: hi - lo }, (_, i) => lo + i);
+  const lines = Array.from({ length: n }, (_, i) => `  var v${i} = load(${i}u, j);`);
+  for (const [a, b] of pruneTo(oddEvenMergeSort(n), wanted)) {
+    lines.push(`  { let m = min(v${a}, v${b}); v${b} = max(v${a}, v${b}); v${a} = m; }`);
+  }
+  if (trimCut === undefined) {
+    lines.push(n % 2 ? `  outValues[j] = v${h};` : `  outValues[j] = (v${h - 1} + v${h}) * 0.5;`);
+  } else {
+    lines.push(`  var s = 0.0;`, ...wanted.map((i) => `  s += v${i};`), `  outValues[j] = s / ${wanted.length}.0;`);
+  }
+  return lines.join('\n');
+}
 
 export async function gpuColumnStatistic(
   gpu: Gpu,
@@ -20,8 +39,8 @@ export async function gpuColumnStatistic(
 ): Promise<Float32Array> {
   const d = rows.length / n;
   const out = new Float32Array(d);
-  const entry = trimCut === undefined ? 'median' : 'trimmedMean';
-  const pipeline = gpu.pipelines.get('median', entry);
+  const variant = `n=${n},${trimCut === undefined ? 'median' : `cut=${trimCut}`}`;
+  const pipeline = gpu.pipelines.getGenerated('median', 'COLUMN:', variant, () => columnCode(n, trimCut), 'column');
   const block = Math.min(d, rowsPerChunk(gpu, n * 4));
   // Only a split needs a gathered copy; one block is the input as it is.
   const staging = block < d ? new Float32Array(n * block) : undefined;

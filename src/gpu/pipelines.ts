@@ -3,6 +3,7 @@
  * constants). A program is one .wgsl file, or several concatenated in order
  * where a variant swaps one part (the subgroup and plain versions of a
  * helper), since an `enable` directive cannot be switched on by a constant.
+ * A program may also have a line replaced by code generated for its shape.
  */
 import { readFileSync } from 'node:fs';
 
@@ -27,13 +28,22 @@ export class PipelineCache {
 
   get(program: string | readonly string[], entryPoint: string, constants: Record<string, number> = {}): GPUComputePipeline {
     const files = typeof program === 'string' ? [program] : program;
-    const name = files.join('+');
+    return this.build(files.join('+'), () => files.map(source).join('\n'), entryPoint, constants);
+  }
+
+  /** A program whose text is `file` with the line holding `marker` replaced by generated code (`variant` names it). */
+  getGenerated(file: string, marker: string, variant: string, code: () => string, entryPoint: string): GPUComputePipeline {
+    const text = (): string => source(file).replace(new RegExp(`^.*${marker}.*$`, 'm'), () => code());
+    return this.build(`${file}#${variant}`, text, entryPoint, {});
+  }
+
+  private build(name: string, text: () => string, entryPoint: string, constants: Record<string, number>): GPUComputePipeline {
     const key = `${name}:${entryPoint}:${JSON.stringify(constants)}`;
     let p = this.pipelines.get(key);
     if (!p) {
       let module = this.modules.get(name);
       if (!module) {
-        module = this.ctx.device.createShaderModule({ label: name, code: files.map(source).join('\n') });
+        module = this.ctx.device.createShaderModule({ label: name, code: text() });
         this.modules.set(name, module);
       }
       p = this.ctx.device.createComputePipeline({ label: key, layout: 'auto', compute: { module, entryPoint, constants } });
