@@ -22,6 +22,7 @@ import { openGpu } from '../src/gpu/device.js';
 import { runPythonPeers } from './peers/python.js';
 import { aggregateWorkload } from './workloads/aggregate.js';
 import { gpuWorkload } from './workloads/gpu.js';
+import { gpuKernelRows } from './workloads/gpu-kernels.js';
 import { hammingData, hammingWorkload } from './workloads/hamming.js';
 import { indexWorkload } from './workloads/index.js';
 import { localDsoWorkload } from './workloads/dso-local.js';
@@ -118,8 +119,10 @@ async function main() {
       const sizes = small
         ? { packRows: 20_000, searchRows: 20_000, batch: 100, columns: 20_000 }
         : { packRows: 1_000_000, searchRows: 1_000_000, batch: 1_000, columns: 1_000_000 };
-      const g = await gpuWorkload(sizes, await createEngine({ backend: 'native' }));
+      const native = await createEngine({ backend: 'native' });
+      const g = await gpuWorkload(sizes, native);
       rows.push(...g.rows);
+      rows.push(...(await gpuKernelRows({ searchRows: 10 * sizes.searchRows, batch: sizes.batch, columns: 10 * sizes.columns }, native)));
       extra.gpu = g.note;
     }
     console.log(String(extra.gpu));

@@ -31,6 +31,32 @@ function columnCode(n: number, trimCut: number | undefined): string {
   return lines.join('\n');
 }
 
+/** One block of columns on the GPU: n x w values uploaded, the statistic's program bound. */
+export interface ColumnBlock {
+  out: GPUBuffer;
+  bad: GPUBuffer;
+  /** Records the kernel into `enc`; recording it again repeats it (how the benchmark times it apart from uploads). */
+  encode(enc: GPUCommandEncoder): void;
+  release(): void;
+}
+
+/** Uploads an n x w block (row-major) and binds the median (trimCut undefined) or trimmed-mean program for it. */
+export function prepareColumnBlock(gpu: Gpu, block: Float32Array, n: number, w: number, trimCut: number | undefined): ColumnBlock {
+  const variant = `n=${n},${trimCut === undefined ? 'median' : `cut=${trimCut}`}`;
+  const pipeline = gpu.pipelines.getGenerated('median', 'COLUMN:', variant, () => columnCode(n, trimCut), 'column');
+  const rb = gpu.pool.upload(block);
+  const out = gpu.pool.storage(w * 4);
+  const bad = gpu.pool.upload(new Uint32Array([NONE]));
+  const u = gpu.pool.uniform([n, w, trimCut ?? 0, 0]);
+  const group = bindGroup(gpu, pipeline, [u, rb, out, bad]);
+  return {
+    out,
+    bad,
+    encode: (enc) => dispatch(enc, pipeline, group, grid(gpu.ctx, w, 64)),
+    release: () => gpu.pool.release(rb, out, bad, u),
+  };
+}
+
 export async function gpuColumnStatistic(
   gpu: Gpu,
   rows: Float32Array,
@@ -39,8 +65,6 @@ export async function gpuColumnStatistic(
 ): Promise<Float32Array> {
   const d = rows.length / n;
   const out = new Float32Array(d);
-  const variant = `n=${n},${trimCut === undefined ? 'median' : `cut=${trimCut}`}`;
-  const pipeline = gpu.pipelines.getGenerated('median', 'COLUMN:', variant, () => columnCode(n, trimCut), 'column');
   const block = Math.min(d, rowsPerChunk(gpu, n * 4));
   // Only a split needs a gathered copy; one block is the input as it is.
   const staging = block < d ? new Float32Array(n * block) : undefined;
@@ -49,17 +73,14 @@ export async function gpuColumnStatistic(
     const w = Math.min(block, d - j0);
     const m = staging ? staging.subarray(0, n * w) : rows;
     if (staging) for (let i = 0; i < n; i++) m.set(rows.subarray(i * d + j0, i * d + j0 + w), i * w);
-    const rb = gpu.pool.upload(m);
-    const ob = gpu.pool.storage(w * 4);
-    const bad = gpu.pool.upload(new Uint32Array([NONE]));
-    const u = gpu.pool.uniform([n, w, trimCut ?? 0, 0]);
+    const job = prepareColumnBlock(gpu, m, n, w, trimCut);
     const enc = gpu.ctx.device.createCommandEncoder();
-    dispatch(enc, pipeline, bindGroup(gpu, pipeline, [u, rb, ob, bad]), grid(gpu.ctx, w, 64));
+    job.encode(enc);
     const [o, b] = await readBack(gpu.ctx, gpu.pool, enc, [
-      { buffer: ob, bytes: w * 4 },
-      { buffer: bad, bytes: 4 },
+      { buffer: job.out, bytes: w * 4 },
+      { buffer: job.bad, bytes: 4 },
     ]);
-    gpu.pool.release(rb, ob, bad, u);
+    job.release();
     const badAt = new Uint32Array(b.buffer, b.byteOffset, 1)[0];
     if (badAt !== NONE) {
       const i = Math.floor(badAt / w);

@@ -89,6 +89,10 @@ export function releaseCodes(gpu: Gpu, codes: GpuCodes): void {
  * it to about 1 in 1,000), and the whole bin at the bound passes (x3). An
  * overflow costs the exact path, never a wrong answer.
  */
+export function pruneCapacity(base: GpuCodes, k: number): number {
+  return capacity(base.n, k, sampleRows(base.n, base.segments[0].rows));
+}
+
 function capacity(n: number, k: number, sample: number): number {
   const kk = Math.min(k, sample);
   const expected = (n * (kk + 3 * Math.sqrt(kk) + 7)) / sample;
@@ -105,8 +109,21 @@ interface BlockResult {
   i: Uint32Array;
 }
 
-/** Queries [q0, q0 + m) of `words` through the pruned path; `counts[q] > cap` marks an overflowed list. */
-async function prunedBlock(gpu: Gpu, base: GpuCodes, words: Uint32Array, q0: number, m: number, k: number, cap: number): Promise<BlockResult & { counts: Uint32Array }> {
+/** The buffers of one pruned search: queries in, lists and results out. */
+export interface PrunedSearch {
+  m: number;
+  k: number;
+  cap: number;
+  outD: GPUBuffer;
+  outI: GPUBuffer;
+  counts: GPUBuffer;
+  /** Records the search into `enc`; recording it again repeats it (the benchmark times kernels this way, apart from uploads and readbacks). */
+  encode(enc: GPUCommandEncoder): void;
+  release(): void;
+}
+
+/** Uploads m queries (u32 word rows) and binds the pruned path: sampleBound, filterRows per segment, selectTopK. */
+export function preparePrunedSearch(gpu: Gpu, base: GpuCodes, words: Uint32Array, m: number, k: number, cap: number): PrunedSearch {
   const { dim } = base;
   const W = wordsPerRow(dim);
   const qt = Math.min(QT_MAX, 2 ** Math.ceil(Math.log2(m)));
@@ -120,7 +137,7 @@ async function prunedBlock(gpu: Gpu, base: GpuCodes, words: Uint32Array, q0: num
   const stride = Math.floor(first.rows / sample);
   const mask = lastWordMask(dim);
 
-  const qbuf = gpu.pool.upload(words.subarray(q0 * W, (q0 + m) * W));
+  const qbuf = gpu.pool.upload(words.subarray(0, m * W));
   const bounds = gpu.pool.storage(m * 4);
   const counts = gpu.pool.storage(m * 4);
   const candD = gpu.pool.storage(m * cap * 4);
@@ -128,27 +145,47 @@ async function prunedBlock(gpu: Gpu, base: GpuCodes, words: Uint32Array, q0: num
   const outD = gpu.pool.storage(m * k * 4);
   const outI = gpu.pool.storage(m * k * 4);
   const uniforms: GPUBuffer[] = [];
-  const uniform = (fields: Parameters<typeof params>[0]): GPUBuffer => {
+  const group = (pipeline: GPUComputePipeline, fields: Parameters<typeof params>[0], buffers: Array<GPUBuffer | undefined>): GPUBindGroup => {
     const u = gpu.pool.uniform(params({ k, lastMask: mask, nq: m, cap, ...fields }));
     uniforms.push(u);
-    return u;
+    return bindGroup(gpu, pipeline, [u, ...buffers]);
   };
+  const boundG = group(boundP, { n: first.rows, sample, stride }, [first.buffer, qbuf, undefined, undefined, undefined, undefined, bounds]);
+  const filterG = base.segments.map((s) =>
+    group(filterP, { n: s.rows, rowBase: s.rowBase }, [s.buffer, qbuf, candD, candI, undefined, undefined, bounds, counts]),
+  );
+  const selectG = group(selectP, {}, [undefined, undefined, candD, candI, outD, outI, undefined, counts]);
+  return {
+    m,
+    k,
+    cap,
+    outD,
+    outI,
+    counts,
+    encode(enc) {
+      enc.clearBuffer(counts, 0, m * 4);
+      dispatch(enc, boundP, boundG, [m, 1]);
+      base.segments.forEach((s, i) => dispatch(enc, filterP, filterG[i], [Math.ceil(m / qt), s.chunks]));
+      dispatch(enc, selectP, selectG, [m, 1]);
+    },
+    release() {
+      gpu.pool.release(qbuf, bounds, counts, candD, candI, outD, outI, ...uniforms);
+    },
+  };
+}
+
+/** Queries [q0, q0 + m) of `words` through the pruned path; `counts[q] > cap` marks an overflowed list. */
+async function prunedBlock(gpu: Gpu, base: GpuCodes, words: Uint32Array, q0: number, m: number, k: number, cap: number): Promise<BlockResult & { counts: Uint32Array }> {
+  const W = wordsPerRow(base.dim);
+  const search = preparePrunedSearch(gpu, base, words.subarray(q0 * W, (q0 + m) * W), m, k, cap);
   const enc = gpu.ctx.device.createCommandEncoder();
-  enc.clearBuffer(counts, 0, m * 4);
-  const u0 = uniform({ n: first.rows, sample, stride });
-  dispatch(enc, boundP, bindGroup(gpu, boundP, [u0, first.buffer, qbuf, undefined, undefined, undefined, undefined, bounds]), [m, 1]);
-  for (const s of base.segments) {
-    const u = uniform({ n: s.rows, rowBase: s.rowBase });
-    dispatch(enc, filterP, bindGroup(gpu, filterP, [u, s.buffer, qbuf, candD, candI, undefined, undefined, bounds, counts]), [Math.ceil(m / qt), s.chunks]);
-  }
-  const us = uniform({});
-  dispatch(enc, selectP, bindGroup(gpu, selectP, [us, undefined, undefined, candD, candI, outD, outI, undefined, counts]), [m, 1]);
+  search.encode(enc);
   const [d, i, c] = await readBack(gpu.ctx, gpu.pool, enc, [
-    { buffer: outD, bytes: m * k * 4 },
-    { buffer: outI, bytes: m * k * 4 },
-    { buffer: counts, bytes: m * 4 },
+    { buffer: search.outD, bytes: m * k * 4 },
+    { buffer: search.outI, bytes: m * k * 4 },
+    { buffer: search.counts, bytes: m * 4 },
   ]);
-  gpu.pool.release(qbuf, bounds, counts, candD, candI, outD, outI, ...uniforms);
+  search.release();
   return { d: u32(d, m * k), i: u32(i, m * k), counts: u32(c, m) };
 }
 
@@ -217,8 +254,7 @@ export async function gpuHammingTopK(
     }
   };
 
-  const first = base.segments[0];
-  const cap = capacity(base.n, k, sampleRows(base.n, first.rows));
+  const cap = pruneCapacity(base, k);
   const limit = Math.min(gpu.ctx.limits.maxStorageBufferBindingSize, 256 << 20);
   let overflowed: number[] = [];
   if (cap * 4 <= limit) {
