@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { addonAvailable, loadAddon } from '../src/simd/addon.js';
+import { gpuUnavailable } from './helpers/backends.js';
 
 // Keeps `npm run bench` working: a quick run of the aggregation workload must
 // write a JSON report with a row per native tier and the machine's limits.
@@ -26,6 +27,28 @@ describe.skipIf(!addonAvailable())('bench harness', () => {
         const row = report.rows.find((x: { workload: string; impl: string }) => x.workload === 'W3 median' && x.impl === `dso native ${isa}`);
         expect(row?.throughput, isa).toBeGreaterThan(0);
       }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  // The GPU rows on whatever adapter exists (lavapipe in CI): engine calls
+  // checked against native, and the kernels timed on resident data.
+  it.skipIf(gpuUnavailable !== undefined)('runs the GPU rows and times the kernels against the device copy', () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'dso-bench-'));
+    try {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--gpu', '--only', 'GPU', '--out', out], {
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const [file] = readdirSync(out);
+      const rows: Array<{ workload: string; impl: string; throughput: number; note?: string }> = JSON.parse(readFileSync(path.join(out, file), 'utf8')).rows;
+      const kernel = (w: string) => rows.find((x) => x.workload === w && x.impl.startsWith('dso webgpu kernel'));
+      for (const w of ['GPU limit', 'W2 single', 'W2 batch', 'W3 median']) expect(kernel(w)?.throughput, w).toBeGreaterThan(0);
+      const engineBatches = rows.filter((x) => x.workload === 'W2 batch' && x.impl.startsWith('dso webgpu ('));
+      expect(engineBatches.length).toBe(2);
+      for (const b of engineBatches) expect(b.note).toContain('identical to native');
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
