@@ -7,7 +7,7 @@
  * stated against: the issue's targets are fractions of HBM bandwidth.
  */
 import { prepareColumnBlock, type ColumnBlock } from '../../src/gpu/columns.js';
-import { preparePrunedSearch, pruneCapacity, releaseCodes, uploadCodes, type PrunedSearch } from '../../src/gpu/hamming.js';
+import { blockSize, preparePrunedSearch, pruneCapacity, releaseCodes, uploadCodes, type PrunedSearch } from '../../src/gpu/hamming.js';
 import { rowsPerChunk, type Gpu } from '../../src/gpu/gpu.js';
 import { toWordRows, wordsPerRow } from '../../src/gpu/codes.js';
 import { nativeBackend } from '../../src/engine/native-backend.js';
@@ -68,8 +68,8 @@ export async function gpuKernelRows(S: GpuKernelSizes, native: Engine): Promise<
   const cap = pruneCapacity(resident, k);
   const W = wordsPerRow(dim);
   // Blocks of queries as the engine makes them: one block's lists fit one binding.
-  const perBlock = Math.max(1, Math.floor(Math.min(gpu.ctx.limits.maxStorageBufferBindingSize, 256 << 20) / (cap * 4)));
   for (const m of [1, S.batch]) {
+    const perBlock = blockSize(gpu, m, cap * 4);
     const searches: PrunedSearch[] = [];
     for (let q0 = 0; q0 < m; q0 += perBlock) {
       const mb = Math.min(perBlock, m - q0);

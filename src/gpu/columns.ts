@@ -47,7 +47,7 @@ export function prepareColumnBlock(gpu: Gpu, block: Float32Array, n: number, w: 
   const rb = gpu.pool.upload(block);
   const out = gpu.pool.storage(w * 4);
   const bad = gpu.pool.upload(new Uint32Array([NONE]));
-  const u = gpu.pool.uniform([n, w, trimCut ?? 0, 0]);
+  const u = gpu.pool.uniform([w, 0, 0, 0]);
   const group = bindGroup(gpu, pipeline, [u, rb, out, bad]);
   return {
     out,

@@ -111,9 +111,6 @@ interface BlockResult {
 
 /** The buffers of one pruned search: queries in, lists and results out. */
 export interface PrunedSearch {
-  m: number;
-  k: number;
-  cap: number;
   outD: GPUBuffer;
   outI: GPUBuffer;
   counts: GPUBuffer;
@@ -156,9 +153,6 @@ export function preparePrunedSearch(gpu: Gpu, base: GpuCodes, words: Uint32Array
   );
   const selectG = group(selectP, {}, [undefined, undefined, candD, candI, outD, outI, undefined, counts]);
   return {
-    m,
-    k,
-    cap,
     outD,
     outI,
     counts,
@@ -225,10 +219,14 @@ function u32(bytes: Uint8Array, length: number): Uint32Array {
   return new Uint32Array(bytes.buffer, bytes.byteOffset, length);
 }
 
+/** Bytes one scratch binding of a search may take: the device's limit, at most 256 MiB. */
+function scratchBytes(gpu: Gpu): number {
+  return Math.min(gpu.ctx.limits.maxStorageBufferBindingSize, 256 << 20);
+}
+
 /** Queries per block: within the dispatch limit and with `bytesPerQuery` of scratch per query in one binding. */
-function blockSize(gpu: Gpu, nq: number, bytesPerQuery: number): number {
-  const limit = Math.min(gpu.ctx.limits.maxStorageBufferBindingSize, 256 << 20);
-  return Math.max(1, Math.min(nq, gpu.ctx.limits.maxComputeWorkgroupsPerDimension, Math.floor(limit / bytesPerQuery)));
+export function blockSize(gpu: Gpu, nq: number, bytesPerQuery: number): number {
+  return Math.max(1, Math.min(nq, gpu.ctx.limits.maxComputeWorkgroupsPerDimension, Math.floor(scratchBytes(gpu) / bytesPerQuery)));
 }
 
 export async function gpuHammingTopK(
@@ -255,9 +253,8 @@ export async function gpuHammingTopK(
   };
 
   const cap = pruneCapacity(base, k);
-  const limit = Math.min(gpu.ctx.limits.maxStorageBufferBindingSize, 256 << 20);
   let overflowed: number[] = [];
-  if (cap * 4 <= limit) {
+  if (cap * 4 <= scratchBytes(gpu)) {
     const qb = blockSize(gpu, nq, cap * 4);
     for (let q0 = 0; q0 < nq; q0 += qb) {
       ensureHealthy(gpu);

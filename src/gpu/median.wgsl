@@ -6,11 +6,13 @@
 // wanted positions are left out. The median is bit-exact (float32 average of
 // the middle pair); the trimmed mean sums in f32 (WGSL has no f64), so it
 // matches the reference within a stated tolerance.
+// n and the trimmed positions are written into the program; only the
+// coordinate count of this block comes at run time.
 struct Params {
-  n: u32,
   d: u32,
-  cut: u32,
   pad0: u32,
+  pad1: u32,
+  pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
