@@ -54,14 +54,18 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 const isInt = (v: unknown): v is number => Number.isInteger(v);
 const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
 
+/** DAG-CBOR bytes decoded, or MALFORMED_RECORD naming `what` they were meant to be; the shape is the caller's to check. */
+export function decodeDagCbor<T = unknown>(bytes: Uint8Array, what: string): T {
+  try {
+    return dagCbor.decode<T>(bytes);
+  } catch (e) {
+    throw new DsoError('MALFORMED_RECORD', `${what} is not valid DAG-CBOR: ${(e as Error).message}`, { cause: e });
+  }
+}
+
 /** Decodes a record written by encodeCompressed (the compressed form); `id` is the experience id it carries. */
 export function decodeCompressed(bytes: Uint8Array, id: string): CompressedExperience {
-  let o: unknown;
-  try {
-    o = dagCbor.decode(bytes);
-  } catch (e) {
-    throw new DsoError('MALFORMED_RECORD', `compressed record is not valid DAG-CBOR: ${(e as Error).message}`, { cause: e });
-  }
+  const o = decodeDagCbor(bytes, 'compressed record');
   if (o === null || typeof o !== 'object') throw new DsoError('MALFORMED_RECORD', 'compressed record must be a CBOR map');
   const m = o as Record<string, unknown>;
   if (m.v !== WIRE_VERSION) throw new DsoError('MALFORMED_RECORD', `compressed record version ${String(m.v)} is not ${WIRE_VERSION}`);

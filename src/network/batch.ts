@@ -17,7 +17,7 @@ import { type Hex, bytesToHex, getAddress, hexToBytes, isAddress, isHex, recover
 
 import { experienceId } from '../bitdelta/content-id.js';
 import type { CompressedExperience } from '../bitdelta/quantizer.js';
-import { decodeCompressed, encodeCompressed } from '../bitdelta/wire.js';
+import { decodeCompressed, decodeDagCbor, encodeCompressed } from '../bitdelta/wire.js';
 import { DsoError } from '../errors.js';
 import { cidOfBlock, DEFAULT_MAX_BLOCK_BYTES, verifyBlock } from './content-store.js';
 import type { NodeIdentity } from './identity.js';
@@ -86,12 +86,7 @@ export function encodeEnvelope(a: BatchAnnouncement): Uint8Array {
 }
 
 export function decodeEnvelope(bytes: Uint8Array): BatchAnnouncement {
-  let e: Envelope;
-  try {
-    e = dagCbor.decode(bytes);
-  } catch (err) {
-    throw new DsoError('MALFORMED_RECORD', `announcement is not valid DAG-CBOR: ${(err as Error).message}`, { cause: err });
-  }
+  const e = decodeDagCbor<Envelope>(bytes, 'announcement');
   if (
     e === null ||
     typeof e !== 'object' ||
@@ -202,12 +197,7 @@ export function verifyRecordInclusion(record: { cid: CID; bytes: Uint8Array; pro
 }
 
 function decodeManifest(bytes: Uint8Array): Manifest {
-  let m: Manifest;
-  try {
-    m = dagCbor.decode(bytes);
-  } catch (e) {
-    throw new DsoError('MALFORMED_RECORD', `manifest is not valid DAG-CBOR: ${(e as Error).message}`, { cause: e });
-  }
+  const m = decodeDagCbor<Manifest>(bytes, 'manifest');
   if (
     m === null ||
     typeof m !== 'object' ||
