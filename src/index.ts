@@ -1,6 +1,6 @@
-export { DsoError, isDsoError, type DsoErrorCode } from './errors.js';
+export { DsoError, isDsoError, type DsoErrorCode } from './core/errors.js';
 export { createEngine } from './engine/create-engine.js';
-export { BinaryIndex, type AddOptions, type BinaryIndexOptions, type SearchOptions, type SearchResult } from './index/binary-index.js';
+export { BinaryIndex, type AddOptions, type BinaryIndexOptions, type SearchOptions, type SearchResult } from './binary-index/binary-index.js';
 export type {
   BackendChoice,
   BackendName,
@@ -27,7 +27,7 @@ export {
 export type { OperationOutcome } from './experience/batch-plan.js';
 export type { LibraryOperation } from './experience/operations.js';
 export { EVICTION_POLICIES, type EvictionPolicy } from './experience/eviction.js';
-export { experienceId } from './bitdelta/content-id.js';
+export { experienceId } from './experience/content-id.js';
 export { checkExperienceText, MAX_EXPERIENCE_WORDS } from './experience/text.js';
 export { EXPERIENCE_INJECTION_TEMPLATE, formatExperiences, injectExperiences, NO_EXPERIENCES } from './experience/prompt.js';
 export type { Embedder } from './experience/embedders/embedder.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { describe, expect, it } from 'vitest';
 
-import { experienceId } from '../src/bitdelta/content-id.js';
+import { experienceId } from '../src/experience/content-id.js';
 import { aggregateCommunityDeltas } from '../src/aggregate/delta-soup.js';
 import { krum, trimmedMeanDeltas } from '../src/aggregate/robust-float.js';
 import { type ReportedExperience, SemanticAggregator } from '../src/aggregate/semantic.js';

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import type { CompressedExperience } from '../src/bitdelta/quantizer.js';
 import { encodeCompressed } from '../src/bitdelta/wire.js';
-import { experienceId } from '../src/bitdelta/content-id.js';
+import { experienceId } from '../src/experience/content-id.js';
 import { BATCH_TYPES, batchDomain, buildBatch, openBatch, verifyAnnouncement, verifyRecordInclusion } from '../src/network/batch.js';
 import { ContentStore, cidOfBlock } from '../src/network/content-store.js';
 import { identityFromKey, loadOrCreateNodeKey } from '../src/network/identity.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { ATTACKS, simulate } from '../src/node/simulation.js';
+import { ATTACKS, simulate } from '../src/simulate/simulation.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dso-sim-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

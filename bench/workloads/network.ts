@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 
 import type { CID } from 'multiformats/cid';
 
-import { experienceId } from '../../src/bitdelta/content-id.js';
+import { experienceId } from '../../src/experience/content-id.js';
 import type { CompressedExperience } from '../../src/bitdelta/quantizer.js';
 import { encodeCompressed } from '../../src/bitdelta/wire.js';
 import { buildBatch, openBatch, verifyRecordInclusion } from '../../src/network/batch.js';

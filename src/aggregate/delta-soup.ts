@@ -9,8 +9,8 @@
  */
 import { withEngine } from '../engine/lazy-engine.js';
 import type { Engine } from '../engine/types.js';
-import { DsoError } from '../errors.js';
-import { bytesPerRow } from '../simd/checks.js';
+import { DsoError } from '../core/errors.js';
+import { bytesPerRow } from '../core/checks.js';
 import { robustMajority } from './robust-majority.js';
 
 export interface LayerDelta {

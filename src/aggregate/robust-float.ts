@@ -6,7 +6,7 @@
  */
 import { withEngine } from '../engine/lazy-engine.js';
 import type { Engine } from '../engine/types.js';
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 
 function stack(deltas: readonly Float32Array[]): { rows: Float32Array; n: number; d: number } {
   if (!Array.isArray(deltas) || deltas.length === 0) throw new DsoError('INVALID_COUNT', 'needs at least one delta');

@@ -6,7 +6,7 @@
  * majority and drops out, so it can neither flip bits nor tip close ones.
  */
 import type { Engine } from '../engine/types.js';
-import { bytesPerRow } from '../simd/checks.js';
+import { bytesPerRow } from '../core/checks.js';
 import { codeDistance } from '../simd/reference/hamming.js';
 
 export async function robustMajority(

@@ -21,9 +21,9 @@
  */
 import { LazyEngine } from '../engine/lazy-engine.js';
 import type { Engine } from '../engine/types.js';
-import { DsoError } from '../errors.js';
-import { experienceId } from '../bitdelta/content-id.js';
-import { bytesPerRow } from '../simd/checks.js';
+import { DsoError } from '../core/errors.js';
+import { experienceId } from '../experience/content-id.js';
+import { bytesPerRow } from '../core/checks.js';
 import { robustMajority } from './robust-majority.js';
 
 export interface ReportedExperience {

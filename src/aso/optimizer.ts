@@ -18,12 +18,12 @@
  */
 import { performance } from 'node:perf_hooks';
 
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 import type { Experience } from '../experience/experience.js';
 import type { ApplyResult, ExperienceLibrary } from '../experience/library.js';
 import type { LibraryOperation } from '../experience/operations.js';
 import { fillTemplate, formatExperiences } from '../experience/prompt.js';
-import { wholeNumber } from '../simd/checks.js';
+import { wholeNumber } from '../core/checks.js';
 import { groupAdvantages } from './advantages.js';
 import type { ChatMessage, ChatModel } from './models/chat-model.js';
 import { parseOperations } from './parse-operations.js';

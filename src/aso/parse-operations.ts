@@ -5,7 +5,7 @@
  * not one of the prompt's labels, text that is not a "When ..., ..." sentence)
  * is a MODEL_BAD_RESPONSE, which the optimizer answers by asking once more.
  */
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 import type { LibraryOperation } from '../experience/operations.js';
 import { labelToId } from '../experience/prompt.js';
 import { checkExperienceText } from '../experience/text.js';

@@ -2,7 +2,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 
 export class ResultLog {
   private fd?: number;

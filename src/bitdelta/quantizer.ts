@@ -6,8 +6,8 @@
  */
 import { LazyEngine } from '../engine/lazy-engine.js';
 import type { Engine } from '../engine/types.js';
-import { DsoError } from '../errors.js';
-import { floats, wholeNumber } from '../simd/checks.js';
+import { DsoError } from '../core/errors.js';
+import { floats, wholeNumber } from '../core/checks.js';
 import { encodeCompressed } from './wire.js';
 
 export interface BitDeltaOptions {

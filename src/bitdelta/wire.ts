@@ -6,7 +6,7 @@
  */
 import * as dagCbor from '@ipld/dag-cbor';
 
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 import type { CompressedExperience } from './quantizer.js';
 
 const WIRE_VERSION = 1;

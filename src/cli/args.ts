@@ -1,5 +1,5 @@
 /** Flag parsing shared by the dso commands. */
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 
 export const integer = (v: string | undefined, name: string, fallback?: number, min = 1): number => {
   if (v === undefined) {

@@ -5,9 +5,9 @@
 import { parseArgs } from 'node:util';
 
 import { createEngine } from '../engine/create-engine.js';
-import { DsoError } from '../errors.js';
-import { BinaryIndex } from '../index/binary-index.js';
-import { openVectors, type VectorFile } from '../index/readers.js';
+import { DsoError } from '../core/errors.js';
+import { BinaryIndex } from '../binary-index/binary-index.js';
+import { openVectors, type VectorFile } from '../binary-index/readers.js';
 import { integer } from './args.js';
 import { progress } from './progress.js';
 

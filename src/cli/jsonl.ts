@@ -1,7 +1,7 @@
 /** JSON Lines input of the dso commands: one object per non-blank line, errors naming file and line. */
 import { readFileSync } from 'node:fs';
 
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 
 export interface JsonLine {
   /** "file:line", for error messages. */

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 
 import { ActiveSemanticOptimizer, type Problem } from '../aso/optimizer.js';
 import { OpenAICompatibleChatModel } from '../aso/models/openai-compatible.js';
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 import { ExperienceLibrary } from '../experience/library.js';
 import { embedderFromSpec } from '../experience/embedders/from-spec.js';
 import { integer, required } from './args.js';

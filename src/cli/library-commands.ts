@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 import type { Experience } from '../experience/experience.js';
 import { ExperienceLibrary } from '../experience/library.js';
 import type { AddOperation } from '../experience/operations.js';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `dso` command. Errors print as `dso: CODE: message` and exit with status 2. */
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 import { indexBuild, indexSearch } from './index-commands.js';
 import { learn } from './learn-command.js';
 import { libraryCommand } from './library-commands.js';

@@ -8,9 +8,9 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { DsoError } from '../errors.js';
-import { ATTACKS, type Attack, type RoundReport, simulate } from '../node/simulation.js';
-import { lineChart } from '../node/svg-chart.js';
+import { DsoError } from '../core/errors.js';
+import { ATTACKS, type Attack, type RoundReport, simulate } from '../simulate/simulation.js';
+import { lineChart } from '../simulate/svg-chart.js';
 import { progress } from './progress.js';
 
 function list(v: string | undefined, name: string, fallback: string, parse: (s: string) => number): number[] {

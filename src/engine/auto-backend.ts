@@ -4,7 +4,7 @@
  * The GPU is opened lazily, by the first operation large enough to qualify.
  */
 import { openGpu } from '../gpu/device.js';
-import { bytesPerRow } from '../simd/checks.js';
+import { bytesPerRow } from '../core/checks.js';
 import type { Backend, DeviceCodes } from './backend.js';
 import { calibrate, MIN_GPU_WORK, NEVER, type Crossover, type Operation } from './crossover.js';
 import type { EngineOptions } from './types.js';

@@ -1,9 +1,9 @@
 /**
  * What a backend implements. Inputs reach a backend already shape-checked by
- * the engine (src/simd/checks.ts); backends still detect non-finite values in
+ * the engine (src/core/checks.ts); backends still detect non-finite values in
  * the pass that reads them.
  */
-import type { PackShape } from '../simd/checks.js';
+import type { PackShape } from '../core/checks.js';
 import type { EngineInfo, Quantized, TopK } from './types.js';
 
 /** A backend's own handle on uploaded codes (GPU buffers); undefined where codes stay in host memory. */

@@ -3,7 +3,7 @@
  * here, once, whichever backend runs; the native addon checks them again on
  * its side of the boundary.
  */
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 import { addonAvailable } from '../simd/addon.js';
 import {
   checkCodes,
@@ -15,7 +15,7 @@ import {
   checkQuantize,
   checkTrim,
   wholeNumber,
-} from '../simd/checks.js';
+} from '../core/checks.js';
 import { autoBackend } from './auto-backend.js';
 import type { Backend } from './backend.js';
 import { jsBackend } from './js-backend.js';

@@ -6,7 +6,7 @@
  * adapter the crossover is measured on first use, once per engine, by timing
  * both backends at growing sizes.
  */
-import type { PackShape } from '../simd/checks.js';
+import type { PackShape } from '../core/checks.js';
 import type { Backend } from './backend.js';
 
 export type Operation = 'quantize' | 'dequantize' | 'hammingTopK' | 'median' | 'trimmedMean' | 'majority';

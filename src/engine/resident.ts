@@ -1,5 +1,5 @@
 /** The engine's handle on uploaded codes: the host array, plus the backend's device copy if it made one. */
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 import type { Backend, DeviceCodes } from './backend.js';
 import type { ResidentCodes } from './types.js';
 

@@ -5,7 +5,7 @@
  * fallback backend (native, else js), as does candidate rescoring. After a device loss or an uncaptured
  * error every later call runs on the fallback instead of hanging.
  */
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 import { GPU_MAX_ROWS, gpuColumnStatistic, gpuMajority } from '../gpu/columns.js';
 import { openGpu, type GpuOptions } from '../gpu/device.js';
 import { makeGpu, type Gpu } from '../gpu/gpu.js';

@@ -10,7 +10,7 @@
  * experience folds into it instead of adding a second copy: the existing one
  * keeps its id and text and takes the higher confidence.
  */
-import { experienceId } from '../bitdelta/content-id.js';
+import { experienceId } from './content-id.js';
 import type { Experience } from './experience.js';
 import type { LibraryOperation } from './operations.js';
 

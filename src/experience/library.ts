@@ -14,10 +14,10 @@
  */
 import { createEngine } from '../engine/create-engine.js';
 import type { Engine } from '../engine/types.js';
-import { DsoError } from '../errors.js';
-import { BinaryIndex } from '../index/binary-index.js';
+import { DsoError } from '../core/errors.js';
+import { BinaryIndex } from '../binary-index/binary-index.js';
 import { addonAvailable } from '../simd/addon.js';
-import { floats, wholeNumber } from '../simd/checks.js';
+import { floats, wholeNumber } from '../core/checks.js';
 import { type Neighbour, type OperationOutcome, batchTexts, planBatch } from './batch-plan.js';
 import type { Embedder } from './embedders/embedder.js';
 import { HashingEmbedder } from './embedders/hashing.js';

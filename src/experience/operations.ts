@@ -7,7 +7,7 @@
  * by the ids they had when the batch started. `modify` and `merge` produce new
  * text and therefore a new id; the result says which id replaced which.
  */
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 import { checkExperienceText } from './text.js';
 
 export interface AddOperation {

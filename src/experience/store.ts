@@ -10,7 +10,7 @@
  */
 import Database from 'better-sqlite3';
 
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 import type { Experience } from './experience.js';
 
 const SCHEMA_VERSION = 1;

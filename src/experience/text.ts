@@ -4,7 +4,7 @@
  * of the form "When <situation>, <advice>": long or multi-sentence text costs
  * prompt tokens on every call and is how a node smuggles instructions.
  */
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 
 export const MAX_EXPERIENCE_WORDS = 32;
 

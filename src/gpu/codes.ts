@@ -3,7 +3,7 @@
  * words per row), the layout the shaders index. When the byte rows are whole
  * words already (dim a multiple of 32) and aligned, no copy is made.
  */
-import { bytesPerRow } from '../simd/checks.js';
+import { bytesPerRow } from '../core/checks.js';
 
 export function wordsPerRow(dim: number): number {
   return Math.ceil(dim / 32);

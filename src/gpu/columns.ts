@@ -3,8 +3,8 @@
  * are split into blocks whose n x block matrix fits one binding; each block is
  * gathered from the row-major input with one write per row.
  */
-import { DsoError } from '../errors.js';
-import { bytesPerRow } from '../simd/checks.js';
+import { DsoError } from '../core/errors.js';
+import { bytesPerRow } from '../core/checks.js';
 import { grid, readBack } from './buffers.js';
 import { lastWordMask, toWordRows, wordsPerRow } from './codes.js';
 import { bindGroup, dispatch, ensureHealthy, rowsPerChunk, type Gpu } from './gpu.js';

@@ -4,7 +4,7 @@
  * and tracks device loss and uncaptured errors so callers can fall back
  * instead of hanging.
  */
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 
 export interface AdapterDescription {
   vendor: string;

@@ -1,5 +1,5 @@
 /** What every GPU program needs: the device, its pipeline cache and buffer pool. */
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 import { BufferPool } from './buffers.js';
 import type { GpuContext } from './device.js';
 import { PipelineCache } from './pipelines.js';

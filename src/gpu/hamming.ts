@@ -8,8 +8,8 @@
  * overflowed (many rows tied at the bound) go through the exact chunked path
  * (hamming.wgsl) in a second round.
  */
-import { DsoError } from '../errors.js';
-import { bytesPerRow } from '../simd/checks.js';
+import { DsoError } from '../core/errors.js';
+import { bytesPerRow } from '../core/checks.js';
 import { grid, readBack } from './buffers.js';
 import { lastWordMask, toWordRows, wordsPerRow } from './codes.js';
 import { bindGroup, dispatch, ensureHealthy, rowsPerChunk, type Gpu } from './gpu.js';

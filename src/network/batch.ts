@@ -15,10 +15,10 @@ import * as dagCbor from '@ipld/dag-cbor';
 import { CID } from 'multiformats/cid';
 import { type Hex, bytesToHex, getAddress, hexToBytes, isAddress, isHex, recoverTypedDataAddress } from 'viem';
 
-import { experienceId } from '../bitdelta/content-id.js';
+import { experienceId } from '../experience/content-id.js';
 import type { CompressedExperience } from '../bitdelta/quantizer.js';
 import { decodeCompressed, decodeDagCbor, encodeCompressed } from '../bitdelta/wire.js';
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 import { cidOfBlock, DEFAULT_MAX_BLOCK_BYTES, verifyBlock } from './content-store.js';
 import type { NodeIdentity } from './identity.js';
 import { type MerkleProof, merkleLevels, merkleProof, merkleRoot, verifyMerkleProof } from './merkle.js';

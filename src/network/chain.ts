@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 import { type Chain, type EIP1193Provider, type Hex, type Transport, createPublicClient, custom, defineChain, http, numberToHex } from 'viem';
 
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 
 export interface ChainConnection {
   chain: Chain;

@@ -15,7 +15,7 @@ import { CID } from 'multiformats/cid';
 import * as Digest from 'multiformats/hashes/digest';
 import { sha256 } from 'multiformats/hashes/sha2';
 
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 
 /** A record is a few hundred bytes and a manifest of 10,000 records about 400 KB. */
 export const DEFAULT_MAX_BLOCK_BYTES = 1 << 20;

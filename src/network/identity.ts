@@ -10,7 +10,7 @@ import path from 'node:path';
 import { type Hex, isHex } from 'viem';
 import { type PrivateKeyAccount, generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 
 export interface NodeIdentity {
   /** The node id: its Ethereum address (checksummed). */

@@ -9,7 +9,7 @@
  */
 import { hash } from 'node:crypto';
 
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 
 export interface MerkleProof {
   /** Position of the leaf among the batch's records. */

@@ -16,7 +16,7 @@ import { CID as CIDClass } from 'multiformats/cid';
 import { getAddress } from 'viem';
 
 import type { CompressedExperience } from '../bitdelta/quantizer.js';
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 import { isExperienceText } from '../experience/text.js';
 import { type BatchAnnouncement, type OpenedRecord, buildBatch, decodeEnvelope, encodeEnvelope, openBatch } from './batch.js';
 import { type ContentStore, cidOfBlock, verifyBlock } from './content-store.js';

@@ -24,7 +24,7 @@ import * as dagCbor from '@ipld/dag-cbor';
 import { type Libp2p, createLibp2p } from 'libp2p';
 import { CID } from 'multiformats/cid';
 
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 import { type BatchAnnouncement, decodeEnvelope, verifyAnnouncement } from './batch.js';
 import { type ContentStore, verifyBlock } from './content-store.js';
 

@@ -21,7 +21,7 @@ import {
   decodeErrorResult,
 } from 'viem';
 
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 import type { ChainConnection } from './chain.js';
 import type { NodeIdentity } from './identity.js';
 

@@ -5,7 +5,7 @@
  * accepted once; announcements older than maxAgeMs or further than maxSkewMs
  * in the future are refused.
  */
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 import type { BatchAnnouncement } from './batch.js';
 
 export class ReplayGuard {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 
 const hex = z.string().regex(/^0x[0-9a-fA-F]{40}$/u, 'must be a 0x-prefixed 20-byte address');
 

@@ -7,7 +7,7 @@
  */
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 import { formatExperiences } from '../experience/prompt.js';
 import type { DsoNode } from './dso-node.js';
 import { NodeMetrics } from './metrics.js';

@@ -14,7 +14,7 @@
  */
 import type { ActiveSemanticOptimizer, Problem, StepResult } from '../aso/optimizer.js';
 import { BitDeltaQuantizer } from '../bitdelta/quantizer.js';
-import { DsoError, isDsoError } from '../errors.js';
+import { DsoError, isDsoError } from '../core/errors.js';
 import type { ExperienceLibrary } from '../experience/library.js';
 import { isExperienceText } from '../experience/text.js';
 import type { AddOperation } from '../experience/operations.js';

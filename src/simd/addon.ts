@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 
 export type Tier = 'serial' | 'avx2' | 'avx512' | 'neon';
 

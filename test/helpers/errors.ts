@@ -1,5 +1,5 @@
 /** How a call fails, for assertions: its DsoError code (anything else fails the test), or 'no error'. */
-import { DsoError } from '../../src/errors.js';
+import { DsoError } from '../../src/core/errors.js';
 
 export async function errorCode(p: Promise<unknown> | (() => unknown)): Promise<string> {
   try {

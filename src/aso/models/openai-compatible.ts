@@ -6,8 +6,8 @@
  * fails at once with a typed error. A limiter caps requests in flight, so a
  * group of rollouts cannot overrun a local server.
  */
-import { DsoError } from '../../errors.js';
-import { wholeNumber } from '../../simd/checks.js';
+import { DsoError } from '../../core/errors.js';
+import { wholeNumber } from '../../core/checks.js';
 import type { ChatMessage, ChatModel, ChatOptions, ChatResponse } from './chat-model.js';
 import { Limiter } from './limiter.js';
 

@@ -10,8 +10,8 @@
  * A change to any constant here changes the embedding space: bump VERSION so
  * libraries built with the old space refuse to open instead of mis-ranking.
  */
-import { DsoError } from '../../errors.js';
-import { wholeNumber } from '../../simd/checks.js';
+import { DsoError } from '../../core/errors.js';
+import { wholeNumber } from '../../core/checks.js';
 import { normalizeRows } from '../vectors.js';
 import type { Embedder } from './embedder.js';
 

@@ -8,8 +8,8 @@
  */
 import path from 'node:path';
 
-import { DsoError } from '../../errors.js';
-import { wholeNumber } from '../../simd/checks.js';
+import { DsoError } from '../../core/errors.js';
+import { wholeNumber } from '../../core/checks.js';
 import type { Embedder } from './embedder.js';
 
 export const DEFAULT_TRANSFORMERS_MODEL = 'Xenova/all-MiniLM-L6-v2';

@@ -4,7 +4,7 @@
  * distance, ties to the smaller id, -1 padding past n. Padding bits of the
  * last byte are ignored.
  */
-import { bytesPerRow } from '../checks.js';
+import { bytesPerRow } from '../../core/checks.js';
 
 const POPCOUNT8 = (() => {
   const t = new Uint8Array(256);

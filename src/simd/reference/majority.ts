@@ -1,5 +1,5 @@
 /** Pure-TS bitwise majority over n packed rows: 1 iff 2 x count >= n (ties go to 1). */
-import { bytesPerRow } from '../checks.js';
+import { bytesPerRow } from '../../core/checks.js';
 
 export function majorityReference(codes: Uint8Array, n: number, dim: number): Uint8Array {
   const B = bytesPerRow(dim);

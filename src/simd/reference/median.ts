@@ -4,7 +4,7 @@
  * floor(trim * n) values cut from each end; the kept values summed in
  * ascending order in double).
  */
-import { DsoError } from '../../errors.js';
+import { DsoError } from '../../core/errors.js';
 
 function column(rows: Float32Array, n: number, d: number, j: number, out: Float32Array): void {
   for (let i = 0; i < n; i++) {

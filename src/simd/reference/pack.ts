@@ -4,8 +4,8 @@
  * little bit order (numpy.packbits(..., bitorder='little')); the scale of a
  * group is the mean |delta| over its dims, summed in double.
  */
-import { DsoError } from '../../errors.js';
-import type { PackShape } from '../checks.js';
+import { DsoError } from '../../core/errors.js';
+import type { PackShape } from '../../core/checks.js';
 
 export function packReference(
   x: Float32Array,

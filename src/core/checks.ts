@@ -3,7 +3,7 @@
  * (the native addon repeats them independently). Each returns the derived
  * shape so callers never recompute it.
  */
-import { DsoError, type DsoErrorCode } from '../errors.js';
+import { DsoError, type DsoErrorCode } from './errors.js';
 
 const MAX_ELEMENTS = 2 ** 31 - 1;
 

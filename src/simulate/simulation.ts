@@ -28,7 +28,7 @@ import { aggregateCommunityDeltas } from '../aggregate/delta-soup.js';
 import { type ReportedExperience, SemanticAggregator } from '../aggregate/semantic.js';
 import { createEngine } from '../engine/create-engine.js';
 import { codeAgreement as agreement } from '../simd/reference/hamming.js';
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 import { openBatch } from '../network/batch.js';
 import { startInProcessChain } from '../network/chain.js';
 import { cidOfBlock } from '../network/content-store.js';

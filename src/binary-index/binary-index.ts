@@ -1,7 +1,7 @@
 /**
  * BinaryIndex: exact top-k Hamming search over packed 1-bit codes with
  * BigInt64 labels, sharded across a worker pool, with optional float
- * rescoring and a checksummed file format (src/index/format.ts).
+ * rescoring and a checksummed file format (src/binary-index/format.ts).
  *
  * Rows are kept in ascending label order, so the kernels' tie-break by the
  * smaller row is the tie-break by the smaller label. Appending larger labels
@@ -16,9 +16,9 @@ import os from 'node:os';
 
 import { LazyEngine } from '../engine/lazy-engine.js';
 import type { Engine } from '../engine/types.js';
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 import { SearchPool } from '../pool/search-pool.js';
-import { bytes, bytesPerRow, floats, wholeNumber } from '../simd/checks.js';
+import { bytes, bytesPerRow, floats, wholeNumber } from '../core/checks.js';
 import { mapIndexFile, readIndexFile, writeIndexFile } from './format.js';
 
 export interface BinaryIndexOptions {

@@ -11,9 +11,9 @@ import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 
-import { DsoError } from '../errors.js';
+import { DsoError } from '../core/errors.js';
 import { loadAddon } from '../simd/addon.js';
-import { bytesPerRow } from '../simd/checks.js';
+import { bytesPerRow } from '../core/checks.js';
 
 const MAGIC = 'DSOBIDX\0';
 const VERSION = 1;

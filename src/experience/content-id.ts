@@ -7,8 +7,8 @@
  * The encoding and the CID string are built by hand because ids are computed
  * for every experience ingested (tens of thousands a second): the bytes are
  * exactly @ipld/dag-cbor's and the string exactly multiformats' CID.toString(),
- * which the tests check against those libraries. It lives beside the wire
- * record, below the aggregators, which key what nodes report by it.
+ * which the tests check against those libraries. It lives with the experience
+ * it names; the aggregators, one layer up, key what nodes report by it.
  */
 import { hash } from 'node:crypto';
 

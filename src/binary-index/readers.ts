@@ -7,8 +7,8 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
-import { DsoError } from '../errors.js';
-import { bytesPerRow } from '../simd/checks.js';
+import { DsoError } from '../core/errors.js';
+import { bytesPerRow } from '../core/checks.js';
 
 export type RowKind = 'float32' | 'uint8' | 'codes';
 
