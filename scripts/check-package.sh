@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What a user gets: packs the package, installs the tarball into a scratch
 # project (building the addon and better-sqlite3 there), and runs the engine,
-# a pooled index search (the worker file must ship in dist/), a persisted
+# a sharded index search (the engine's worker file must ship in dist/), a persisted
 # experience library, the registry contract on the in-process EVM (the
 # compiled contract must ship) and the CLI from it. @huggingface/transformers is an
 # optional peer and is not installed here.
@@ -14,14 +14,15 @@ cd "$scratch"
 npm init -y >/dev/null
 npm install --no-audit --no-fund "$scratch/$(basename "$tarball")" >/dev/null 2>&1
 cat > check.mjs <<'JS'
-import { BinaryIndex, ExperienceLibrary, TransformersEmbedder, createEngine } from 'dso-engine';
+import { BinaryIndex, createEngine } from 'dso-engine';
+import { ExperienceLibrary, TransformersEmbedder } from 'dso-engine/experience';
 const e = await createEngine({ backend: 'native' });
 const x = new Float32Array(64 * 256).map((_, i) => Math.sin(i));
 const { codes } = await e.quantize(x, { dim: 256 });
 const index = new BinaryIndex({ dim: 256, threads: 2, shardThreshold: 1 });
 index.add(codes);
 const r = await index.search(codes.subarray(0, 32 * 3), { k: 2 });
-if (r.labels[0] !== 0n || r.labels[2] !== 1n || r.labels[4] !== 2n) throw new Error(`pooled search gave ${r.labels}`);
+if (r.labels[0] !== 0n || r.labels[2] !== 1n || r.labels[4] !== 2n) throw new Error(`sharded search gave ${r.labels}`);
 await index.close();
 await e.close();
 const lib = await ExperienceLibrary.open({ path: 'lib.db' });
@@ -32,7 +33,7 @@ if (again.size !== 1) throw new Error('library not persisted');
 await again.close();
 const missing = await TransformersEmbedder.load({}).then(() => 'loaded', (err) => err.code);
 if (missing !== 'EMBEDDER_UNAVAILABLE') throw new Error(`transformers without its package gave ${missing}`);
-console.log(`package OK: ${e.info.backend}/${e.info.isa}, pooled search from dist, SQLite library`);
+console.log(`package OK: ${e.info.backend}/${e.info.isa}, sharded search from dist, SQLite library`);
 JS
 node check.mjs
 cat > check-network.mjs <<'JS'

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// tsc does not copy assets: the WGSL programs, the pool worker and the compiled contracts go beside their compiled TS.
+// tsc does not copy assets: the WGSL programs and the compiled contracts go beside their compiled TS.
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,8 +7,6 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const assets = [
   ['gpu', '.wgsl'],
-  ['pool', '.mjs'],
-  ['node', '.mjs'],
 ];
 // The compiled contracts sit two levels above the modules that read them, in src/ and in dist/src/ alike.
 assets.push(['../contracts/build', '.json']);

@@ -5,8 +5,9 @@ import path from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { BinaryIndex, DsoError, hammingTopKReference } from '../src/index.js';
+import { BinaryIndex, createEngine, DsoError, hammingTopKReference } from '../src/index.js';
 import { addonAvailable } from '../src/simd/addon.js';
+import { errorCode } from './helpers/errors.js';
 import { gaussian, randomBytes, rng } from './helpers/random.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dso-index-'));
@@ -101,33 +102,38 @@ describe.skipIf(!addonAvailable()).each(cfgs)('BinaryIndex ($name)', (cfg) => {
   });
 });
 
-describe.skipIf(!addonAvailable())('BinaryIndex worker pool', () => {
+describe.skipIf(!addonAvailable())('BinaryIndex sharded through its engine', () => {
   it('keeps the event loop live and batches concurrent callers into one dispatch', async () => {
     const dim = 256;
-    const idx = new BinaryIndex({ dim, threads: 2, shardThreshold: 1 });
+    const engine = await createEngine({ backend: 'native', threads: 2, shardRows: 1 });
+    const idx = new BinaryIndex({ dim, engine });
     const codes = randomBytes(300_000 * 32, 16);
     idx.add(codes);
-    const pool = (idx as unknown as { pool?: { pool: { run: (...a: unknown[]) => unknown } } });
     await idx.search(codes.subarray(0, 32), { k: 1 }); // starts the pool
-    let dispatches = 0;
-    const piscina = pool.pool!.pool;
-    const run = piscina.run.bind(piscina);
-    piscina.run = (...a: unknown[]) => {
-      dispatches++;
-      return run(...a);
-    };
+    const before = engine.stats();
     let ticks = 0;
     const timer = setInterval(() => ticks++, 1);
     const qs = Array.from({ length: 6 }, (_, i) => randomBytes(20 * 32, 30 + i));
     const results = await Promise.all(qs.map((q) => idx.search(q, { k: 4 })));
     clearInterval(timer);
     expect(ticks).toBeGreaterThan(0);
-    expect(dispatches).toBe(2); // one batch of all six callers, split into two shards
+    const after = engine.stats();
+    expect(after.shardBatches - before.shardBatches).toBe(1); // one batch of all six callers
+    expect(after.shardTasks - before.shardTasks).toBe(2); // split into two shards
+    expect(after.workerTiers).toEqual([`native/${engine.info.isa}${engine.info.vpopcntdq ? '+vpopcntdq' : ''}`]);
     qs.forEach((q, i) => {
       const ref = hammingTopKReference(codes, q, dim, 4);
       expect(Array.from(results[i].labels, Number)).toEqual(Array.from(ref.ids));
     });
     await idx.close();
+    await engine.close();
+  });
+
+  it('refuses threads or shardThreshold beside an engine of its own', async () => {
+    const engine = await createEngine({ backend: 'js' });
+    expect(await errorCode(() => new BinaryIndex({ dim: 8, engine, threads: 2 }))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(() => new BinaryIndex({ dim: 8, engine, shardThreshold: 10 }))).toBe('INVALID_ARGUMENT');
+    await engine.close();
   });
 });
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { OpenAICompatibleChatModel } from '../src/index.js';
+import { OpenAICompatibleChatModel } from '../src/aso/index.js';
 import { type ChatServer, startChatServer } from './helpers/chat-server.js';
 
 let server: ChatServer | undefined;

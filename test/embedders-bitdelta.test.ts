@@ -2,15 +2,8 @@ import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import {
-  BitDeltaQuantizer,
-  ExperienceLibrary,
-  TransformersEmbedder,
-  createEngine,
-  decodeCompressed,
-  encodeCompressed,
-  packReference,
-} from '../src/index.js';
+import { BitDeltaQuantizer, createEngine, decodeCompressed, encodeCompressed, packReference } from '../src/index.js';
+import { ExperienceLibrary, TransformersEmbedder } from '../src/experience/index.js';
 import { gaussian } from './helpers/random.js';
 
 const TINY = path.resolve('test/fixtures/tiny-embedder');

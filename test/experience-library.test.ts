@@ -9,15 +9,8 @@ import { CID } from 'multiformats/cid';
 import { sha256 } from 'multiformats/hashes/sha2';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import {
-  EVICTION_POLICIES,
-  ExperienceLibrary,
-  HashingEmbedder,
-  NO_EXPERIENCES,
-  checkExperienceText,
-  experienceId,
-  injectExperiences,
-} from '../src/index.js';
+import { EVICTION_POLICIES, ExperienceLibrary, HashingEmbedder, NO_EXPERIENCES, checkExperienceText, injectExperiences } from '../src/experience/index.js';
+import { experienceId } from '../src/index.js';
 import { errorCode } from './helpers/errors.js';
 import { rng } from './helpers/random.js';
 

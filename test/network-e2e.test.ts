@@ -1,7 +1,8 @@
 import { keccak256, parseEther, toHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { BitDeltaQuantizer, ExperienceLibrary } from '../src/index.js';
+import { BitDeltaQuantizer } from '../src/index.js';
+import { ExperienceLibrary } from '../src/experience/index.js';
 import { type BatchAnnouncement, buildBatch, encodeEnvelope } from '../src/network/batch.js';
 import { type ChainConnection, startInProcessChain } from '../src/network/chain.js';
 import { ContentStore } from '../src/network/content-store.js';

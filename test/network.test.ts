@@ -6,7 +6,7 @@ import * as dagCbor from '@ipld/dag-cbor';
 import { CID } from 'multiformats/cid';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import type { CompressedExperience } from '../src/bitdelta/quantizer.js';
+import type { CompressedExperience } from '../src/bitdelta/record.js';
 import { encodeCompressed } from '../src/bitdelta/wire.js';
 import { experienceId } from '../src/experience/content-id.js';
 import { BATCH_TYPES, batchDomain, buildBatch, openBatch, verifyAnnouncement, verifyRecordInclusion } from '../src/network/batch.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { keccak256, parseEther, toHex } from 'viem';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { ExperienceLibrary } from '../src/index.js';
+import { ExperienceLibrary } from '../src/experience/index.js';
 import { startInProcessChain } from '../src/network/chain.js';
 import { identityFromKey, loadOrCreateNodeKey } from '../src/network/identity.js';
 import { RegistryClient } from '../src/network/registry.js';

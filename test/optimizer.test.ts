@@ -4,16 +4,8 @@ import path from 'node:path';
 
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
-import {
-  ActiveSemanticOptimizer,
-  ExperienceLibrary,
-  OpenAICompatibleChatModel,
-  answersEquivalent,
-  extractBoxed,
-  extractFinalAnswer,
-  groupAdvantages,
-  mathReward,
-} from '../src/index.js';
+import { ActiveSemanticOptimizer, OpenAICompatibleChatModel, answersEquivalent, extractBoxed, extractFinalAnswer, groupAdvantages, mathReward } from '../src/aso/index.js';
+import { ExperienceLibrary } from '../src/experience/index.js';
 import { type ChatServer, startChatServer } from './helpers/chat-server.js';
 import { tutor } from './helpers/tutor.js';
 

@@ -23,6 +23,27 @@ describe.skipIf(gpuUnavailable !== undefined)('webgpu backend', () => {
     await e.close();
   });
 
+  it('takes inputs in shared memory (Dawn crashes on them unless they are copied)', async () => {
+    const e = await createEngine({ backend: 'webgpu', gpu: { maxBindingBytes: 1 << 16 } });
+    const share = <T extends Uint8Array | Float32Array>(a: T): T => {
+      const s = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
+      s.set(a as never);
+      return s;
+    };
+    const x = share(gaussian(300 * 77, 4));
+    const native = await createEngine({ backend: 'native' });
+    const [gq, nq] = [await e.quantize(x, { dim: 77 }), await native.quantize(x, { dim: 77 })];
+    expect(gq.codes).toEqual(nq.codes);
+    gq.scales.forEach((v, i) => expect(v).toBeCloseTo(nq.scales[i], 5)); // f32 sums on the GPU
+    const base = share(randomBytes(5000 * 25, 5));
+    const q = share(randomBytes(3 * 25, 6));
+    expect(await e.hammingTopK(base, q, { dim: 200, k: 4 })).toEqual(hammingTopKReference(base, q, 200, 4));
+    const resident = await e.uploadCodes(base, { dim: 200 });
+    expect(await e.hammingTopK(resident, q, { dim: 200, k: 4 })).toEqual(hammingTopKReference(base, q, 200, 4));
+    await native.close();
+    await e.close();
+  });
+
   it('searches resident codes many times without uploading them again', async () => {
     const e = await createEngine({ backend: 'webgpu', gpu: { maxBindingBytes: 1 << 16 } });
     const dim = 200;

@@ -21,15 +21,9 @@ import { performance } from 'node:perf_hooks';
 
 import Database from 'better-sqlite3';
 
-import {
-  ActiveSemanticOptimizer,
-  BitDeltaQuantizer,
-  type ChatModel,
-  ExperienceLibrary,
-  HashingEmbedder,
-  createEngine,
-  encodeCompressed,
-} from '../../src/index.js';
+import { ActiveSemanticOptimizer, type ChatModel } from '../../src/aso/index.js';
+import { BitDeltaQuantizer, createEngine, encodeCompressed } from '../../src/index.js';
+import { ExperienceLibrary, HashingEmbedder } from '../../src/experience/index.js';
 import { xorshift } from '../lib/data.js';
 import type { Row } from '../lib/report.js';
 

@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import type { CID } from 'multiformats/cid';
 
 import { experienceId } from '../../src/experience/content-id.js';
-import type { CompressedExperience } from '../../src/bitdelta/quantizer.js';
+import type { CompressedExperience } from '../../src/bitdelta/record.js';
 import { encodeCompressed } from '../../src/bitdelta/wire.js';
 import { buildBatch, openBatch, verifyRecordInclusion } from '../../src/network/batch.js';
 import { identityFromKey } from '../../src/network/identity.js';

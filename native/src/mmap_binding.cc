@@ -1,10 +1,12 @@
-// mapFile(path | fd) -> ArrayBuffer over a private, copy-on-write mapping of
-// the whole file: loads an index without copying its codes. Given a file
-// descriptor (worker threads share the process's table), every thread maps
-// the same inode whatever happens to the path later. Pages come from the
-// page cache on first touch; writes through the buffer stay in this process.
-// Replacing the file by rename (as BinaryIndex.save does) leaves the mapping
-// valid; truncating the file in place while it is mapped is not supported.
+// mapFile(path) -> SharedArrayBuffer over a private, copy-on-write mapping of
+// the whole file: loads an index without copying its codes. A
+// SharedArrayBuffer, so the worker threads that search shards of the index
+// see the same pages with no copy and no second mapping; the pages are
+// unmapped when the last thread drops the buffer. The descriptor is closed at
+// once: the mapping holds the inode, so replacing the file by rename (as
+// BinaryIndex.save does) leaves it valid. Pages come from the page cache on
+// first touch; writes through the buffer stay in this process. Truncating the
+// file in place while it is mapped is not supported.
 #include <string>
 
 #include "args.h"
@@ -15,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <v8.h>
 
 #include <cerrno>
 #include <cstring>
@@ -25,36 +28,40 @@ namespace dso {
 namespace {
 
 #if defined(__unix__) || defined(__APPLE__)
-struct Mapping {
-  void* base;
-  size_t length;
-};
-
-void unmap(Napi::Env env, void*, Mapping* m) {
-  Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(m->length));
-  munmap(m->base, m->length);
-  delete m;
+// N-API has no shared buffers over external memory, so this one value is made
+// with V8's API; napi_value is a v8::Local's slot, as Node's own N-API glue
+// converts it.
+Napi::Value toNapi(Napi::Env env, v8::Local<v8::Value> v) {
+  static_assert(sizeof(napi_value) == sizeof(v8::Local<v8::Value>), "napi_value must be a v8::Local");
+  return Napi::Value(env, reinterpret_cast<napi_value>(*v));
 }
 
 Napi::Value mapFile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const bool byFd = info.Length() >= 1 && info[0].IsNumber();
-  if (!byFd && (info.Length() < 1 || !info[0].IsString())) fail("INVALID_ARGUMENT", "mapFile expects a path or a file descriptor");
-  const std::string path = byFd ? "fd " + std::to_string(info[0].As<Napi::Number>().Int32Value()) : info[0].As<Napi::String>().Utf8Value();
-  const int fd = byFd ? info[0].As<Napi::Number>().Int32Value() : open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (info.Length() < 1 || !info[0].IsString()) fail("INVALID_ARGUMENT", "mapFile expects a path");
+  const std::string path = info[0].As<Napi::String>().Utf8Value();
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; only regular files are mapped.
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) fail("IO_ERROR", "could not open " + path + ": " + std::strerror(errno));
   struct stat st;
-  if (fstat(fd, &st) != 0 || st.st_size <= 0) {
-    if (!byFd) close(fd);
-    fail("IO_ERROR", "could not map " + path + ": empty or unreadable");
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    fail("IO_ERROR", "could not map " + path + ": not a regular file");
+  }
+  if (st.st_size <= 0) {
+    close(fd);
+    fail("IO_ERROR", "could not map " + path + ": the file is empty");
   }
   const size_t length = static_cast<size_t>(st.st_size);
   void* base = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   const int err = errno;
-  if (!byFd) close(fd);
+  close(fd);
   if (base == MAP_FAILED) fail("IO_ERROR", "could not map " + path + ": " + std::strerror(err));
-  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(length));
-  return Napi::ArrayBuffer::New(env, base, length, unmap, new Mapping{base, length});
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  v8::EscapableHandleScope scope(isolate);
+  std::unique_ptr<v8::BackingStore> store = v8::SharedArrayBuffer::NewBackingStore(
+      base, length, [](void* data, size_t len, void*) { munmap(data, len); }, nullptr);
+  return toNapi(env, scope.Escape(v8::SharedArrayBuffer::New(isolate, std::move(store))));
 }
 #else
 Napi::Value mapFile(const Napi::CallbackInfo&) { fail("IO_ERROR", "memory-mapped files are not supported on this platform"); }

@@ -1,7 +1,8 @@
 /**
  * BinaryIndex: exact top-k Hamming search over packed 1-bit codes with
- * BigInt64 labels, sharded across a worker pool, with optional float
- * rescoring and a checksummed file format (src/binary-index/format.ts).
+ * BigInt64 labels, with optional float rescoring and a checksummed file
+ * format (src/binary-index/format.ts). Every search runs through the index's
+ * engine, which shards large ones across its worker threads.
  *
  * Rows are kept in ascending label order, so the kernels' tie-break by the
  * smaller row is the tie-break by the smaller label. Appending larger labels
@@ -11,22 +12,20 @@
  * row count, and re-sorts and compactions build new buffers (copy on write),
  * so a running search sees the rows present when it started.
  */
-import { closeSync } from 'node:fs';
-import os from 'node:os';
-
+import { bytes, bytesPerRow, floats, wholeNumber } from '../core/checks.js';
+import { DsoError } from '../core/errors.js';
+import { createEngine } from '../engine/create-engine.js';
 import { LazyEngine } from '../engine/lazy-engine.js';
 import type { Engine } from '../engine/types.js';
-import { DsoError } from '../core/errors.js';
-import { SearchPool } from '../pool/search-pool.js';
-import { bytes, bytesPerRow, floats, wholeNumber } from '../core/checks.js';
 import { mapIndexFile, readIndexFile, writeIndexFile } from './format.js';
 
 export interface BinaryIndexOptions {
   dim: number;
-  /** Worker threads for sharded search; default: the core count. */
+  /** Worker threads of the engine the index creates, for sharded search; default: the core count. */
   threads?: number;
-  /** Searches over fewer rows than this run in one call on the calling thread's engine. */
+  /** Searches over fewer rows than this run in one call, unsharded (the created engine's `shardRows`). */
   shardThreshold?: number;
+  /** The engine to search with (its owner closes it); `threads` and `shardThreshold` are then the engine's own. */
   engine?: Engine;
   /** The baseline the codes were packed against (dim floats), kept and saved with the index. */
   baseline?: Float32Array;
@@ -52,12 +51,9 @@ export interface SearchResult {
 }
 
 interface Snapshot {
-  codes: SharedArrayBuffer | ArrayBuffer;
+  codes: SharedArrayBuffer;
   /** Byte offset of row 0 in `codes` (non-zero for a mapped file). */
   offset: number;
-  /** The descriptor of a mapped file, which pool workers map themselves, and its mapping's key. */
-  fd?: number;
-  mapKey?: string;
   labels: BigInt64Array;
   scales?: Float32Array;
   vectors?: Float32Array;
@@ -106,15 +102,12 @@ export class BinaryIndex {
   readonly dim: number;
   readonly bytesPerRow: number;
   readonly baseline?: Float32Array;
-  private readonly threads: number;
-  private readonly shardThreshold: number;
   private readonly engine: LazyEngine;
-  private pool?: SearchPool;
 
-  private codes: SharedArrayBuffer | ArrayBuffer;
+  private codes: SharedArrayBuffer;
   private codesOffset = 0;
-  private mappedFd?: number;
-  private mapKey?: string;
+  /** Whether `codes` is a mapped file's pages (until the first copy into memory). */
+  private mapped = false;
   private labelsArr: BigInt64Array;
   private scalesArr?: Float32Array;
   private vectorsArr?: Float32Array;
@@ -129,9 +122,11 @@ export class BinaryIndex {
     if (opts === null || typeof opts !== 'object') throw new DsoError('INVALID_ARGUMENT', 'BinaryIndex needs { dim }');
     this.dim = wholeNumber(opts.dim, 'dim', 'INVALID_DIM', 1);
     this.bytesPerRow = bytesPerRow(this.dim);
-    this.threads = opts.threads === undefined ? os.availableParallelism?.() ?? os.cpus().length : wholeNumber(opts.threads, 'threads', 'INVALID_COUNT', 1, 1024);
-    this.shardThreshold = opts.shardThreshold ?? 65_536;
-    this.engine = new LazyEngine(opts.engine);
+    if (opts.engine !== undefined && (opts.threads !== undefined || opts.shardThreshold !== undefined)) {
+      throw new DsoError('INVALID_ARGUMENT', 'threads and shardThreshold configure the engine the index creates; set them on createEngine for an engine you pass');
+    }
+    const { threads, shardThreshold } = opts;
+    this.engine = new LazyEngine(opts.engine, () => createEngine({ threads, shardRows: shardThreshold }));
     if (opts.baseline !== undefined) {
       this.baseline = floats(opts.baseline, 'baseline');
       if (this.baseline.length !== this.dim) {
@@ -149,7 +144,7 @@ export class BinaryIndex {
 
   /** Bytes held; a mapped index's codes are file-backed pages, counted under `mapped`, not `codes`. */
   memoryUsage(): { codes: number; labels: number; scales: number; vectors: number; mapped: number; total: number } {
-    if (this.mappedFd !== undefined) {
+    if (this.mapped) {
       const mapped = this.codes.byteLength;
       return { codes: 0, labels: 0, scales: 0, vectors: 0, mapped, total: this.removed.size * 16 };
     }
@@ -249,8 +244,6 @@ export class BinaryIndex {
     const snap: Snapshot = {
       codes: this.codes,
       offset: this.codesOffset,
-      fd: this.mappedFd,
-      mapKey: this.mapKey,
       labels: this.labelsArr,
       scales: this.scalesArr,
       vectors: this.vectorsArr,
@@ -289,7 +282,7 @@ export class BinaryIndex {
   }
 
   /** Takes rows stored in strictly increasing label order as they are, without copying. */
-  private adopt(codes: SharedArrayBuffer | ArrayBuffer, offset: number, labels: BigInt64Array, scales?: Float32Array, vectors?: Float32Array): void {
+  private adopt(codes: SharedArrayBuffer, offset: number, labels: BigInt64Array, scales?: Float32Array, vectors?: Float32Array): void {
     this.codes = codes;
     this.codesOffset = offset;
     this.labelsArr = labels;
@@ -306,32 +299,20 @@ export class BinaryIndex {
    * The first add, removal compaction or re-sort copies into memory.
    */
   private static async map(file: string, opts: Omit<BinaryIndexOptions, 'dim'>): Promise<BinaryIndex> {
-    const r = await mapIndexFile(file);
+    const r = mapIndexFile(file);
     const index = new BinaryIndex({ ...opts, dim: r.dim, baseline: r.baseline });
-    if (!strictlyIncreasing(r.labels)) {
-      closeSync(r.fd);
-      throw new DsoError('CORRUPT_INDEX', `${file} is not a usable index file: labels are not in increasing order`);
-    }
-    index.adopt(r.codes.buffer, r.codesOffset, r.labels, r.scales, r.vectors);
-    index.mappedFd = r.fd;
-    index.mapKey = r.mapKey;
+    if (!strictlyIncreasing(r.labels)) throw new DsoError('CORRUPT_INDEX', `${file} is not a usable index file: labels are not in increasing order`);
+    index.adopt(r.codes.buffer as SharedArrayBuffer, r.codes.byteOffset, r.labels, r.scales, r.vectors);
+    index.mapped = true;
     return index;
   }
 
-  /** Stops the worker pool and closes a mapped file. */
+  /**
+   * Closes the engine the index created (stopping its worker threads). A
+   * mapped file's pages go when the last search holding them ends.
+   */
   async close(): Promise<void> {
-    await this.pool?.close();
-    this.pool = undefined;
-    this.unmapFile();
     await this.engine.close();
-  }
-
-  private unmapFile(): void {
-    if (this.mappedFd === undefined) return;
-    // Searches already running keep their mapping (their buffers hold it); new ones use memory.
-    closeSync(this.mappedFd);
-    this.mappedFd = undefined;
-    this.mapKey = undefined;
   }
 
   // --- internals -----------------------------------------------------------
@@ -366,7 +347,7 @@ export class BinaryIndex {
     }
     this.codes = codes;
     this.codesOffset = 0;
-    this.unmapFile();
+    this.mapped = false;
     this.labelsArr = labels;
     this.capacity = cap;
   }
@@ -408,7 +389,7 @@ export class BinaryIndex {
     });
     this.codes = codes;
     this.codesOffset = 0;
-    this.unmapFile();
+    this.mapped = false;
     this.labelsArr = labels;
     this.scalesArr = scales;
     this.vectorsArr = vectors;
@@ -421,14 +402,8 @@ export class BinaryIndex {
   private async rawSearch(snap: Snapshot, queries: Uint8Array, k: number): Promise<{ ids: Int32Array; distances: Int32Array }> {
     const nq = queries.length / this.bytesPerRow;
     if (snap.n === 0) return { ids: new Int32Array(nq * k).fill(-1), distances: new Int32Array(nq * k).fill(-1) };
-    if (this.threads === 1 || snap.n < this.shardThreshold) {
-      const base = new Uint8Array(snap.codes, snap.offset, snap.n * this.bytesPerRow);
-      return (await this.engine.get()).hammingTopK(base, queries, { dim: this.dim, k });
-    }
-    this.pool ??= new SearchPool(this.threads);
-    const source =
-      snap.fd !== undefined ? { fd: snap.fd, key: snap.mapKey!, offset: snap.offset } : { buffer: snap.codes as SharedArrayBuffer };
-    return this.pool.search({ ...source, n: snap.n, dim: this.dim }, queries, k);
+    const base = new Uint8Array(snap.codes, snap.offset, snap.n * this.bytesPerRow);
+    return (await this.engine.get()).hammingTopK(base, queries, { dim: this.dim, k });
   }
 
   /** Keeps the first `keep` rows per query that are not removed, in order. */
@@ -496,7 +471,7 @@ export class BinaryIndex {
   /** Cosines against stored vectors, the queries split over the index's threads (gathering rows is memory-bound). */
   private async storedCosines(rows: Int32Array, vectors: Float32Array, vq: Float32Array, nq: number, c: number): Promise<Float32Array> {
     const engine = await this.engine.get();
-    const parts = Math.max(1, Math.min(this.threads, nq));
+    const parts = Math.max(1, Math.min(engine.info.threads, nq));
     const per = Math.ceil(nq / parts);
     const out = new Float32Array(nq * c);
     await Promise.all(

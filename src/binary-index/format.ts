@@ -6,7 +6,6 @@
  * mix. Loading checks magic, version, size and checksum before using a byte.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -162,47 +161,25 @@ export async function readIndexFile(file: string): Promise<IndexRows> {
   }
 }
 
-export interface MappedIndex extends IndexRows {
-  /** The open descriptor the mapping came from; workers map it too. Close it when done. */
-  fd: number;
-  /** Byte offset of the codes in the mapping. */
-  codesOffset: number;
-  /** Unique per mapping: descriptor numbers are reused once closed. */
-  mapKey: string;
-}
-
 /**
  * Maps an index file instead of reading it: the checks are the same (the
  * checksum pass reads the file once through the page cache), but codes,
- * labels and vectors stay views of the mapping, not copies.
+ * labels and vectors stay views of the mapping (a SharedArrayBuffer that
+ * every worker thread sees), not copies.
  */
-export async function mapIndexFile(file: string): Promise<MappedIndex> {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (e) {
-    throw new DsoError('IO_ERROR', `could not open ${file}: ${(e as Error).message}`, { cause: e });
-  }
-  try {
-    const map = loadAddon().mapFile(fd);
-    const bytes = new Uint8Array(map);
-    const { flags, dim, count, l } = parseHeader(Buffer.from(map, 0, Math.min(HEADER_BYTES, bytes.length)), bytes.length, file);
-    let crc = 0;
-    for (let off = 0; off < l.body; off += 64 << 20) crc = crc32(bytes.subarray(off, Math.min(l.body, off + (64 << 20))), crc);
-    checkTrailer(Buffer.from(map, l.body, TRAILER_BYTES), crc, file);
-    return {
-      dim,
-      fd,
-      codesOffset: HEADER_BYTES,
-      mapKey: `${fd}:${randomBytes(8).toString('hex')}`,
-      codes: new Uint8Array(map, HEADER_BYTES, l.codes),
-      labels: new BigInt64Array(map, l.labelsAt, count),
-      scales: flags & FLAG_SCALES ? new Float32Array(map, l.scalesAt, count) : undefined,
-      vectors: flags & FLAG_VECTORS ? new Float32Array(map, l.vectorsAt, count * dim) : undefined,
-      baseline: flags & FLAG_BASELINE ? new Float32Array(map, l.baselineAt, dim) : undefined,
-    };
-  } catch (e) {
-    closeSync(fd);
-    throw e;
-  }
+export function mapIndexFile(file: string): IndexRows {
+  const map = loadAddon().mapFile(file);
+  const bytes = new Uint8Array(map);
+  const { flags, dim, count, l } = parseHeader(Buffer.from(map, 0, Math.min(HEADER_BYTES, bytes.length)), bytes.length, file);
+  let crc = 0;
+  for (let off = 0; off < l.body; off += 64 << 20) crc = crc32(bytes.subarray(off, Math.min(l.body, off + (64 << 20))), crc);
+  checkTrailer(Buffer.from(map, l.body, TRAILER_BYTES), crc, file);
+  return {
+    dim,
+    codes: new Uint8Array(map, HEADER_BYTES, l.codes),
+    labels: new BigInt64Array(map, l.labelsAt, count),
+    scales: flags & FLAG_SCALES ? new Float32Array(map, l.scalesAt, count) : undefined,
+    vectors: flags & FLAG_VECTORS ? new Float32Array(map, l.vectorsAt, count * dim) : undefined,
+    baseline: flags & FLAG_BASELINE ? new Float32Array(map, l.baselineAt, dim) : undefined,
+  };
 }

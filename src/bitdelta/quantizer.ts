@@ -7,7 +7,8 @@
 import { LazyEngine } from '../engine/lazy-engine.js';
 import type { Engine } from '../engine/types.js';
 import { DsoError } from '../core/errors.js';
-import { floats, wholeNumber } from '../core/checks.js';
+import { bytesPerRow, floats, wholeNumber } from '../core/checks.js';
+import type { BitDeltaCode, CompressedExperience, CompressibleExperience } from './record.js';
 import { encodeCompressed } from './wire.js';
 
 export interface BitDeltaOptions {
@@ -15,38 +16,6 @@ export interface BitDeltaOptions {
   baseline?: Float32Array;
   /** Dimensions per scale (default: dim, one scale per vector). */
   groupSize?: number;
-}
-
-export interface BitDeltaCode {
-  /** ceil(dim/8) bytes per vector, DESIGN.md bit order. */
-  code: Uint8Array;
-  /** ceil(dim/groupSize) scales per vector. */
-  scales: Float32Array;
-}
-
-/** What compressForNetwork needs of an experience (ExperienceLibrary's experiences have it). */
-export interface CompressibleExperience {
-  id: string;
-  text: string;
-  embedding: Float32Array;
-  confidence: number;
-  domain: string;
-  epoch: number;
-  source: string;
-  createdAt: number;
-}
-
-/** An experience as it travels: text and metadata, the embedding as signs and scales. */
-export interface CompressedExperience extends BitDeltaCode {
-  id: string;
-  text: string;
-  dim: number;
-  groupSize: number;
-  confidence: number;
-  domain: string;
-  epoch: number;
-  source: string;
-  createdAt: number;
 }
 
 export interface CompressionReport {
@@ -106,7 +75,7 @@ export class BitDeltaQuantizer {
       x.set(e.embedding, i * dim);
     });
     const q = await (await this.engine.get()).quantize(x, { dim, groupSize, baseline: opts.baseline });
-    const bpr = Math.ceil(dim / 8);
+    const bpr = bytesPerRow(dim);
     const groups = Math.ceil(dim / groupSize);
     return chosen.map((e, i) => ({
       id: e.id,

@@ -6,8 +6,9 @@
  */
 import * as dagCbor from '@ipld/dag-cbor';
 
+import { bytesPerRow } from '../core/checks.js';
 import { DsoError } from '../core/errors.js';
-import type { CompressedExperience } from './quantizer.js';
+import type { CompressedExperience } from './record.js';
 
 const WIRE_VERSION = 1;
 
@@ -74,7 +75,7 @@ export function decodeCompressed(bytes: Uint8Array, id: string): CompressedExper
   if (dim < 1 || groupSize < 1 || groupSize > dim) throw new DsoError('INVALID_DIM', `compressed record: dim ${dim}, groupSize ${groupSize}`);
   const code = field(m, 'code', isBytes);
   const scalesBytes = field(m, 'scales', isBytes);
-  if (code.byteLength !== Math.ceil(dim / 8)) throw new DsoError('LENGTH_MISMATCH', `compressed record: code has ${code.byteLength} bytes, dim ${dim} needs ${Math.ceil(dim / 8)}`);
+  if (code.byteLength !== bytesPerRow(dim)) throw new DsoError('LENGTH_MISMATCH', `compressed record: code has ${code.byteLength} bytes, dim ${dim} needs ${bytesPerRow(dim)}`);
   if (scalesBytes.byteLength !== 4 * Math.ceil(dim / groupSize)) {
     throw new DsoError('LENGTH_MISMATCH', `compressed record: scales have ${scalesBytes.byteLength} bytes, expected ${4 * Math.ceil(dim / groupSize)}`);
   }

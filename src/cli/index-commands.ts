@@ -44,7 +44,7 @@ export async function indexBuild(argv: string[]): Promise<void> {
       throw new DsoError('INVALID_ARGUMENT', '--center and --keep-vectors need float vectors, not packed codes');
     }
     const baseline = center ? await sampleMean(src) : undefined;
-    const index = new BinaryIndex({ dim: src.dim, threads: 1, engine, baseline });
+    const index = new BinaryIndex({ dim: src.dim, engine, baseline });
     const batch = integer(values.batch, 'batch', 65_536);
     const bar = progress('build', src.rows);
     const t0 = performance.now();
@@ -85,9 +85,12 @@ export async function indexSearch(argv: string[]): Promise<void> {
     throw new DsoError('INVALID_ARGUMENT', 'usage: dso index search --index index.dso --queries FILE --k 10 [--json]');
   }
   const k = integer(values.k, 'k', 10);
-  const index = await BinaryIndex.load(values.index, { threads: values.threads ? integer(values.threads, 'threads') : undefined });
+  const engine = await createEngine({ threads: values.threads ? integer(values.threads, 'threads') : undefined });
+  const index = await BinaryIndex.load(values.index, { engine }).catch(async (e: unknown) => {
+    await engine.close();
+    throw e;
+  });
   const src = await openVectors(values.queries, { dim: index.dim });
-  const engine = await createEngine();
   try {
     if (src.dim !== index.dim) throw new DsoError('DIM_MISMATCH', `the index has dim ${index.dim}, ${values.queries} has ${src.dim}`);
     const rows = await src.read(0, src.rows);

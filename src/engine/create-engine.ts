@@ -3,6 +3,8 @@
  * here, once, whichever backend runs; the native addon checks them again on
  * its side of the boundary.
  */
+import os from 'node:os';
+
 import { DsoError } from '../core/errors.js';
 import { addonAvailable } from '../simd/addon.js';
 import {
@@ -21,26 +23,40 @@ import type { Backend } from './backend.js';
 import { jsBackend } from './js-backend.js';
 import { nativeBackend } from './native-backend.js';
 import { Resident } from './resident.js';
+import { DEFAULT_SHARD_ROWS, type ShardedBackend, shardedBackend } from './sharded-backend.js';
 import type { Engine, EngineOptions } from './types.js';
 import { webgpuBackend } from './webgpu-backend.js';
 
-/** The host backend: native where the addon loads (or a tier is forced), else js. */
-function hostBackend(opts: EngineOptions): Backend {
-  return addonAvailable() || opts.isa !== undefined ? nativeBackend(opts) : jsBackend();
+/** The host backend: native where the addon loads (or a tier is forced), else js; large searches sharded over worker threads. */
+function hostBackend(opts: EngineOptions, base: Backend): ShardedBackend {
+  const threads = opts.threads === undefined ? os.availableParallelism() : wholeNumber(opts.threads, 'threads', 'INVALID_COUNT', 1, 1024);
+  const shardRows = opts.shardRows === undefined ? DEFAULT_SHARD_ROWS : wholeNumber(opts.shardRows, 'shardRows', 'INVALID_COUNT', 1);
+  return shardedBackend(base, threads, shardRows);
 }
 
-async function pickBackend(opts: EngineOptions): Promise<Backend> {
+/** The backend the engine calls, and the host under it (which owns the shard pool). */
+async function pickBackend(opts: EngineOptions): Promise<{ backend: Backend; host: ShardedBackend }> {
   const choice = opts.backend ?? 'auto';
   switch (choice) {
-    case 'js':
+    case 'js': {
       if (opts.isa !== undefined) throw new DsoError('INVALID_ARGUMENT', `isa applies to the native backend, not '${choice}'`);
-      return jsBackend();
-    case 'native':
-      return nativeBackend(opts);
+      const host = hostBackend(opts, jsBackend());
+      return { backend: host, host };
+    }
+    case 'native': {
+      const host = hostBackend(opts, nativeBackend(opts));
+      return { backend: host, host };
+    }
     case 'webgpu':
-      return webgpuBackend(hostBackend(opts), opts.gpu);
-    case 'auto':
-      return autoBackend(hostBackend(opts), opts.gpu);
+    case 'auto': {
+      const host = hostBackend(opts, addonAvailable() || opts.isa !== undefined ? nativeBackend(opts) : jsBackend());
+      try {
+        return { backend: choice === 'webgpu' ? await webgpuBackend(host, opts.gpu) : autoBackend(host, opts.gpu), host };
+      } catch (e) {
+        await host.close?.();
+        throw e;
+      }
+    }
     default:
       throw new DsoError(
         'BACKEND_UNAVAILABLE',
@@ -52,7 +68,7 @@ async function pickBackend(opts: EngineOptions): Promise<Backend> {
 export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
   if (opts === null || typeof opts !== 'object') throw new DsoError('INVALID_ARGUMENT', 'createEngine options must be an object');
   if (opts.inlineBytes !== undefined) wholeNumber(opts.inlineBytes, 'inlineBytes', 'INVALID_ARGUMENT', 0, Number.MAX_SAFE_INTEGER);
-  const backend = await pickBackend(opts);
+  const { backend, host } = await pickBackend(opts);
   let closed = false;
   const open = () => {
     if (closed) throw new DsoError('ENGINE_CLOSED', 'this engine has been closed');
@@ -61,6 +77,7 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
     get info() {
       return backend.info;
     },
+    stats: () => host.stats(),
     async quantize(x, o) {
       open();
       const c = checkQuantize(x, o);
@@ -74,7 +91,9 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
     async uploadCodes(codes, o) {
       open();
       const c = checkCodes(codes, o);
-      return new Resident(c.codes, c.dim, c.n, await backend.upload?.(c.codes, c.dim), backend);
+      const shared = new Uint8Array(new SharedArrayBuffer(c.codes.byteLength));
+      shared.set(c.codes);
+      return new Resident(shared, c.dim, c.n, await backend.upload?.(shared, c.dim), backend);
     },
     async hammingTopK(base, queries, o) {
       open();
@@ -109,7 +128,8 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
     async close() {
       if (closed) return;
       closed = true;
-      await backend.close?.();
+      if (backend !== host) await backend.close?.();
+      await host.close?.();
     },
   };
 }

@@ -8,7 +8,7 @@ import type { Backend } from './backend.js';
 
 export function jsBackend(): Backend {
   return {
-    info: { backend: 'js', isa: 'js', vpopcntdq: false },
+    info: { backend: 'js', isa: 'js', vpopcntdq: false, threads: 1 },
     quantize: async (x, s, baseline) => packReference(x, s, baseline),
     dequantize: async (codes, scales, s, baseline) => dequantizeReference(codes, scales, s, baseline),
     hammingTopK: async (base, queries, dim, k) => hammingTopKReference(base, queries, dim, k),

@@ -10,20 +10,29 @@ export class LazyEngine {
   private engine?: Engine;
   private readonly owned: boolean;
 
-  constructor(given?: Engine) {
+  private creating?: Promise<Engine>;
+
+  constructor(
+    given?: Engine,
+    private readonly create: () => Promise<Engine> = () => createEngine(),
+  ) {
     this.engine = given;
     this.owned = given === undefined;
   }
 
   async get(): Promise<Engine> {
-    this.engine ??= await createEngine();
+    if (this.engine) return this.engine;
+    // Callers that ask at once share one engine instead of each creating one.
+    this.creating ??= this.create();
+    this.engine = await this.creating;
     return this.engine;
   }
 
   async close(): Promise<void> {
     if (!this.owned) return;
-    const e = this.engine;
+    const e = this.engine ?? (await this.creating?.catch(() => undefined));
     this.engine = undefined;
+    this.creating = undefined;
     await e?.close();
   }
 }

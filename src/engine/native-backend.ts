@@ -26,7 +26,7 @@ export function nativeBackend(opts: { isa?: Tier; vpopcntdq?: boolean; inlineByt
   const inline = opts.inlineBytes ?? DEFAULT_INLINE_BYTES;
   const call = (bytes: number): CallOptions => ({ isa, vpopcntdq, async: bytes > inline });
   return {
-    info: { backend: 'native', isa, vpopcntdq, cpu },
+    info: { backend: 'native', isa, vpopcntdq, threads: 1, cpu },
     quantize: async (x, s, baseline) => addon.pack(x, s.dim, s.groupSize, baseline ?? null, call(x.byteLength)),
     dequantize: async (codes, scales, s, baseline) =>
       addon.dequantize(codes, scales, s.dim, s.groupSize, baseline ?? null, call(s.rows * s.dim * 4)),

@@ -16,6 +16,13 @@ export interface EngineOptions {
    * thread; larger ones on the libuv pool (default 256 KiB).
    */
   inlineBytes?: number;
+  /**
+   * Worker threads for searches over large code matrices in shared memory
+   * (default: the core count; 1 searches on the calling thread's backend only).
+   */
+  threads?: number;
+  /** Searches over at least this many rows of shared memory are split across the threads (default 65,536). */
+  shardRows?: number;
   gpu?: {
     /** Caps the bytes one GPU binding holds, so inputs are split sooner (default: the device's limit). */
     maxBindingBytes?: number;
@@ -32,6 +39,8 @@ export interface EngineInfo {
   isa: Tier | 'js';
   /** Whether the Hamming kernel uses AVX-512 VPOPCNTDQ. */
   vpopcntdq: boolean;
+  /** Worker threads that large searches are sharded across (1: none). */
+  threads: number;
   cpu?: CpuInfo;
   /** The WebGPU adapter, for the webgpu backend (and auto once it has opened one). */
   adapter?: AdapterDescription;
@@ -57,7 +66,11 @@ export interface TopK {
   distances: Int32Array;
 }
 
-/** Codes uploaded once (to the GPU where the backend has one) and searched many times. */
+/**
+ * Codes uploaded once and searched many times: copied into shared memory
+ * (unless already there) so large searches can be sharded, and onto the GPU
+ * where the backend has one. The caller's array is not referenced afterwards.
+ */
 export interface ResidentCodes {
   readonly dim: number;
   readonly n: number;
@@ -65,8 +78,19 @@ export interface ResidentCodes {
   release(): void;
 }
 
+/** What the engine's worker threads have done, for tests and metrics. */
+export interface ShardStats {
+  /** Sharded dispatches (concurrent callers over the same rows share one). */
+  shardBatches: number;
+  /** Shard searches run by workers. */
+  shardTasks: number;
+  /** The kernels the workers ran, as 'backend/tier' ('native/avx2', 'native/avx512+vpopcntdq', 'js/js'). */
+  workerTiers: string[];
+}
+
 export interface Engine {
   readonly info: EngineInfo;
+  stats(): ShardStats;
   quantize(x: Float32Array, opts: QuantizeOptions): Promise<Quantized>;
   dequantize(q: Quantized, opts: QuantizeOptions): Promise<Float32Array>;
   uploadCodes(codes: Uint8Array, opts: { dim: number }): Promise<ResidentCodes>;

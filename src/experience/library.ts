@@ -17,7 +17,7 @@ import type { Engine } from '../engine/types.js';
 import { DsoError } from '../core/errors.js';
 import { BinaryIndex } from '../binary-index/binary-index.js';
 import { addonAvailable } from '../simd/addon.js';
-import { floats, wholeNumber } from '../core/checks.js';
+import { bytesPerRow, floats, wholeNumber } from '../core/checks.js';
 import { type Neighbour, type OperationOutcome, batchTexts, planBatch } from './batch-plan.js';
 import type { Embedder } from './embedders/embedder.js';
 import { HashingEmbedder } from './embedders/hashing.js';
@@ -127,8 +127,7 @@ export class ExperienceLibrary {
     this.defaultDomain = opts.defaultDomain ?? 'general';
     this.defaultConfidence = opts.defaultConfidence ?? 0.5;
     this.epochValue = store.meta().epoch;
-    // Libraries are searched one query at a time: shards across workers would cost more than they save.
-    this.index = new BinaryIndex({ dim: embedder.dim, engine, threads: 1, shardThreshold: 2 ** 31 - 1 });
+    this.index = new BinaryIndex({ dim: embedder.dim, engine });
   }
 
   static async open(opts: ExperienceLibraryOptions = {}): Promise<ExperienceLibrary> {
@@ -149,7 +148,8 @@ export class ExperienceLibrary {
     let engine = opts.engine;
     try {
       // Retrieval scans a few MB per query: inline, a hop to the thread pool costs more than it saves.
-      engine ??= await createEngine({ backend: addonAvailable() ? 'native' : 'js', inlineBytes: LIBRARY_INLINE_BYTES });
+      // Libraries are searched one query at a time: shards across workers would cost more than they save.
+      engine ??= await createEngine({ backend: addonAvailable() ? 'native' : 'js', inlineBytes: LIBRARY_INLINE_BYTES, threads: 1 });
       const lib = new ExperienceLibrary(opts, embedder, engine, opts.engine === undefined, store);
       lib.load();
       return lib;
@@ -163,7 +163,7 @@ export class ExperienceLibrary {
   private load(): void {
     const rows = this.store.loadAll();
     if (rows.length === 0) return;
-    const bpr = Math.ceil(this.embedder.dim / 8);
+    const bpr = bytesPerRow(this.embedder.dim);
     const codes = new Uint8Array(rows.length * bpr);
     const labels = new BigInt64Array(rows.length);
     rows.forEach((r, i) => {
@@ -292,7 +292,7 @@ export class ExperienceLibrary {
     }
     const fresh = puts.filter((p) => plan.created.has(p.experience.id));
     if (fresh.length > 0) {
-      const bpr = Math.ceil(dim / 8);
+      const bpr = bytesPerRow(dim);
       const codes = new Uint8Array(fresh.length * bpr);
       fresh.forEach((p, i) => codes.set(p.experience.code, i * bpr));
       this.index.add(codes, BigInt64Array.from(fresh, (p) => BigInt(p.seq)));

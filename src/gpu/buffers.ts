@@ -8,6 +8,8 @@ import type { GpuContext } from './device.js';
 const STORAGE = 0x0080 | 0x0008 | 0x0004; // STORAGE | COPY_DST | COPY_SRC
 const UNIFORM = 0x0040 | 0x0008; // UNIFORM | COPY_DST
 const READBACK = 0x0001 | 0x0008; // MAP_READ | COPY_DST
+/** The most one writeBuffer call carries. */
+const WRITE_CHUNK = 16 << 20;
 
 function sizeClass(bytes: number): number {
   return Math.max(256, 2 ** Math.ceil(Math.log2(Math.max(4, bytes))));
@@ -33,16 +35,35 @@ export class BufferPool {
     return this.take('storage', bytes);
   }
 
-  /** A storage buffer holding `data` (padded with zeros to a multiple of 4 bytes). */
+  /**
+   * A storage buffer holding `data` (padded with zeros to a multiple of 4
+   * bytes). Written in chunks: Dawn aborts the process on one huge
+   * writeBuffer, and crashes on memory of a SharedArrayBuffer, so shared
+   * memory goes through a private bounce buffer.
+   */
   upload(data: ArrayBufferView): GPUBuffer {
     const b = this.take('storage', data.byteLength);
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const whole = bytes.byteLength & ~3;
-    if (whole > 0) this.ctx.device.queue.writeBuffer(b, 0, bytes, 0, whole);
-    if (whole < bytes.byteLength) {
-      const tail = new Uint8Array(4);
-      tail.set(bytes.subarray(whole));
-      this.ctx.device.queue.writeBuffer(b, whole, tail);
+    const shared = data.buffer instanceof SharedArrayBuffer;
+    const bounce = shared ? new Uint8Array(Math.min(WRITE_CHUNK, Math.ceil(bytes.byteLength / 4) * 4)) : undefined;
+    for (let off = 0; off < bytes.byteLength; off += WRITE_CHUNK) {
+      const chunk = bytes.subarray(off, Math.min(bytes.byteLength, off + WRITE_CHUNK));
+      const whole = chunk.byteLength & ~3;
+      if (bounce === undefined && whole === chunk.byteLength) {
+        this.ctx.device.queue.writeBuffer(b, off, chunk);
+        continue;
+      }
+      // A copy for shared memory, or to pad the last bytes to a whole word.
+      const padded = (bounce ?? new Uint8Array(4)).subarray(0, Math.ceil(chunk.byteLength / 4) * 4);
+      if (bounce) {
+        padded.set(chunk);
+        padded.fill(0, chunk.byteLength);
+        this.ctx.device.queue.writeBuffer(b, off, padded);
+      } else {
+        if (whole > 0) this.ctx.device.queue.writeBuffer(b, off, chunk, 0, whole);
+        padded.set(chunk.subarray(whole));
+        this.ctx.device.queue.writeBuffer(b, off + whole, padded);
+      }
     }
     return b;
   }

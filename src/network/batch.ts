@@ -16,7 +16,7 @@ import { CID } from 'multiformats/cid';
 import { type Hex, bytesToHex, getAddress, hexToBytes, isAddress, isHex, recoverTypedDataAddress } from 'viem';
 
 import { experienceId } from '../experience/content-id.js';
-import type { CompressedExperience } from '../bitdelta/quantizer.js';
+import type { CompressedExperience } from '../bitdelta/record.js';
 import { decodeCompressed, decodeDagCbor, encodeCompressed } from '../bitdelta/wire.js';
 import { DsoError } from '../core/errors.js';
 import { cidOfBlock, DEFAULT_MAX_BLOCK_BYTES, verifyBlock } from './content-store.js';

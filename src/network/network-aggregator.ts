@@ -15,7 +15,7 @@ import type { CID } from 'multiformats/cid';
 import { CID as CIDClass } from 'multiformats/cid';
 import { getAddress } from 'viem';
 
-import type { CompressedExperience } from '../bitdelta/quantizer.js';
+import type { CompressedExperience } from '../bitdelta/record.js';
 import { DsoError } from '../core/errors.js';
 import { isExperienceText } from '../experience/text.js';
 import { type BatchAnnouncement, type OpenedRecord, buildBatch, decodeEnvelope, encodeEnvelope, openBatch } from './batch.js';

@@ -63,8 +63,8 @@ export interface NativeAddon {
     dim: number,
     opts?: CallOptions,
   ): MaybeAsync<Float32Array>;
-  /** A private copy-on-write mapping of a whole file (the index loader's mmap). */
-  mapFile(pathOrFd: string | number): ArrayBuffer;
+  /** A private copy-on-write mapping of a whole regular file, shared by every thread (the index loader's mmap). */
+  mapFile(path: string): SharedArrayBuffer;
   streamRead(data: Uint8Array, opts?: CallOptions): number;
   xorPopcount(iterations: number, opts?: CallOptions): { checksum: number; words: number };
 }

@@ -6,7 +6,7 @@
  */
 import { keccak256, toHex } from 'viem';
 
-import type { CompressedExperience } from '../bitdelta/quantizer.js';
+import type { CompressedExperience } from '../bitdelta/record.js';
 import { buildBatch, encodeEnvelope } from '../network/batch.js';
 import { identityFromKey } from '../network/identity.js';
 

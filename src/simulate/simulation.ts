@@ -34,6 +34,7 @@ import { startInProcessChain } from '../network/chain.js';
 import { cidOfBlock } from '../network/content-store.js';
 import { identityFromKey } from '../network/identity.js';
 import { RegistryClient } from '../network/registry.js';
+import { workerScript } from '../core/worker-script.js';
 import { ATTACKS, type Attack, type NodeOutput, type NodeTask, buildNodeOutputs, nodeKey, roundTruth } from './sim-nodes.js';
 
 export { ATTACKS, type Attack } from './sim-nodes.js';
@@ -92,7 +93,7 @@ export async function simulate(o: SimulationOptions): Promise<{ rounds: RoundRep
   const isByz = (i: number) => i >= byzantineFrom;
   const indexOf = new Map(ids.map((id, i) => [id.address as string, i]));
   const workers = o.workers ?? (os.availableParallelism?.() ?? os.cpus().length);
-  const pool = workers > 0 ? new Piscina({ filename: new URL('./sim-worker.mjs', import.meta.url).href, minThreads: workers, maxThreads: workers }) : undefined;
+  const pool = workers > 0 ? new Piscina({ ...workerScript('sim-worker', import.meta.url), minThreads: workers, maxThreads: workers }) : undefined;
   const engine = await createEngine({ backend: 'native' });
   const aggregator = new SemanticAggregator({ engine });
   const chain = o.chain === false ? undefined : await startInProcessChain();

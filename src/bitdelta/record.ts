@@ -1,0 +1,35 @@
+/**
+ * What a compressed experience is, shared by the quantizer that makes it and
+ * the wire encoding that carries it.
+ */
+export interface BitDeltaCode {
+  /** ceil(dim/8) bytes per vector, DESIGN.md bit order. */
+  code: Uint8Array;
+  /** ceil(dim/groupSize) scales per vector. */
+  scales: Float32Array;
+}
+
+/** What compressForNetwork needs of an experience (ExperienceLibrary's experiences have it). */
+export interface CompressibleExperience {
+  id: string;
+  text: string;
+  embedding: Float32Array;
+  confidence: number;
+  domain: string;
+  epoch: number;
+  source: string;
+  createdAt: number;
+}
+
+/** An experience as it travels: text and metadata, the embedding as signs and scales. */
+export interface CompressedExperience extends BitDeltaCode {
+  id: string;
+  text: string;
+  dim: number;
+  groupSize: number;
+  confidence: number;
+  domain: string;
+  epoch: number;
+  source: string;
+  createdAt: number;
+}
