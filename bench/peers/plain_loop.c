@@ -11,18 +11,27 @@
 
 static uint8_t* slurp(const char* path, size_t* len) {
   FILE* f = fopen(path, "rb");
-  if (!f) { perror(path); exit(1); }
+  if (!f) {
+    perror(path);
+    exit(1);
+  }
   fseek(f, 0, SEEK_END);
   *len = (size_t)ftell(f);
   fseek(f, 0, SEEK_SET);
   uint8_t* p = malloc(*len + 8);
-  if (fread(p, 1, *len, f) != *len) { perror("read"); exit(1); }
+  if (fread(p, 1, *len, f) != *len) {
+    perror("read");
+    exit(1);
+  }
   fclose(f);
   return p;
 }
 
 int main(int argc, char** argv) {
-  if (argc != 6) { fprintf(stderr, "usage: plain_loop BASE QUERIES BYTES_PER_ROW K THREADS\n"); return 2; }
+  if (argc != 6) {
+    fprintf(stderr, "usage: plain_loop BASE QUERIES BYTES_PER_ROW K THREADS\n");
+    return 2;
+  }
   size_t nb, nqb;
   uint8_t* base = slurp(argv[1], &nb);
   uint8_t* queries = slurp(argv[2], &nqb);
@@ -49,7 +58,11 @@ int main(int argc, char** argv) {
       }
       if (have == k && d >= bestD[k - 1]) continue;
       size_t i = have < k ? have++ : k - 1;
-      while (i > 0 && bestD[i - 1] > d) { bestD[i] = bestD[i - 1]; bestI[i] = bestI[i - 1]; --i; }
+      while (i > 0 && bestD[i - 1] > d) {
+        bestD[i] = bestD[i - 1];
+        bestI[i] = bestI[i - 1];
+        --i;
+      }
       bestD[i] = d;
       bestI[i] = (int32_t)r;
     }

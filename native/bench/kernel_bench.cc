@@ -45,20 +45,23 @@ int main() {
   std::vector<int32_t> ids(1000 * 10), dists(1000 * 10);
   std::vector<uint8_t> maj(N / 8);
 
-  std::printf("%-28s %12s %12s %12s %12s %12s\n", "tier", "W1 pack", "W2 batch", "W2 single", "W3 median", "W3 majority");
+  std::printf("%-28s %12s %12s %12s %12s %12s\n", "tier", "W1 pack", "W2 batch", "W2 single", "W3 median",
+              "W3 majority");
   for (const auto& tier : dso::availableTiers()) {
     for (int vpop = 1; vpop >= 0; --vpop) {
       if (!vpop && (tier != "avx512" || !dso::cpuFeatures().vpopcntdq)) continue;
       const dso::KernelTable* t = dso::kernelTable(tier, vpop == 1);
       const size_t nq = tier == "serial" ? 50 : 1000;
       const double pack = best([&] { t->pack(x.data(), N, D, D, nullptr, codes.data(), scales.data()); });
-      const double batch = best([&] { t->hammingTopK(base.data(), N, base.data(), nq, D, 10, ids.data(), dists.data()); }, 2);
-      const double single = best([&] { t->hammingTopK(base.data(), N, base.data() + 7 * B, 1, D, 10, ids.data(), dists.data()); }, 10);
+      const double batch =
+          best([&] { t->hammingTopK(base.data(), N, base.data(), nq, D, 10, ids.data(), dists.data()); }, 2);
+      const double single =
+          best([&] { t->hammingTopK(base.data(), N, base.data() + 7 * B, 1, D, 10, ids.data(), dists.data()); }, 10);
       const double median = best([&] { t->median(rows.data(), 64, N, out.data()); });
       const double majority = best([&] { t->majority(votes.data(), 64, N, maj.data()); });
       const std::string name = tier + (tier == "avx512" ? (vpop ? " (vpopcntdq)" : " (no vpopcntdq)") : "");
-      std::printf("%-28s %9.1f ms %8.0f q/s %8.0f q/s %9.1f ms %9.2f ms\n", name.c_str(), pack * 1e3, nq / batch, 1 / single,
-                  median * 1e3, majority * 1e3);
+      std::printf("%-28s %9.1f ms %8.0f q/s %8.0f q/s %9.1f ms %9.2f ms\n", name.c_str(), pack * 1e3, nq / batch,
+                  1 / single, median * 1e3, majority * 1e3);
     }
   }
   return 0;

@@ -5,8 +5,7 @@
 
 namespace dso {
 
-using HammingFn = KernelResult (*)(const uint8_t*, size_t, const uint8_t*, size_t, size_t, size_t,
-                                   int32_t*, int32_t*);
+using HammingFn = KernelResult (*)(const uint8_t*, size_t, const uint8_t*, size_t, size_t, size_t, int32_t*, int32_t*);
 
 using XorPopcountFn = uint64_t (*)(uint64_t);
 

@@ -10,7 +10,7 @@ namespace dso {
 
 enum class Status : int {
   Ok = 0,
-  NonFinite = 1,   // `where` holds the flat index (or row) of the first bad value
+  NonFinite = 1,  // `where` holds the flat index (or row) of the first bad value
   OutOfMemory = 2,
 };
 
@@ -25,13 +25,13 @@ struct KernelTable {
   const char* name;
   // x: rows*dim floats; baseline: dim floats or null. codes: rows*ceil(dim/8)
   // bytes; scales: rows*ceil(dim/groupSize) floats. NonFinite.where = row.
-  KernelResult (*pack)(const float* x, size_t rows, size_t dim, size_t groupSize,
-                       const float* baseline, uint8_t* codes, float* scales);
-  void (*dequantize)(const uint8_t* codes, const float* scales, size_t rows, size_t dim,
-                     size_t groupSize, const float* baseline, float* out);
+  KernelResult (*pack)(const float* x, size_t rows, size_t dim, size_t groupSize, const float* baseline, uint8_t* codes,
+                       float* scales);
+  void (*dequantize)(const uint8_t* codes, const float* scales, size_t rows, size_t dim, size_t groupSize,
+                     const float* baseline, float* out);
   // Exact top-k by Hamming distance; ids/dists hold nq*k entries.
-  KernelResult (*hammingTopK)(const uint8_t* base, size_t n, const uint8_t* queries, size_t nq,
-                              size_t dim, size_t k, int32_t* ids, int32_t* dists);
+  KernelResult (*hammingTopK)(const uint8_t* base, size_t n, const uint8_t* queries, size_t nq, size_t dim, size_t k,
+                              int32_t* ids, int32_t* dists);
   // rows: n*d floats (row-major, one row per voter). NonFinite.where = flat index.
   KernelResult (*median)(const float* rows, size_t n, size_t d, float* out);
   KernelResult (*trimmedMean)(const float* rows, size_t n, size_t d, size_t cut, float* out);

@@ -57,13 +57,12 @@ inline View<uint8_t> byteArray(const Napi::Value& v, const char* name) {
 }
 
 // A whole number in [min, max], else `code`.
-inline uint64_t wholeNumber(const Napi::Value& v, const char* name, const char* code, uint64_t min,
-                            uint64_t max) {
+inline uint64_t wholeNumber(const Napi::Value& v, const char* name, const char* code, uint64_t min, uint64_t max) {
   if (!v.IsNumber()) fail(code, std::string(name) + " must be a number");
   const double d = v.As<Napi::Number>().DoubleValue();
   if (!std::isfinite(d) || d != std::floor(d) || d < static_cast<double>(min) || d > static_cast<double>(max))
-    fail(code, std::string(name) + " must be an integer in [" + std::to_string(min) + ", " +
-                   std::to_string(max) + "], got " + Napi::Number::New(v.Env(), d).ToString().Utf8Value());
+    fail(code, std::string(name) + " must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) +
+                   "], got " + Napi::Number::New(v.Env(), d).ToString().Utf8Value());
   return static_cast<uint64_t>(d);
 }
 

@@ -13,7 +13,12 @@ class CosineJob : public Job {
  public:
   CosineJob(const KernelTable* t, View<float> vectors, View<int32_t> rows, View<float> queries, size_t nq, size_t c,
             size_t dim, Napi::Env env)
-      : table_(t), vectors_(std::move(vectors)), rows_(std::move(rows)), queries_(std::move(queries)), nq_(nq), c_(c),
+      : table_(t),
+        vectors_(std::move(vectors)),
+        rows_(std::move(rows)),
+        queries_(std::move(queries)),
+        nq_(nq),
+        c_(c),
         dim_(dim) {
     out_.allocate(env, nq * c);
   }
@@ -39,19 +44,24 @@ Napi::Value cosineCandidates(const Napi::CallbackInfo& info) {
   View<float> queries = floatArray(info[2], "queries");
   const size_t dim = wholeNumber(info[3], "dim", "INVALID_DIM", 1, kMaxElements);
   if (vectors.length % dim != 0)
-    fail("LENGTH_MISMATCH", "vectors.length (" + std::to_string(vectors.length) + ") is not a multiple of dim (" + std::to_string(dim) + ")");
+    fail("LENGTH_MISMATCH", "vectors.length (" + std::to_string(vectors.length) + ") is not a multiple of dim (" +
+                                std::to_string(dim) + ")");
   if (queries.length % dim != 0)
-    fail("LENGTH_MISMATCH", "queries.length (" + std::to_string(queries.length) + ") is not a multiple of dim (" + std::to_string(dim) + ")");
+    fail("LENGTH_MISMATCH", "queries.length (" + std::to_string(queries.length) + ") is not a multiple of dim (" +
+                                std::to_string(dim) + ")");
   const size_t n = vectors.length / dim, nq = queries.length / dim;
   if (nq == 0 ? rows.length != 0 : rows.length % nq != 0)
     fail("LENGTH_MISMATCH", "rows.length (" + std::to_string(rows.length) + ") must be queries x candidates");
   for (size_t i = 0; i < rows.length; ++i)
     if (rows.data[i] < -1 || (rows.data[i] >= 0 && static_cast<size_t>(rows.data[i]) >= n))
-      fail("INVALID_ARGUMENT", "rows[" + std::to_string(i) + "] = " + std::to_string(rows.data[i]) + " is not -1 or a row below " + std::to_string(n));
+      fail("INVALID_ARGUMENT", "rows[" + std::to_string(i) + "] = " + std::to_string(rows.data[i]) +
+                                   " is not -1 or a row below " + std::to_string(n));
   CallOptions o = callOptions(optionsArg(info, 4));
   const size_t c = nq ? rows.length / nq : 0;
-  return runJob(env, std::make_unique<CosineJob>(o.table, std::move(vectors), std::move(rows), std::move(queries), nq, c, dim, env),
-                o.async);
+  return runJob(
+      env,
+      std::make_unique<CosineJob>(o.table, std::move(vectors), std::move(rows), std::move(queries), nq, c, dim, env),
+      o.async);
 }
 
 }  // namespace

@@ -11,8 +11,8 @@ namespace {
 
 class HammingJob : public Job {
  public:
-  HammingJob(const KernelTable* t, View<uint8_t> base, View<uint8_t> queries, size_t n, size_t nq, size_t dim,
-             size_t k, Napi::Env env)
+  HammingJob(const KernelTable* t, View<uint8_t> base, View<uint8_t> queries, size_t n, size_t nq, size_t dim, size_t k,
+             Napi::Env env)
       : table_(t), base_(std::move(base)), queries_(std::move(queries)), n_(n), nq_(nq), dim_(dim), k_(k) {
     ids_.allocate(env, nq * k);
     dists_.allocate(env, nq * k);
@@ -43,8 +43,8 @@ Napi::Value hammingTopK(const Napi::CallbackInfo& info) {
   const size_t k = wholeNumber(info[3], "k", "INVALID_K", 1, kMaxElements);
   const size_t B = (dim + 7) / 8;
   if (base.length % B != 0)
-    fail("LENGTH_MISMATCH", "base.length (" + std::to_string(base.length) + ") is not a multiple of ceil(dim/8) = " +
-                                std::to_string(B));
+    fail("LENGTH_MISMATCH",
+         "base.length (" + std::to_string(base.length) + ") is not a multiple of ceil(dim/8) = " + std::to_string(B));
   if (queries.length % B != 0)
     fail("LENGTH_MISMATCH", "queries.length (" + std::to_string(queries.length) +
                                 ") is not a multiple of ceil(dim/8) = " + std::to_string(B));

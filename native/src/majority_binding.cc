@@ -32,8 +32,8 @@ Napi::Value majority(const Napi::CallbackInfo& info) {
   const size_t dim = wholeNumber(info[2], "dim", "INVALID_DIM", 1, kMaxElements);
   const size_t B = (dim + 7) / 8;
   if (codes.length != n * B)
-    fail("LENGTH_MISMATCH", "codes.length must be n x ceil(dim/8) = " + std::to_string(n * B) + ", got " +
-                                std::to_string(codes.length));
+    fail("LENGTH_MISMATCH",
+         "codes.length must be n x ceil(dim/8) = " + std::to_string(n * B) + ", got " + std::to_string(codes.length));
   CallOptions o = callOptions(optionsArg(info, 3));
   return runJob(env, std::make_unique<MajorityJob>(o.table, std::move(codes), n, dim, env), o.async);
 }

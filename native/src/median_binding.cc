@@ -36,8 +36,8 @@ class ColumnJob : public Job {
 
 size_t columnsOf(const View<float>& rows, size_t n) {
   if (rows.length % n != 0)
-    fail("LENGTH_MISMATCH", "rows.length (" + std::to_string(rows.length) + ") is not a multiple of n (" +
-                                std::to_string(n) + ")");
+    fail("LENGTH_MISMATCH",
+         "rows.length (" + std::to_string(rows.length) + ") is not a multiple of n (" + std::to_string(n) + ")");
   return rows.length / n;
 }
 

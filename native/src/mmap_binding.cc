@@ -64,7 +64,9 @@ Napi::Value mapFile(const Napi::CallbackInfo& info) {
   return toNapi(env, scope.Escape(v8::SharedArrayBuffer::New(isolate, std::move(store))));
 }
 #else
-Napi::Value mapFile(const Napi::CallbackInfo&) { fail("IO_ERROR", "memory-mapped files are not supported on this platform"); }
+Napi::Value mapFile(const Napi::CallbackInfo&) {
+  fail("IO_ERROR", "memory-mapped files are not supported on this platform");
+}
 #endif
 
 }  // namespace

@@ -32,9 +32,11 @@ View<float> optionalBaseline(const Napi::Value& v, size_t dim) {
   if (v.IsUndefined() || v.IsNull()) return b;
   b = floatArray(v, "baseline");
   if (b.length != dim)
-    fail("LENGTH_MISMATCH", "baseline must hold dim = " + std::to_string(dim) + " values, got " + std::to_string(b.length));
+    fail("LENGTH_MISMATCH",
+         "baseline must hold dim = " + std::to_string(dim) + " values, got " + std::to_string(b.length));
   for (size_t j = 0; j < b.length; ++j)
-    if (!std::isfinite(b.data[j])) fail("NON_FINITE", "baseline holds a NaN or infinite value at index " + std::to_string(j));
+    if (!std::isfinite(b.data[j]))
+      fail("NON_FINITE", "baseline holds a NaN or infinite value at index " + std::to_string(j));
   return b;
 }
 
@@ -75,9 +77,7 @@ class DequantizeJob : public Job {
     if (s_.rows == 0) return;
     table_->dequantize(codes_.data, scales_.data, s_.rows, s_.dim, s_.groupSize, baseline_.data, out_.data);
   }
-  Napi::Value result(Napi::Env env) override {
-    return Napi::Float32Array::New(env, out_.length, out_.ref.Value(), 0);
-  }
+  Napi::Value result(Napi::Env env) override { return Napi::Float32Array::New(env, out_.length, out_.ref.Value(), 0); }
 
  private:
   const KernelTable* table_;
@@ -92,7 +92,8 @@ Napi::Value pack(const Napi::CallbackInfo& info) {
   View<float> x = floatArray(info[0], "x");
   PackShape s = packShape(0, info[1], info[2]);
   if (x.length % s.dim != 0)
-    fail("LENGTH_MISMATCH", "x.length (" + std::to_string(x.length) + ") is not a multiple of dim (" + std::to_string(s.dim) + ")");
+    fail("LENGTH_MISMATCH",
+         "x.length (" + std::to_string(x.length) + ") is not a multiple of dim (" + std::to_string(s.dim) + ")");
   s.rows = x.length / s.dim;
   View<float> b = optionalBaseline(info[3], s.dim);
   CallOptions o = callOptions(optionsArg(info, 4));
@@ -110,15 +111,17 @@ Napi::Value dequantize(const Napi::CallbackInfo& info) {
   s.rows = scales.length / s.groups;
   if (codes.length != s.rows * s.bytesPerRow)
     fail("LENGTH_MISMATCH", "codes.length must be rows x ceil(dim/8) = " + std::to_string(s.rows * s.bytesPerRow) +
-                                " for " + std::to_string(s.rows) + " rows of scales, got " + std::to_string(codes.length));
+                                " for " + std::to_string(s.rows) + " rows of scales, got " +
+                                std::to_string(codes.length));
   if (s.rows * s.dim > kMaxElements) fail("TOO_LARGE", "the dequantized output would exceed 2^31-1 values");
   for (size_t i = 0; i < scales.length; ++i)
     if (!std::isfinite(scales.data[i]) || scales.data[i] < 0)
-      fail("INVALID_SCALE", "scales must be finite and >= 0; index " + std::to_string(i) + " holds " +
-                                std::to_string(scales.data[i]));
+      fail("INVALID_SCALE",
+           "scales must be finite and >= 0; index " + std::to_string(i) + " holds " + std::to_string(scales.data[i]));
   View<float> b = optionalBaseline(info[4], s.dim);
   CallOptions o = callOptions(optionsArg(info, 5));
-  return runJob(env, std::make_unique<DequantizeJob>(o.table, std::move(codes), std::move(scales), std::move(b), s, env),
+  return runJob(env,
+                std::make_unique<DequantizeJob>(o.table, std::move(codes), std::move(scales), std::move(b), s, env),
                 o.async);
 }
 

@@ -54,8 +54,10 @@ Napi::Value cpuInfo(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void registerProbe(Napi::Env env, Napi::Object exports) {
-  exports.Set("streamRead", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return guarded(i, streamRead); }));
-  exports.Set("xorPopcount", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return guarded(i, xorPopcount); }));
+  exports.Set("streamRead",
+              Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return guarded(i, streamRead); }));
+  exports.Set("xorPopcount",
+              Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return guarded(i, xorPopcount); }));
   exports.Set("cpuInfo", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return guarded(i, cpuInfo); }));
 }
 

@@ -44,7 +44,8 @@ bool same(const std::vector<T>& a, const std::vector<T>& b) {
 }
 
 void checkPack(const dso::KernelTable& t, Rng& r) {
-  const size_t shapes[][3] = {{1, 1, 1}, {3, 7, 7}, {5, 9, 4}, {4, 17, 5}, {7, 65, 13}, {16, 384, 384}, {16, 384, 64}, {5, 513, 100}};
+  const size_t shapes[][3] = {{1, 1, 1},   {3, 7, 7},      {5, 9, 4},     {4, 17, 5},
+                              {7, 65, 13}, {16, 384, 384}, {16, 384, 64}, {5, 513, 100}};
   for (auto& s : shapes) {
     const size_t rows = s[0], dim = s[1], gs = s[2], B = (dim + 7) / 8, G = (dim + gs - 1) / gs;
     std::vector<float> x(rows * dim), base(dim);
@@ -56,7 +57,8 @@ void checkPack(const dso::KernelTable& t, Rng& r) {
       std::vector<float> s0(rows * G), s1(rows * G);
       dso::kSerialTable.pack(x.data(), rows, dim, gs, b, c0.data(), s0.data());
       t.pack(x.data(), rows, dim, gs, b, c1.data(), s1.data());
-      const std::string tag = std::string(t.name) + " pack " + std::to_string(rows) + "x" + std::to_string(dim) + "/" + std::to_string(gs);
+      const std::string tag =
+          std::string(t.name) + " pack " + std::to_string(rows) + "x" + std::to_string(dim) + "/" + std::to_string(gs);
       expect(same(c0, c1), tag + " codes");
       bool close = true;
       for (size_t i = 0; i < s0.size(); ++i) close = close && std::fabs(s0[i] - s1[i]) <= 1e-5f * std::fabs(s0[i]);
@@ -71,12 +73,14 @@ void checkPack(const dso::KernelTable& t, Rng& r) {
     std::vector<uint8_t> c(rows * B);
     std::vector<float> sc(rows * G);
     const dso::KernelResult res = t.pack(bad.data(), rows, dim, gs, nullptr, c.data(), sc.data());
-    expect(res.status == dso::Status::NonFinite && res.where == static_cast<int64_t>(rows - 1), std::string(t.name) + " pack NaN row");
+    expect(res.status == dso::Status::NonFinite && res.where == static_cast<int64_t>(rows - 1),
+           std::string(t.name) + " pack NaN row");
   }
 }
 
 void checkHamming(const dso::KernelTable& t, Rng& r) {
-  const size_t shapes[][4] = {{1, 1, 1, 1}, {7, 3, 5, 4}, {63, 17, 40, 3}, {65, 129, 7, 16}, {384, 1030, 11, 10}, {513, 700, 5, 600}, {1100, 270, 3, 300}};
+  const size_t shapes[][4] = {{1, 1, 1, 1},        {7, 3, 5, 4},       {63, 17, 40, 3},    {65, 129, 7, 16},
+                              {384, 1030, 11, 10}, {513, 700, 5, 600}, {1100, 270, 3, 300}};
   for (auto& s : shapes) {
     const size_t dim = s[0], n = s[1], nq = s[2], k = s[3], B = (dim + 7) / 8;
     std::vector<uint8_t> base(n * B), q(nq * B);

@@ -46,9 +46,21 @@ inline void selectKth(float* a, size_t n, size_t k) {
       return;
     }
     const size_t mid = lo + (hi - lo) / 2;
-    if (a[mid] < a[lo]) { const float t = a[mid]; a[mid] = a[lo]; a[lo] = t; }
-    if (a[hi] < a[lo]) { const float t = a[hi]; a[hi] = a[lo]; a[lo] = t; }
-    if (a[hi] < a[mid]) { const float t = a[hi]; a[hi] = a[mid]; a[mid] = t; }
+    if (a[mid] < a[lo]) {
+      const float t = a[mid];
+      a[mid] = a[lo];
+      a[lo] = t;
+    }
+    if (a[hi] < a[lo]) {
+      const float t = a[hi];
+      a[hi] = a[lo];
+      a[lo] = t;
+    }
+    if (a[hi] < a[mid]) {
+      const float t = a[hi];
+      a[hi] = a[mid];
+      a[mid] = t;
+    }
     const float pivot = a[mid];
     size_t i = lo, j = hi;
     while (i <= j) {
@@ -63,9 +75,12 @@ inline void selectKth(float* a, size_t n, size_t k) {
         --j;
       }
     }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return;
+    if (k <= j)
+      hi = j;
+    else if (k >= i)
+      lo = i;
+    else
+      return;
   }
 }
 
@@ -88,8 +103,7 @@ inline float trimmedMeanOfColumn(float* a, size_t n, size_t cut) {
 // Columns [j0, j1) of an n x d row-major matrix; blocks of 16 coordinates keep
 // the reads of each row contiguous.
 template <bool Trimmed>
-dso::KernelResult columnStatistic(const float* rows, size_t n, size_t d, size_t j0, size_t j1,
-                                  size_t cut, float* out) {
+dso::KernelResult columnStatistic(const float* rows, size_t n, size_t d, size_t j0, size_t j1, size_t cut, float* out) {
   constexpr size_t C = 16;
   float* col = static_cast<float*>(std::malloc(C * n * sizeof(float)));
   if (!col) return {dso::Status::OutOfMemory, -1};

@@ -22,8 +22,8 @@ namespace {
 inline __m512i reduce8x8(const __m512i* v) {
   __m512i a[4], b[2];
   for (int i = 0; i < 4; ++i)
-    a[i] = _mm512_add_epi64(_mm512_unpacklo_epi64(v[2 * i], v[2 * i + 1]),
-                            _mm512_unpackhi_epi64(v[2 * i], v[2 * i + 1]));
+    a[i] =
+        _mm512_add_epi64(_mm512_unpacklo_epi64(v[2 * i], v[2 * i + 1]), _mm512_unpackhi_epi64(v[2 * i], v[2 * i + 1]));
   // a[i] 128-bit lane L = (row 2i, row 2i+1) partial sums of words 2L, 2L+1.
   for (int i = 0; i < 2; ++i)
     b[i] = _mm512_add_epi64(_mm512_shuffle_i64x2(a[2 * i], a[2 * i + 1], 0x88),
@@ -34,8 +34,8 @@ inline __m512i reduce8x8(const __m512i* v) {
 }
 
 template <class V, size_t NQ>
-dso::KernelResult hammingDirect(const uint8_t* base, size_t n, const uint8_t* queries, size_t dim,
-                                size_t k, int32_t* ids, int32_t* dists) {
+dso::KernelResult hammingDirect(const uint8_t* base, size_t n, const uint8_t* queries, size_t dim, size_t k,
+                                int32_t* ids, int32_t* dists) {
   const size_t B = (dim + 7) / 8;
   const size_t W = (B + 7) / 8;
   const size_t chunks = (B + 63) / 64;
@@ -50,44 +50,47 @@ dso::KernelResult hammingDirect(const uint8_t* base, size_t n, const uint8_t* qu
 
   const size_t full = n / 8 * 8;
   // Captures by value, for the same aliasing reason as the tiled kernel.
-  return forQueryBlocks(queries, NQ, dim, k, chunks * 8, ids, dists, [=](TopKQueues& tq, const uint64_t* qwords, size_t, size_t) {
-    alignas(64) uint64_t lanes[8];
-    for (size_t r0 = 0; r0 < n; r0 += 8) {
-      const size_t rowsHere = r0 < full ? 8 : n - r0;
-      __m512i perRow[NQ][8];
-      for (size_t l = 0; l < 8; ++l) {
-        for (size_t q = 0; q < NQ; ++q) perRow[q][l] = _mm512_setzero_si512();
-        if (l >= rowsHere) continue;
-        const uint8_t* row = base + (r0 + l) * B;
-        for (size_t c = 0; c < chunks; ++c) {
-          const __m512i v = c + 1 < chunks ? _mm512_loadu_si512(row + 64 * c)
-                                           : _mm512_and_si512(_mm512_maskz_loadu_epi8(tailLoad, row + 64 * c), tailAnd);
-          for (size_t q = 0; q < NQ; ++q)
-            perRow[q][l] = _mm512_add_epi64(perRow[q][l], V::wordCounts(v, _mm512_load_si512(qwords + (q * chunks + c) * 8)));
-        }
-      }
-      const uint32_t valid = rowsHere >= 8 ? 0xffu : ((1u << rowsHere) - 1);
-      for (size_t q = 0; q < NQ; ++q) {
-        const __m512i d = reduce8x8(perRow[q]);
-        uint32_t m = V::ltMask(d, tq.thr[q]) & valid;
-        if (m) {
-          _mm512_store_si512(lanes, d);
-          while (m) {
-            const int l = __builtin_ctz(m);
-            m &= m - 1;
-            tq.push(q, static_cast<uint32_t>(lanes[l]), static_cast<int32_t>(r0 + l));
+  return forQueryBlocks(
+      queries, NQ, dim, k, chunks * 8, ids, dists, [=](TopKQueues& tq, const uint64_t* qwords, size_t, size_t) {
+        alignas(64) uint64_t lanes[8];
+        for (size_t r0 = 0; r0 < n; r0 += 8) {
+          const size_t rowsHere = r0 < full ? 8 : n - r0;
+          __m512i perRow[NQ][8];
+          for (size_t l = 0; l < 8; ++l) {
+            for (size_t q = 0; q < NQ; ++q) perRow[q][l] = _mm512_setzero_si512();
+            if (l >= rowsHere) continue;
+            const uint8_t* row = base + (r0 + l) * B;
+            for (size_t c = 0; c < chunks; ++c) {
+              const __m512i v = c + 1 < chunks
+                                    ? _mm512_loadu_si512(row + 64 * c)
+                                    : _mm512_and_si512(_mm512_maskz_loadu_epi8(tailLoad, row + 64 * c), tailAnd);
+              for (size_t q = 0; q < NQ; ++q)
+                perRow[q][l] =
+                    _mm512_add_epi64(perRow[q][l], V::wordCounts(v, _mm512_load_si512(qwords + (q * chunks + c) * 8)));
+            }
+          }
+          const uint32_t valid = rowsHere >= 8 ? 0xffu : ((1u << rowsHere) - 1);
+          for (size_t q = 0; q < NQ; ++q) {
+            const __m512i d = reduce8x8(perRow[q]);
+            uint32_t m = V::ltMask(d, tq.thr[q]) & valid;
+            if (m) {
+              _mm512_store_si512(lanes, d);
+              while (m) {
+                const int l = __builtin_ctz(m);
+                m &= m - 1;
+                tq.push(q, static_cast<uint32_t>(lanes[l]), static_cast<int32_t>(r0 + l));
+              }
+            }
           }
         }
-      }
-    }
-    return dso::ok();
-  });
+        return dso::ok();
+      });
 }
 
 // Few queries: direct row scan; many: the tiled kernel.
 template <class V>
-dso::KernelResult hammingAvx512Any(const uint8_t* base, size_t n, const uint8_t* queries, size_t nq,
-                                   size_t dim, size_t k, int32_t* ids, int32_t* dists) {
+dso::KernelResult hammingAvx512Any(const uint8_t* base, size_t n, const uint8_t* queries, size_t nq, size_t dim,
+                                   size_t k, int32_t* ids, int32_t* dists) {
   constexpr size_t kDirectMaxQ = 2;
   if (nq > kDirectMaxQ) return hammingTiledDispatch<V>(base, n, queries, nq, dim, k, ids, dists);
   const size_t B = (dim + 7) / 8;

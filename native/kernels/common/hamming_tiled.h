@@ -18,8 +18,8 @@
 namespace {
 
 template <class V, int WT>
-dso::KernelResult hammingTiled(const uint8_t* base, size_t n, const uint8_t* queries, size_t nq,
-                               size_t dim, size_t k, int32_t* ids, int32_t* dists) {
+dso::KernelResult hammingTiled(const uint8_t* base, size_t n, const uint8_t* queries, size_t nq, size_t dim, size_t k,
+                               int32_t* ids, int32_t* dists) {
   using reg = typename V::reg;
   constexpr size_t L = V::L;
   const size_t B = (dim + 7) / 8;
@@ -40,67 +40,69 @@ dso::KernelResult hammingTiled(const uint8_t* base, size_t n, const uint8_t* que
 
   // Captures by value: by reference, stores to the u64 tile could alias the
   // captured sizes and masks, forcing reloads in the inner loops (-10% here).
-  const dso::KernelResult res = forQueryBlocks(queries, nq, dim, k, W, ids, dists, [=](TopKQueues& tq, const uint64_t* qwords, size_t, size_t nqb) {
-    alignas(64) int64_t laneOff[L];
-    alignas(64) uint64_t lanes[L];
-    for (size_t t0 = 0; t0 < n; t0 += R) {
-      const size_t rows = (n - t0) < R ? (n - t0) : R;
-      const size_t usedGroups = (rows + L - 1) / L;
-      for (size_t g = 0; g < usedGroups; ++g) {
-        const size_t r0 = t0 + g * L;
-        const bool gatherSafe =
-            r0 + L <= n && static_cast<int64_t>((r0 + L - 1) * B + 8 * W) <= totalBytes;
-        if (gatherSafe) {
-          for (size_t l = 0; l < L; ++l) laneOff[l] = static_cast<int64_t>((r0 + l) * B);
-          for (size_t w = 0; w < W; ++w) {
-            reg v = V::gather(base, laneOff, static_cast<int64_t>(8 * w));
-            if (w == W - 1) v = V::andv(v, V::bcast(lastMask));
-            V::store(tile + w * R + g * L, v);
-          }
-        } else {
-          for (size_t l = 0; l < L; ++l) {
-            const size_t r = r0 + l;
-            if (r < n) loadRowWords(base + r * B, B, W, lastMask, rowWords);
-            else std::memset(rowWords, 0, W * 8);
-            for (size_t w = 0; w < W; ++w) tile[w * R + g * L + l] = rowWords[w];
-          }
-        }
-      }
-      const size_t tailLanes = rows - (usedGroups - 1) * L;
-      const uint32_t tailValid = tailLanes >= 32 ? ~0u : ((1u << tailLanes) - 1);
-
-      for (size_t q = 0; q < nqb; ++q) {
-        const uint64_t* qw = qwords + q * W;
-        uint32_t thr = tq.thr[q];
-        reg qv[WT ? WT : 1];
-        if (WT)
-          for (size_t w = 0; w < W; ++w) qv[w] = V::bcast(qw[w]);
-        for (size_t g = 0; g < usedGroups; ++g) {
-          reg total = V::zero();
-          for (size_t w0 = 0; w0 < W; w0 += V::F) {
-            const size_t w1 = (w0 + V::F) < W ? (w0 + V::F) : W;
-            reg acc = V::zero();
-            for (size_t w = w0; w < w1; ++w)
-              acc = V::popXor(acc, V::load(tile + w * R + g * L), WT ? qv[WT ? w : 0] : V::bcast(qw[w]));
-            total = V::add64(total, V::flush(acc));
-          }
-          uint32_t m = V::ltMask(total, thr);
-          if (g == usedGroups - 1) m &= tailValid;
-          if (m) {
-            V::store(lanes, total);
-            const int32_t r0 = static_cast<int32_t>(t0 + g * L);
-            while (m) {
-              const int l = __builtin_ctz(m);
-              m &= m - 1;
-              tq.push(q, static_cast<uint32_t>(lanes[l]), r0 + l);
+  const dso::KernelResult res = forQueryBlocks(
+      queries, nq, dim, k, W, ids, dists, [=](TopKQueues& tq, const uint64_t* qwords, size_t, size_t nqb) {
+        alignas(64) int64_t laneOff[L];
+        alignas(64) uint64_t lanes[L];
+        for (size_t t0 = 0; t0 < n; t0 += R) {
+          const size_t rows = (n - t0) < R ? (n - t0) : R;
+          const size_t usedGroups = (rows + L - 1) / L;
+          for (size_t g = 0; g < usedGroups; ++g) {
+            const size_t r0 = t0 + g * L;
+            const bool gatherSafe = r0 + L <= n && static_cast<int64_t>((r0 + L - 1) * B + 8 * W) <= totalBytes;
+            if (gatherSafe) {
+              for (size_t l = 0; l < L; ++l) laneOff[l] = static_cast<int64_t>((r0 + l) * B);
+              for (size_t w = 0; w < W; ++w) {
+                reg v = V::gather(base, laneOff, static_cast<int64_t>(8 * w));
+                if (w == W - 1) v = V::andv(v, V::bcast(lastMask));
+                V::store(tile + w * R + g * L, v);
+              }
+            } else {
+              for (size_t l = 0; l < L; ++l) {
+                const size_t r = r0 + l;
+                if (r < n)
+                  loadRowWords(base + r * B, B, W, lastMask, rowWords);
+                else
+                  std::memset(rowWords, 0, W * 8);
+                for (size_t w = 0; w < W; ++w) tile[w * R + g * L + l] = rowWords[w];
+              }
             }
-            thr = tq.thr[q];
+          }
+          const size_t tailLanes = rows - (usedGroups - 1) * L;
+          const uint32_t tailValid = tailLanes >= 32 ? ~0u : ((1u << tailLanes) - 1);
+
+          for (size_t q = 0; q < nqb; ++q) {
+            const uint64_t* qw = qwords + q * W;
+            uint32_t thr = tq.thr[q];
+            reg qv[WT ? WT : 1];
+            if (WT)
+              for (size_t w = 0; w < W; ++w) qv[w] = V::bcast(qw[w]);
+            for (size_t g = 0; g < usedGroups; ++g) {
+              reg total = V::zero();
+              for (size_t w0 = 0; w0 < W; w0 += V::F) {
+                const size_t w1 = (w0 + V::F) < W ? (w0 + V::F) : W;
+                reg acc = V::zero();
+                for (size_t w = w0; w < w1; ++w)
+                  acc = V::popXor(acc, V::load(tile + w * R + g * L), WT ? qv[WT ? w : 0] : V::bcast(qw[w]));
+                total = V::add64(total, V::flush(acc));
+              }
+              uint32_t m = V::ltMask(total, thr);
+              if (g == usedGroups - 1) m &= tailValid;
+              if (m) {
+                V::store(lanes, total);
+                const int32_t r0 = static_cast<int32_t>(t0 + g * L);
+                while (m) {
+                  const int l = __builtin_ctz(m);
+                  m &= m - 1;
+                  tq.push(q, static_cast<uint32_t>(lanes[l]), r0 + l);
+                }
+                thr = tq.thr[q];
+              }
+            }
           }
         }
-      }
-    }
-    return dso::ok();
-  });
+        return dso::ok();
+      });
   std::free(tile);
   std::free(rowWords);
   return res;
@@ -109,17 +111,43 @@ dso::KernelResult hammingTiled(const uint8_t* base, size_t n, const uint8_t* que
 // Word counts up to 16 (dims up to 1024) get fully unrolled kernels with the
 // query held in registers; longer codes use the runtime-W loop.
 template <class V>
-dso::KernelResult hammingTiledDispatch(const uint8_t* base, size_t n, const uint8_t* queries,
-                                       size_t nq, size_t dim, size_t k, int32_t* ids,
-                                       int32_t* dists) {
-  const size_t W = ((dim + 7) / 8 + 7) / 8;
-  switch (W) {
-#define DSO_W(w) \
-  case w: return hammingTiled<V, w>(base, n, queries, nq, dim, k, ids, dists);
-    DSO_W(1) DSO_W(2) DSO_W(3) DSO_W(4) DSO_W(5) DSO_W(6) DSO_W(7) DSO_W(8)
-    DSO_W(9) DSO_W(10) DSO_W(11) DSO_W(12) DSO_W(13) DSO_W(14) DSO_W(15) DSO_W(16)
-#undef DSO_W
-    default: return hammingTiled<V, 0>(base, n, queries, nq, dim, k, ids, dists);
+dso::KernelResult hammingTiledDispatch(const uint8_t* base, size_t n, const uint8_t* queries, size_t nq, size_t dim,
+                                       size_t k, int32_t* ids, int32_t* dists) {
+  switch (((dim + 7) / 8 + 7) / 8) {
+    case 1:
+      return hammingTiled<V, 1>(base, n, queries, nq, dim, k, ids, dists);
+    case 2:
+      return hammingTiled<V, 2>(base, n, queries, nq, dim, k, ids, dists);
+    case 3:
+      return hammingTiled<V, 3>(base, n, queries, nq, dim, k, ids, dists);
+    case 4:
+      return hammingTiled<V, 4>(base, n, queries, nq, dim, k, ids, dists);
+    case 5:
+      return hammingTiled<V, 5>(base, n, queries, nq, dim, k, ids, dists);
+    case 6:
+      return hammingTiled<V, 6>(base, n, queries, nq, dim, k, ids, dists);
+    case 7:
+      return hammingTiled<V, 7>(base, n, queries, nq, dim, k, ids, dists);
+    case 8:
+      return hammingTiled<V, 8>(base, n, queries, nq, dim, k, ids, dists);
+    case 9:
+      return hammingTiled<V, 9>(base, n, queries, nq, dim, k, ids, dists);
+    case 10:
+      return hammingTiled<V, 10>(base, n, queries, nq, dim, k, ids, dists);
+    case 11:
+      return hammingTiled<V, 11>(base, n, queries, nq, dim, k, ids, dists);
+    case 12:
+      return hammingTiled<V, 12>(base, n, queries, nq, dim, k, ids, dists);
+    case 13:
+      return hammingTiled<V, 13>(base, n, queries, nq, dim, k, ids, dists);
+    case 14:
+      return hammingTiled<V, 14>(base, n, queries, nq, dim, k, ids, dists);
+    case 15:
+      return hammingTiled<V, 15>(base, n, queries, nq, dim, k, ids, dists);
+    case 16:
+      return hammingTiled<V, 16>(base, n, queries, nq, dim, k, ids, dists);
+    default:
+      return hammingTiled<V, 0>(base, n, queries, nq, dim, k, ids, dists);
   }
 }
 

@@ -127,8 +127,7 @@ inline uint64_t lastWordMask(size_t dim) {
 }
 
 // Row-major code row -> zero-padded 64-bit words with padding bits cleared.
-inline void loadRowWords(const uint8_t* row, size_t bytes, size_t words, uint64_t lastMask,
-                         uint64_t* out) {
+inline void loadRowWords(const uint8_t* row, size_t bytes, size_t words, uint64_t lastMask, uint64_t* out) {
   std::memset(out, 0, words * 8);
   std::memcpy(out, row, bytes);
   out[words - 1] &= lastMask;
@@ -139,8 +138,8 @@ inline void loadRowWords(const uint8_t* row, size_t bytes, size_t words, uint64_
 // cleared) into 64-byte aligned memory, `scan(tq, qwords, q0, nqb)` offers
 // the rows, and the block's top-k is emitted. Bounds the candidate buffers.
 template <class Scan>
-dso::KernelResult forQueryBlocks(const uint8_t* queries, size_t nq, size_t dim, size_t k, size_t stride,
-                                 int32_t* ids, int32_t* dists, Scan scan) {
+dso::KernelResult forQueryBlocks(const uint8_t* queries, size_t nq, size_t dim, size_t k, size_t stride, int32_t* ids,
+                                 int32_t* dists, Scan scan) {
   const size_t B = (dim + 7) / 8;
   const size_t W = (B + 7) / 8;
   const uint64_t lastMask = lastWordMask(dim);

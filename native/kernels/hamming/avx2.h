@@ -19,13 +19,12 @@ struct HammingAvx2 {
   static reg add64(reg a, reg b) { return _mm256_add_epi64(a, b); }
   static reg andv(reg a, reg b) { return _mm256_and_si256(a, b); }
   static reg gather(const uint8_t* base, const int64_t* off, int64_t add) {
-    const reg idx = _mm256_add_epi64(_mm256_load_si256(reinterpret_cast<const __m256i*>(off)),
-                                     _mm256_set1_epi64x(add));
+    const reg idx = _mm256_add_epi64(_mm256_load_si256(reinterpret_cast<const __m256i*>(off)), _mm256_set1_epi64x(add));
     return _mm256_i64gather_epi64(reinterpret_cast<const long long*>(base), idx, 1);
   }
   static reg popXor(reg acc, reg a, reg b) {
-    const reg lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
-                                     0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    const reg lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3,
+                                     2, 3, 3, 4);
     const reg nib = _mm256_set1_epi8(0x0f);
     const reg x = _mm256_xor_si256(a, b);
     const reg lo = _mm256_shuffle_epi8(lut, _mm256_and_si256(x, nib));
@@ -40,8 +39,8 @@ struct HammingAvx2 {
   }
 };
 
-dso::KernelResult hammingTopKAvx2(const uint8_t* base, size_t n, const uint8_t* queries, size_t nq,
-                                  size_t dim, size_t k, int32_t* ids, int32_t* dists) {
+dso::KernelResult hammingTopKAvx2(const uint8_t* base, size_t n, const uint8_t* queries, size_t nq, size_t dim,
+                                  size_t k, int32_t* ids, int32_t* dists) {
   return hammingTiledDispatch<HammingAvx2>(base, n, queries, nq, dim, k, ids, dists);
 }
 

@@ -5,8 +5,8 @@
 
 namespace {
 
-dso::KernelResult hammingTopKAvx512(const uint8_t* base, size_t n, const uint8_t* queries,
-                                    size_t nq, size_t dim, size_t k, int32_t* ids, int32_t* dists) {
+dso::KernelResult hammingTopKAvx512(const uint8_t* base, size_t n, const uint8_t* queries, size_t nq, size_t dim,
+                                    size_t k, int32_t* ids, int32_t* dists) {
   return hammingAvx512Any<HammingAvx512Bw>(base, n, queries, nq, dim, k, ids, dists);
 }
 

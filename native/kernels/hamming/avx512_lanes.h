@@ -24,8 +24,7 @@ struct HammingAvx512Bw {
     return _mm512_i64gather_epi64(idx, base, 1);
   }
   static reg popXor(reg acc, reg a, reg b) {
-    const reg lut = _mm512_broadcast_i32x4(
-        _mm_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4));
+    const reg lut = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4));
     const reg nib = _mm512_set1_epi8(0x0f);
     const reg x = _mm512_xor_si512(a, b);
     const reg lo = _mm512_shuffle_epi8(lut, _mm512_and_si512(x, nib));
@@ -33,9 +32,7 @@ struct HammingAvx512Bw {
     return _mm512_add_epi8(acc, _mm512_add_epi8(lo, hi));
   }
   static reg flush(reg acc) { return _mm512_sad_epu8(acc, _mm512_setzero_si512()); }
-  static uint32_t ltMask(reg v, uint32_t thr) {
-    return _mm512_cmplt_epu64_mask(v, _mm512_set1_epi64(thr));
-  }
+  static uint32_t ltMask(reg v, uint32_t thr) { return _mm512_cmplt_epu64_mask(v, _mm512_set1_epi64(thr)); }
   static reg wordCounts(reg a, reg b) { return flush(popXor(zero(), a, b)); }
 };
 

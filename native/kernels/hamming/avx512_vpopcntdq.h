@@ -16,9 +16,8 @@ struct HammingAvx512Popcnt : HammingAvx512Bw {
   static reg wordCounts(reg a, reg b) { return _mm512_popcnt_epi64(_mm512_xor_si512(a, b)); }
 };
 
-dso::KernelResult hammingTopKAvx512Vpopcntdq(const uint8_t* base, size_t n, const uint8_t* queries,
-                                             size_t nq, size_t dim, size_t k, int32_t* ids,
-                                             int32_t* dists) {
+dso::KernelResult hammingTopKAvx512Vpopcntdq(const uint8_t* base, size_t n, const uint8_t* queries, size_t nq,
+                                             size_t dim, size_t k, int32_t* ids, int32_t* dists) {
   return hammingAvx512Any<HammingAvx512Popcnt>(base, n, queries, nq, dim, k, ids, dists);
 }
 

@@ -11,8 +11,8 @@
 
 namespace {
 
-dso::KernelResult hammingTopKNeon(const uint8_t* base, size_t n, const uint8_t* queries, size_t nq,
-                                  size_t dim, size_t k, int32_t* ids, int32_t* dists) {
+dso::KernelResult hammingTopKNeon(const uint8_t* base, size_t n, const uint8_t* queries, size_t nq, size_t dim,
+                                  size_t k, int32_t* ids, int32_t* dists) {
   const size_t B = (dim + 7) / 8;
   const size_t W = (B + 7) / 8;
   const size_t C = (W + 1) / 2;  // 16-byte chunks per padded row

@@ -16,27 +16,26 @@ inline uint32_t popcount64Swar(uint64_t x) {
   return static_cast<uint32_t>((x * 0x0101010101010101ull) >> 56);
 }
 
-dso::KernelResult hammingTopKSerial(const uint8_t* base, size_t n, const uint8_t* queries,
-                                    size_t nq, size_t dim, size_t k, int32_t* ids,
-                                    int32_t* dists) {
+dso::KernelResult hammingTopKSerial(const uint8_t* base, size_t n, const uint8_t* queries, size_t nq, size_t dim,
+                                    size_t k, int32_t* ids, int32_t* dists) {
   const size_t B = (dim + 7) / 8;
   const size_t W = (B + 7) / 8;
   const uint64_t lastMask = lastWordMask(dim);
   uint64_t* row = static_cast<uint64_t*>(std::malloc(W * 8));
   if (!row) return {dso::Status::OutOfMemory, -1};
-  const dso::KernelResult res = forQueryBlocks(
-      queries, nq, dim, k, W, ids, dists, [&](TopKQueues& tq, const uint64_t* qwords, size_t, size_t nqb) {
-        for (size_t r = 0; r < n; ++r) {
-          loadRowWords(base + r * B, B, W, lastMask, row);
-          for (size_t q = 0; q < nqb; ++q) {
-            const uint64_t* qw = qwords + q * W;
-            uint32_t d = 0;
-            for (size_t w = 0; w < W; ++w) d += popcount64Swar(row[w] ^ qw[w]);
-            tq.push(q, d, static_cast<int32_t>(r));
-          }
-        }
-        return dso::ok();
-      });
+  const dso::KernelResult res = forQueryBlocks(queries, nq, dim, k, W, ids, dists,
+                                               [&](TopKQueues& tq, const uint64_t* qwords, size_t, size_t nqb) {
+                                                 for (size_t r = 0; r < n; ++r) {
+                                                   loadRowWords(base + r * B, B, W, lastMask, row);
+                                                   for (size_t q = 0; q < nqb; ++q) {
+                                                     const uint64_t* qw = qwords + q * W;
+                                                     uint32_t d = 0;
+                                                     for (size_t w = 0; w < W; ++w) d += popcount64Swar(row[w] ^ qw[w]);
+                                                     tq.push(q, d, static_cast<int32_t>(r));
+                                                   }
+                                                 }
+                                                 return dso::ok();
+                                               });
   std::free(row);
   return res;
 }

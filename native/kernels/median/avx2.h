@@ -13,12 +13,12 @@ struct MedianAvx2 {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(c < 8 ? c : 8)),
                               _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   }
-  static reg load(const float* p, size_t c) {
-    return c >= 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask(c));
-  }
+  static reg load(const float* p, size_t c) { return c >= 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask(c)); }
   static void store(float* p, reg v, size_t c) {
-    if (c >= 8) _mm256_storeu_ps(p, v);
-    else _mm256_maskstore_ps(p, mask(c), v);
+    if (c >= 8)
+      _mm256_storeu_ps(p, v);
+    else
+      _mm256_maskstore_ps(p, mask(c), v);
   }
   static reg inf() { return _mm256_set1_ps(__builtin_inff()); }
   static reg minv(reg a, reg b) { return _mm256_min_ps(a, b); }

@@ -18,8 +18,8 @@ inline float hsum256(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-dso::KernelResult packAvx2(const float* x, size_t rows, size_t dim, size_t groupSize,
-                           const float* baseline, uint8_t* codes, float* scales) {
+dso::KernelResult packAvx2(const float* x, size_t rows, size_t dim, size_t groupSize, const float* baseline,
+                           uint8_t* codes, float* scales) {
   const size_t B = (dim + 7) / 8;
   const size_t G = (dim + groupSize - 1) / groupSize;
   const __m256 zero = _mm256_setzero_ps();
@@ -53,8 +53,8 @@ dso::KernelResult packAvx2(const float* x, size_t rows, size_t dim, size_t group
       size_t pos = j;
       while (pos < end) {
         const size_t stop = end < gEnd ? end : gEnd;
-        const __m256 m = _mm256_andnot_ps(_mm256_castsi256_ps(laneMask8(pos - j)),
-                                          _mm256_castsi256_ps(laneMask8(stop - j)));
+        const __m256 m =
+            _mm256_andnot_ps(_mm256_castsi256_ps(laneMask8(pos - j)), _mm256_castsi256_ps(laneMask8(stop - j)));
         acc = _mm256_add_ps(acc, _mm256_and_ps(a, m));
         pos = stop;
         if (pos == gEnd) {
@@ -70,8 +70,8 @@ dso::KernelResult packAvx2(const float* x, size_t rows, size_t dim, size_t group
   return dso::ok();
 }
 
-void dequantizeAvx2(const uint8_t* codes, const float* scales, size_t rows, size_t dim,
-                    size_t groupSize, const float* baseline, float* out) {
+void dequantizeAvx2(const uint8_t* codes, const float* scales, size_t rows, size_t dim, size_t groupSize,
+                    const float* baseline, float* out) {
   const size_t B = (dim + 7) / 8;
   const size_t G = (dim + groupSize - 1) / groupSize;
   const __m256i bitSel = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);

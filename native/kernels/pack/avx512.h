@@ -43,8 +43,8 @@ struct Pack16 {
 
 // Groups that are whole vectors (or one group per row): no per-lane group
 // bookkeeping, two accumulators to halve the add chain.
-dso::KernelResult packAvx512Aligned(const float* x, size_t rows, size_t dim, size_t groupSize,
-                                    const float* baseline, uint8_t* codes, float* scales) {
+dso::KernelResult packAvx512Aligned(const float* x, size_t rows, size_t dim, size_t groupSize, const float* baseline,
+                                    uint8_t* codes, float* scales) {
   const size_t B = (dim + 7) / 8;
   const size_t G = (dim + groupSize - 1) / groupSize;
   Pack16 pk;
@@ -71,8 +71,8 @@ dso::KernelResult packAvx512Aligned(const float* x, size_t rows, size_t dim, siz
 
 // Any group size: a vector may straddle group boundaries, so lanes are
 // assigned to groups with masks.
-dso::KernelResult packAvx512Unaligned(const float* x, size_t rows, size_t dim, size_t groupSize,
-                                      const float* baseline, uint8_t* codes, float* scales) {
+dso::KernelResult packAvx512Unaligned(const float* x, size_t rows, size_t dim, size_t groupSize, const float* baseline,
+                                      uint8_t* codes, float* scales) {
   const size_t B = (dim + 7) / 8;
   const size_t G = (dim + groupSize - 1) / groupSize;
   Pack16 pk;
@@ -105,15 +105,15 @@ dso::KernelResult packAvx512Unaligned(const float* x, size_t rows, size_t dim, s
   return dso::ok();
 }
 
-dso::KernelResult packAvx512(const float* x, size_t rows, size_t dim, size_t groupSize,
-                             const float* baseline, uint8_t* codes, float* scales) {
+dso::KernelResult packAvx512(const float* x, size_t rows, size_t dim, size_t groupSize, const float* baseline,
+                             uint8_t* codes, float* scales) {
   if (groupSize >= dim || groupSize % 16 == 0)
     return packAvx512Aligned(x, rows, dim, groupSize, baseline, codes, scales);
   return packAvx512Unaligned(x, rows, dim, groupSize, baseline, codes, scales);
 }
 
-void dequantizeAvx512(const uint8_t* codes, const float* scales, size_t rows, size_t dim,
-                      size_t groupSize, const float* baseline, float* out) {
+void dequantizeAvx512(const uint8_t* codes, const float* scales, size_t rows, size_t dim, size_t groupSize,
+                      const float* baseline, float* out) {
   const size_t B = (dim + 7) / 8;
   const size_t G = (dim + groupSize - 1) / groupSize;
   for (size_t r = 0; r < rows; ++r) {
@@ -134,8 +134,7 @@ void dequantizeAvx512(const uint8_t* codes, const float* scales, size_t rows, si
         for (size_t l = 0; l + j <= last; ++l) lane[l] = sr[(j + l) / groupSize];
         s = _mm512_load_ps(lane);
       }
-      const __m512 neg = _mm512_castsi512_ps(
-          _mm512_xor_si512(_mm512_castps_si512(s), _mm512_set1_epi32(INT32_MIN)));
+      const __m512 neg = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(s), _mm512_set1_epi32(INT32_MIN)));
       __m512 v = _mm512_mask_blend_ps(static_cast<__mmask16>(b16), neg, s);
       if (baseline) v = _mm512_add_ps(_mm512_maskz_loadu_ps(lm, baseline + j), v);
       _mm512_mask_storeu_ps(o + j, lm, v);

@@ -10,8 +10,8 @@
 
 namespace {
 
-dso::KernelResult packNeon(const float* x, size_t rows, size_t dim, size_t groupSize,
-                           const float* baseline, uint8_t* codes, float* scales) {
+dso::KernelResult packNeon(const float* x, size_t rows, size_t dim, size_t groupSize, const float* baseline,
+                           uint8_t* codes, float* scales) {
   const size_t B = (dim + 7) / 8;
   const size_t G = (dim + groupSize - 1) / groupSize;
   static const uint32_t kLo[4] = {1, 2, 4, 8}, kHi[4] = {16, 32, 64, 128};
@@ -67,8 +67,8 @@ dso::KernelResult packNeon(const float* x, size_t rows, size_t dim, size_t group
   return dso::ok();
 }
 
-void dequantizeNeon(const uint8_t* codes, const float* scales, size_t rows, size_t dim,
-                    size_t groupSize, const float* baseline, float* out) {
+void dequantizeNeon(const uint8_t* codes, const float* scales, size_t rows, size_t dim, size_t groupSize,
+                    const float* baseline, float* out) {
   const size_t B = (dim + 7) / 8;
   const size_t G = (dim + groupSize - 1) / groupSize;
   static const uint32_t kLo[4] = {1, 2, 4, 8}, kHi[4] = {16, 32, 64, 128};

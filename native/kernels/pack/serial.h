@@ -10,8 +10,8 @@
 
 namespace {
 
-dso::KernelResult packSerial(const float* x, size_t rows, size_t dim, size_t groupSize,
-                             const float* baseline, uint8_t* codes, float* scales) {
+dso::KernelResult packSerial(const float* x, size_t rows, size_t dim, size_t groupSize, const float* baseline,
+                             uint8_t* codes, float* scales) {
   const size_t B = (dim + 7) / 8;
   const size_t G = (dim + groupSize - 1) / groupSize;
   for (size_t r = 0; r < rows; ++r) {
@@ -34,8 +34,8 @@ dso::KernelResult packSerial(const float* x, size_t rows, size_t dim, size_t gro
   return dso::ok();
 }
 
-void dequantizeSerial(const uint8_t* codes, const float* scales, size_t rows, size_t dim,
-                      size_t groupSize, const float* baseline, float* out) {
+void dequantizeSerial(const uint8_t* codes, const float* scales, size_t rows, size_t dim, size_t groupSize,
+                      const float* baseline, float* out) {
   const size_t B = (dim + 7) / 8;
   const size_t G = (dim + groupSize - 1) / groupSize;
   for (size_t r = 0; r < rows; ++r) {

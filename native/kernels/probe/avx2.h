@@ -25,8 +25,8 @@ uint64_t streamReadAvx2(const uint8_t* data, size_t bytes) {
 
 // XOR + popcount limit (vpshufb nibble counts), register-resident, 8 chains.
 uint64_t xorPopcountAvx2(uint64_t iterations) {
-  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
-                                       0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+  const __m256i lut =
+      _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
   const __m256i nib = _mm256_set1_epi8(0x0f);
   __m256i q = _mm256_set1_epi64x(0x5555aaaa3333ccccll), acc[8], v[8];
   for (int i = 0; i < 8; ++i) {
@@ -41,8 +41,9 @@ uint64_t xorPopcountAvx2(uint64_t iterations) {
     for (uint64_t j = 0; j < inner; ++j) {
       for (int i = 0; i < 8; ++i) {
         const __m256i x = _mm256_xor_si256(v[i], q);
-        bytes[i] = _mm256_add_epi8(bytes[i], _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(x, nib)),
-                                                             _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib))));
+        bytes[i] = _mm256_add_epi8(
+            bytes[i], _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(x, nib)),
+                                      _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib))));
       }
       q = _mm256_add_epi64(q, bytes[0]);
     }

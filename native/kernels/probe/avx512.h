@@ -15,8 +15,8 @@ uint64_t streamReadAvx512(const uint8_t* data, size_t bytes) {
     c = _mm512_add_epi64(c, _mm512_loadu_si512(data + i + 128));
     d = _mm512_add_epi64(d, _mm512_loadu_si512(data + i + 192));
   }
-  uint64_t s = static_cast<uint64_t>(_mm512_reduce_add_epi64(
-      _mm512_add_epi64(_mm512_add_epi64(a, b), _mm512_add_epi64(c, d))));
+  uint64_t s =
+      static_cast<uint64_t>(_mm512_reduce_add_epi64(_mm512_add_epi64(_mm512_add_epi64(a, b), _mm512_add_epi64(c, d))));
   for (; i < bytes; ++i) s += data[i];
   return s;
 }
@@ -40,8 +40,9 @@ uint64_t xorPopcountAvx512(uint64_t iterations) {
     for (uint64_t j = 0; j < inner; ++j) {
       for (int i = 0; i < 8; ++i) {
         const __m512i x = _mm512_xor_si512(v[i], q);
-        bytes[i] = _mm512_add_epi8(bytes[i], _mm512_add_epi8(_mm512_shuffle_epi8(lut, _mm512_and_si512(x, nib)),
-                                                             _mm512_shuffle_epi8(lut, _mm512_and_si512(_mm512_srli_epi16(x, 4), nib))));
+        bytes[i] = _mm512_add_epi8(
+            bytes[i], _mm512_add_epi8(_mm512_shuffle_epi8(lut, _mm512_and_si512(x, nib)),
+                                      _mm512_shuffle_epi8(lut, _mm512_and_si512(_mm512_srli_epi16(x, 4), nib))));
       }
       q = _mm512_add_epi64(q, bytes[0]);
     }

@@ -2,6 +2,7 @@
 // the CPU also has VPOPCNTDQ, dispatch swaps in the kernel of
 // avx512_vpopcntdq.cc.
 #include "kernels/cosine/avx512.h"
+
 #include "kernels/hamming/avx512.h"
 #include "kernels/majority/avx512.h"
 #include "kernels/median/avx512.h"
@@ -10,6 +11,15 @@
 #include "kernels/tables.h"
 
 namespace dso {
-const KernelTable kAvx512Table = {"avx512",     packAvx512,        dequantizeAvx512, hammingTopKAvx512,
-                                  medianAvx512, trimmedMeanAvx512, majorityAvx512,   cosineCandidatesAvx512, streamReadAvx512, xorPopcountAvx512, 8};
+const KernelTable kAvx512Table = {"avx512",
+                                  packAvx512,
+                                  dequantizeAvx512,
+                                  hammingTopKAvx512,
+                                  medianAvx512,
+                                  trimmedMeanAvx512,
+                                  majorityAvx512,
+                                  cosineCandidatesAvx512,
+                                  streamReadAvx512,
+                                  xorPopcountAvx512,
+                                  8};
 }

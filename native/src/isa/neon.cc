@@ -1,6 +1,7 @@
 // NEON tier (AArch64, where Advanced SIMD is mandatory).
-#include "kernels/cosine/serial.h"
 #include "kernels/hamming/neon.h"
+
+#include "kernels/cosine/serial.h"
 #include "kernels/majority/neon.h"
 #include "kernels/median/neon.h"
 #include "kernels/pack/neon.h"
@@ -8,6 +9,15 @@
 #include "kernels/tables.h"
 
 namespace dso {
-const KernelTable kNeonTable = {"neon",     packNeon,        dequantizeNeon, hammingTopKNeon, medianNeon,
-                                trimmedMeanNeon, majorityNeon, cosineCandidatesSerial, streamReadNeon, xorPopcountNeon, 2};
+const KernelTable kNeonTable = {"neon",
+                                packNeon,
+                                dequantizeNeon,
+                                hammingTopKNeon,
+                                medianNeon,
+                                trimmedMeanNeon,
+                                majorityNeon,
+                                cosineCandidatesSerial,
+                                streamReadNeon,
+                                xorPopcountNeon,
+                                2};
 }

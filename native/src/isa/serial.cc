@@ -1,5 +1,6 @@
 // Serial tier: the portable kernels, compiled at the architecture's baseline.
 #include "kernels/cosine/serial.h"
+
 #include "kernels/hamming/serial.h"
 #include "kernels/majority/serial.h"
 #include "kernels/median/serial.h"
@@ -8,6 +9,15 @@
 #include "kernels/tables.h"
 
 namespace dso {
-const KernelTable kSerialTable = {"serial",       packSerial,     dequantizeSerial, hammingTopKSerial,
-                                  medianSerial,   trimmedMeanSerial, majoritySerial, cosineCandidatesSerial, streamReadSerial, xorPopcountSerial, 1};
+const KernelTable kSerialTable = {"serial",
+                                  packSerial,
+                                  dequantizeSerial,
+                                  hammingTopKSerial,
+                                  medianSerial,
+                                  trimmedMeanSerial,
+                                  majoritySerial,
+                                  cosineCandidatesSerial,
+                                  streamReadSerial,
+                                  xorPopcountSerial,
+                                  1};
 }
