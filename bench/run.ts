@@ -15,22 +15,22 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { describeMachine } from './lib/machine.js';
-import { printTable, writeJson, type Row } from './lib/report.js';
-import { createEngine } from '../src/index.js';
 import { openGpu } from '../src/gpu/device.js';
+import { createEngine } from '../src/index.js';
+import { describeMachine } from './lib/machine.js';
+import { printTable, type Row, writeJson } from './lib/report.js';
 import { runPythonPeers } from './peers/python.js';
 import { aggregateWorkload } from './workloads/aggregate.js';
+import { byzantineWorkload } from './workloads/byzantine.js';
+import { localDsoWorkload } from './workloads/dso-local.js';
 import { gpuWorkload } from './workloads/gpu.js';
 import { gpuKernelRows } from './workloads/gpu-kernels.js';
 import { hammingData, hammingWorkload } from './workloads/hamming.js';
 import { indexWorkload } from './workloads/index.js';
-import { localDsoWorkload } from './workloads/dso-local.js';
-import { byzantineWorkload } from './workloads/byzantine.js';
 import { networkWorkload } from './workloads/network.js';
 import { nodeLoadWorkload } from './workloads/node-load.js';
-import { recallWorkload } from './workloads/recall.js';
 import { packWorkload } from './workloads/pack.js';
+import { recallWorkload } from './workloads/recall.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -67,7 +67,9 @@ async function main() {
   console.log(
     `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}\n` +
       `tiers: ${machine.tiers.join(', ')}; stream read ${machine.streamReadGBs.toFixed(1)} GB/s (1 thread); ` +
-      `xor+popcount: ${Object.entries(machine.xorPopcountWordsPerSec).map(([k, v]) => `${k} ${(v / 1e9).toFixed(1)} G words/s`).join(', ')}\n`,
+      `xor+popcount: ${Object.entries(machine.xorPopcountWordsPerSec)
+        .map(([k, v]) => `${k} ${(v / 1e9).toFixed(1)} G words/s`)
+        .join(', ')}\n`,
   );
   const rows: Row[] = [];
   const peerConfig: Record<string, object> = {};
@@ -137,7 +139,7 @@ async function main() {
     extra.pythonPeers = { python: peers.python, numpy: peers.numpy, faiss: peers.faiss };
     for (const p of peers.rows) rows.push(toRow(p, machine.streamReadGBs));
     if (peers.faissDistances && ourDistances) {
-      const same = peers.faissDistances.length === ourDistances.length && peers.faissDistances.every((v, i) => v === ourDistances![i]);
+      const same = peers.faissDistances.length === ourDistances.length && peers.faissDistances.every((v, i) => v === ourDistances[i]);
       extra.faissDistancesIdentical = same;
       console.log(`W2 batch: FAISS and dso distances ${same ? 'identical' : 'DIFFER'} for all ${ourDistances.length} results`);
     }
@@ -151,15 +153,36 @@ async function main() {
     const base = { workload: p.workload, impl: p.impl, seconds: p.seconds };
     if (p.workload === 'W1') {
       const gb = (S.w1.rows * S.w1.dim * 4) / 1e9;
-      return { ...base, workload: 'W1 pack', size: `${S.w1.rows} x ${S.w1.dim}`, throughput: gb / p.seconds, unit: 'GB/s', ofLimit: gb / p.seconds / stream, limit: 'stream' };
+      return {
+        ...base,
+        workload: 'W1 pack',
+        size: `${S.w1.rows} x ${S.w1.dim}`,
+        throughput: gb / p.seconds,
+        unit: 'GB/s',
+        ofLimit: gb / p.seconds / stream,
+        limit: 'stream',
+      };
     }
     if (p.workload.startsWith('W2') || p.workload.startsWith('W4')) {
       const q = p.queries ?? 1;
       const n = p.workload.startsWith('W4') ? S.w4.n : S.w2.n;
-      return { ...base, size: `${n} x 384 bits${q > 1 ? `, ${q} queries` : ''}`, seconds: p.seconds, throughput: q / p.seconds, unit: 'q/s' };
+      return {
+        ...base,
+        size: `${n} x 384 bits${q > 1 ? `, ${q} queries` : ''}`,
+        seconds: p.seconds,
+        throughput: q / p.seconds,
+        unit: 'q/s',
+      };
     }
     const bytes = p.workload === 'W3 majority' ? (S.w3.n * S.w3.d) / 8 : S.w3.n * S.w3.d * 4;
-    return { ...base, size: `${S.w3.n} x ${S.w3.d}${p.workload === 'W3 majority' ? ' bits' : ''}`, throughput: bytes / 1e9 / p.seconds, unit: 'GB/s', ofLimit: bytes / 1e9 / p.seconds / stream, limit: 'stream' };
+    return {
+      ...base,
+      size: `${S.w3.n} x ${S.w3.d}${p.workload === 'W3 majority' ? ' bits' : ''}`,
+      throughput: bytes / 1e9 / p.seconds,
+      unit: 'GB/s',
+      ofLimit: bytes / 1e9 / p.seconds / stream,
+      limit: 'stream',
+    };
   }
 }
 

@@ -7,6 +7,17 @@ import { fileURLToPath } from 'node:url';
 
 import solc from 'solc';
 
+/**
+ * The part of solc's API used here (its typings make it all `any`) and of
+ * the standard-JSON output read back.
+ * @typedef {{ compile(input: string): string; version(): string }} Solc
+ * @typedef {{ severity: string; formattedMessage: string }} SolcError
+ * @typedef {{ abi: unknown[]; evm: { bytecode: { object: string } } }} SolcContract
+ * @typedef {{ errors?: SolcError[]; contracts: Record<string, Record<string, SolcContract>> }} SolcOutput
+ */
+/** @type {Solc} */
+const compiler = solc;
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dir = path.join(root, 'contracts');
 const sources = Object.fromEntries(
@@ -23,15 +34,23 @@ const input = {
     outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
   },
 };
-const out = JSON.parse(solc.compile(JSON.stringify(input)));
+/** @type {unknown} */
+const parsed = JSON.parse(compiler.compile(JSON.stringify(input)));
+const out = /** @type {SolcOutput} */ (parsed);
 const errors = (out.errors ?? []).filter((e) => e.severity === 'error');
 for (const e of out.errors ?? []) console.error(e.formattedMessage);
 if (errors.length > 0) process.exit(1);
 mkdirSync(path.join(dir, 'build'), { recursive: true });
 for (const [file, contracts] of Object.entries(out.contracts)) {
   for (const [name, c] of Object.entries(contracts)) {
-    const artifact = { contractName: name, sourceName: file, compiler: solc.version(), abi: c.abi, bytecode: `0x${c.evm.bytecode.object}` };
+    const artifact = {
+      contractName: name,
+      sourceName: file,
+      compiler: compiler.version(),
+      abi: c.abi,
+      bytecode: `0x${c.evm.bytecode.object}`,
+    };
     writeFileSync(path.join(dir, 'build', `${name}.json`), `${JSON.stringify(artifact, null, 2)}\n`);
-    console.log(`contracts/build/${name}.json (solc ${solc.version()})`);
+    console.log(`contracts/build/${name}.json (solc ${compiler.version()})`);
   }
 }

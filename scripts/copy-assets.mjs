@@ -5,9 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const assets = [
-  ['gpu', '.wgsl'],
-];
+const assets = [['gpu', '.wgsl']];
 // The compiled contracts sit two levels above the modules that read them, in src/ and in dist/src/ alike.
 assets.push(['../contracts/build', '.json']);
 for (const [dir, ext] of assets) {

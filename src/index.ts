@@ -5,7 +5,13 @@
  */
 export { DsoError, isDsoError, type DsoErrorCode } from './core/errors.js';
 export { createEngine } from './engine/create-engine.js';
-export { BinaryIndex, type AddOptions, type BinaryIndexOptions, type SearchOptions, type SearchResult } from './binary-index/binary-index.js';
+export {
+  BinaryIndex,
+  type AddOptions,
+  type BinaryIndexOptions,
+  type SearchOptions,
+  type SearchResult,
+} from './binary-index/binary-index.js';
 export type {
   BackendChoice,
   BackendName,
@@ -27,6 +33,12 @@ export { BitDeltaQuantizer, type BitDeltaOptions, type CompressionReport } from 
 export type { BitDeltaCode, CompressedExperience, CompressibleExperience } from './bitdelta/record.js';
 export { decodeCompressed, encodeCompressed } from './bitdelta/wire.js';
 export { experienceId } from './experience/content-id.js';
-export { SemanticAggregator, type AggregateOptions, type AggregateResult, type AggregatedExperience, type ReportedExperience } from './aggregate/semantic.js';
+export {
+  SemanticAggregator,
+  type AggregateOptions,
+  type AggregateResult,
+  type AggregatedExperience,
+  type ReportedExperience,
+} from './aggregate/semantic.js';
 export { aggregateCommunityDeltas, type AggregatedLayer, type CommunityDelta, type LayerDelta } from './aggregate/delta-soup.js';
 export { krum, trimmedMeanDeltas } from './aggregate/robust-float.js';

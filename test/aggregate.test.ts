@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 
 import { describe, expect, it } from 'vitest';
 
-import { experienceId } from '../src/experience/content-id.js';
 import { aggregateCommunityDeltas } from '../src/aggregate/delta-soup.js';
 import { krum, trimmedMeanDeltas } from '../src/aggregate/robust-float.js';
 import { type ReportedExperience, SemanticAggregator } from '../src/aggregate/semantic.js';
-import { merkleLevels, merkleProof, merkleRoot, verifyMerkleProof } from '../src/network/merkle.js';
+import { experienceId } from '../src/experience/content-id.js';
 import { createEngine, majorityReference, medianReference, packReference } from '../src/index.js';
+import { merkleLevels, merkleProof, merkleRoot, verifyMerkleProof } from '../src/network/merkle.js';
 import { gaussian, rng } from './helpers/random.js';
 
 const sha = (...p: Uint8Array[]) => new Uint8Array(createHash('sha256').update(Buffer.concat(p)).digest());
@@ -49,7 +49,7 @@ describe('Merkle tree', () => {
 function report(text: string, dim: number, seed: number, confidence: number, flip = false): ReportedExperience {
   const x = gaussian(dim, seed);
   const { codes, scales } = packReference(x, { rows: 1, dim, groupSize: dim, groups: 1, bytesPerRow: Math.ceil(dim / 8) });
-  if (flip) for (let i = 0; i < codes.length; i++) codes[i] = ~codes[i] & (i === codes.length - 1 && dim % 8 ? (1 << dim % 8) - 1 : 0xff);
+  if (flip) for (let i = 0; i < codes.length; i++) codes[i] = ~codes[i] & (i === codes.length - 1 && dim % 8 ? (1 << (dim % 8)) - 1 : 0xff);
   return { text, domain: 'math', confidence, code: codes, scales, dim };
 }
 
@@ -77,7 +77,10 @@ describe('SemanticAggregator', () => {
       const m = confs.length % 2 ? confs[confs.length >> 1] : (confs[confs.length / 2 - 1] + confs[confs.length / 2]) / 2;
       return { id: experienceId(text, 'math'), score: confs.length === 0 ? 0 : (m * confs.length) / 20 };
     });
-    const want = ref.filter((x) => x.score >= 0.4).map((x) => x.id).sort();
+    const want = ref
+      .filter((x) => x.score >= 0.4)
+      .map((x) => x.id)
+      .sort();
     expect(got.accepted.map((a) => a.id).sort()).toEqual(want);
     for (const a of [...got.accepted, ...got.rejected]) expect(a.score).toBeCloseTo(ref.find((x) => x.id === a.id)?.score ?? -1, 10);
     await agg.close();
@@ -89,7 +92,11 @@ describe('SemanticAggregator', () => {
     const byz = 6;
     const truths = Array.from({ length: 5 }, (_, i) => `When solving problem family ${i}, check the units of the answer first.`);
     const nodes = new Map<string, ReportedExperience[]>();
-    for (let n = 0; n < honest; n++) nodes.set(`h${n}`, truths.map((t, i) => report(t, dim, 100 + i, 0.9)));
+    for (let n = 0; n < honest; n++)
+      nodes.set(
+        `h${n}`,
+        truths.map((t, i) => report(t, dim, 100 + i, 0.9)),
+      );
     for (let n = 0; n < byz; n++) {
       nodes.set(`b${n}`, [
         ...truths.map((t, i) => report(t, dim, 100 + i, 1, true)), // sign flips on honest texts
@@ -140,7 +147,13 @@ describe('DeltaSoup and robust float aggregation', () => {
     const deltas = Array.from({ length: n }, (_, i) =>
       Object.fromEntries(
         Object.entries(layers).map(([name, dim]) => {
-          const { codes, scales } = packReference(gaussian(dim, i * 10 + dim), { rows: 1, dim, groupSize: 64, groups: Math.ceil(dim / 64), bytesPerRow: Math.ceil(dim / 8) });
+          const { codes, scales } = packReference(gaussian(dim, i * 10 + dim), {
+            rows: 1,
+            dim,
+            groupSize: 64,
+            groups: Math.ceil(dim / 64),
+            bytesPerRow: Math.ceil(dim / 8),
+          });
           return [name, { code: codes, scales: scales.map((s) => s * (1 + r())), dim, groupSize: 64 }];
         }),
       ),
@@ -175,11 +188,12 @@ describe('DeltaSoup and robust float aggregation', () => {
     const dim = 384;
     const base = packReference(gaussian(dim, 77), { rows: 1, dim, groupSize: dim, groups: 1, bytesPerRow: 48 }).codes;
     const r = rng(78);
-    const noisy = () => base.map((b) => {
-      let o = b;
-      for (let j = 0; j < 8; j++) if (r() < 0.2) o ^= 1 << j;
-      return o;
-    });
+    const noisy = () =>
+      base.map((b) => {
+        let o = b;
+        for (let j = 0; j < 8; j++) if (r() < 0.2) o ^= 1 << j;
+        return o;
+      });
     const honest = Array.from({ length: 14 }, () => ({ l: { code: noisy(), scales: new Float32Array([0.01]), dim } }));
     const flipped = Array.from({ length: 6 }, () => ({ l: { code: base.map((b) => ~b & 0xff), scales: new Float32Array([50]), dim } }));
     const all = await aggregateCommunityDeltas([...honest, ...flipped]);

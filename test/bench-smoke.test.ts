@@ -8,6 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { addonAvailable, loadAddon } from '../src/simd/addon.js';
 import { gpuUnavailable } from './helpers/backends.js';
 
+/** The parts of the report bench/run.ts writes that are checked here. */
+interface BenchReport {
+  machine: { streamReadGBs: number };
+  rows: Array<{ workload: string; impl: string; throughput: number; note?: string }>;
+}
+
 // Keeps `npm run bench` working: a quick run of the aggregation workload must
 // write a JSON report with a row per native tier and the machine's limits.
 describe.skipIf(!addonAvailable())('bench harness', () => {
@@ -20,11 +26,11 @@ describe.skipIf(!addonAvailable())('bench harness', () => {
       });
       expect(r.status, r.stderr).toBe(0);
       const [file] = readdirSync(out);
-      const report = JSON.parse(readFileSync(path.join(out, file), 'utf8'));
+      const report = JSON.parse(readFileSync(path.join(out, file), 'utf8')) as BenchReport;
       expect(report.machine.streamReadGBs).toBeGreaterThan(0);
       const tiers = loadAddon().cpuInfo().available;
       for (const isa of tiers) {
-        const row = report.rows.find((x: { workload: string; impl: string }) => x.workload === 'W3 median' && x.impl === `dso native ${isa}`);
+        const row = report.rows.find((x) => x.workload === 'W3 median' && x.impl === `dso native ${isa}`);
         expect(row?.throughput, isa).toBeGreaterThan(0);
       }
     } finally {
@@ -43,7 +49,7 @@ describe.skipIf(!addonAvailable())('bench harness', () => {
       });
       expect(r.status, r.stderr).toBe(0);
       const [file] = readdirSync(out);
-      const rows: Array<{ workload: string; impl: string; throughput: number; note?: string }> = JSON.parse(readFileSync(path.join(out, file), 'utf8')).rows;
+      const { rows } = JSON.parse(readFileSync(path.join(out, file), 'utf8')) as BenchReport;
       const kernel = (w: string) => rows.find((x) => x.workload === w && x.impl.startsWith('dso webgpu kernel'));
       for (const w of ['GPU limit', 'W2 single', 'W2 batch', 'W3 median']) expect(kernel(w)?.throughput, w).toBeGreaterThan(0);
       const engineBatches = rows.filter((x) => x.workload === 'W2 batch' && x.impl.startsWith('dso webgpu ('));

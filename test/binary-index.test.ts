@@ -16,7 +16,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** The reference answer with labels: rows re-ordered by label, ties to the smaller label. */
 function expected(codes: Uint8Array, labels: bigint[], queries: Uint8Array, dim: number, k: number, removed = new Set<bigint>()) {
   const B = Math.ceil(dim / 8);
-  const order = labels.map((l, r) => ({ l, r })).filter((x) => !removed.has(x.l)).sort((a, b) => (a.l < b.l ? -1 : 1));
+  const order = labels
+    .map((l, r) => ({ l, r }))
+    .filter((x) => !removed.has(x.l))
+    .sort((a, b) => (a.l < b.l ? -1 : 1));
   const sorted = new Uint8Array(order.length * B);
   order.forEach((x, i) => sorted.set(codes.subarray(x.r * B, x.r * B + B), i * B));
   const ref = hammingTopKReference(sorted, queries, dim, k);
@@ -96,8 +99,10 @@ describe.skipIf(!addonAvailable()).each(cfgs)('BinaryIndex ($name)', (cfg) => {
     idx.add(new Uint8Array(16), BigInt64Array.from([-1n])); // forces a re-sort (copy on write)
     const labels = Array.from({ length: 8000 }, (_, i) => BigInt(i));
     expect(await before).toEqual(expected(first, labels, q, dim, 5));
-    const parallel = await Promise.all(Array.from({ length: 8 }, (_, i) => idx.search(q.subarray(i % 3 * 16, i % 3 * 16 + 16), { k: 3 })));
-    for (let i = 0; i < 8; i++) expect(parallel[i]).toEqual(await idx.search(q.subarray(i % 3 * 16, i % 3 * 16 + 16), { k: 3 }));
+    const parallel = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => idx.search(q.subarray((i % 3) * 16, (i % 3) * 16 + 16), { k: 3 })),
+    );
+    for (let i = 0; i < 8; i++) expect(parallel[i]).toEqual(await idx.search(q.subarray((i % 3) * 16, (i % 3) * 16 + 16), { k: 3 }));
     await idx.close();
   });
 });
@@ -174,7 +179,9 @@ describe.skipIf(!addonAvailable())('BinaryIndex validation, rescoring and files'
     const cand = await withVectors.search(qc, { k: 50 });
     for (let q = 0; q < 2; q++) {
       const cos = (row: number) => {
-        let d = 0, a = 0, b = 0;
+        let d = 0,
+          a = 0,
+          b = 0;
         for (let j = 0; j < dim; j++) {
           d += qv[q * dim + j] * vectors[row * dim + j];
           a += qv[q * dim + j] ** 2;
@@ -182,7 +189,9 @@ describe.skipIf(!addonAvailable())('BinaryIndex validation, rescoring and files'
         }
         return d / Math.sqrt(a * b);
       };
-      const best = Array.from(cand.labels.subarray(q * 50, q * 50 + 50), Number).sort((x, y) => cos(y) - cos(x)).slice(0, 5);
+      const best = Array.from(cand.labels.subarray(q * 50, q * 50 + 50), Number)
+        .sort((x, y) => cos(y) - cos(x))
+        .slice(0, 5);
       expect(Array.from(r.labels.subarray(q * 5, q * 5 + 5), Number)).toEqual(best);
       for (let j = 0; j < 5; j++) expect(r.scores![q * 5 + j]).toBeCloseTo(cos(best[j]), 5);
     }
@@ -225,7 +234,10 @@ describe.skipIf(!addonAvailable())('BinaryIndex validation, rescoring and files'
     const dim = 128;
     const codes = randomBytes(9000 * 16, 14);
     const src = new BinaryIndex({ dim, threads: 1 });
-    src.add(codes, BigInt64Array.from({ length: 9000 }, (_, i) => BigInt(i * 3)));
+    src.add(
+      codes,
+      BigInt64Array.from({ length: 9000 }, (_, i) => BigInt(i * 3)),
+    );
     const file = path.join(dir, 'mapped.dso');
     await src.save(file);
     const onDisk = readFileSync(file);
@@ -269,7 +281,9 @@ describe.skipIf(!addonAvailable())('BinaryIndex validation, rescoring and files'
       idx.add(new Uint8Array(8 * 2_000_000).fill(7));
       console.log('ready');
       for (;;) await idx.save(${JSON.stringify(file)});`;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
     await new Promise((r) => setTimeout(r, 30 + Math.floor(rng(13)() * 50)));
     child.kill('SIGKILL');

@@ -49,20 +49,42 @@ describe('dso learn and dso library', () => {
       ].join('\n'),
     );
     const log = path.join(dir, 'log.jsonl');
-    const r = await dso('learn', '--data', data, '--model-url', server.url, '--model', 'stand-in', '--epochs', '2', '--library', lib, '--log', log);
+    const r = await dso(
+      'learn',
+      '--data',
+      data,
+      '--model-url',
+      server.url,
+      '--model',
+      'stand-in',
+      '--epochs',
+      '2',
+      '--library',
+      lib,
+      '--log',
+      log,
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/epoch 1: 2 problems, mean reward 0\.800, 1 groups without a lesson, 1 operations applied, library 1 experiences/u);
+    expect(r.stdout).toMatch(
+      /epoch 1: 2 problems, mean reward 0\.800, 1 groups without a lesson, 1 operations applied, library 1 experiences/u,
+    );
     expect(r.stdout).toMatch(/epoch 2: .* library 1 experiences/u);
-    const types = readFileSync(log, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type);
+    const types = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { type: string }).type);
     expect(types.filter((t) => t === 'step')).toHaveLength(4);
   }, 60_000);
 
   it('lists, searches, exports and imports the library', async () => {
     const list = await dso('library', 'list', '--library', lib, '--json');
     expect(list.status).toBe(0);
-    const [e] = list.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; text: string; domain: string; usageCount: number });
-    expect(e).toMatchObject({ domain: 'math', text: expect.stringMatching(/^When an equation has a variable on both sides/u) });
+    const [e] = list.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; text: string; domain: string; usageCount: number });
+    expect(e).toMatchObject({ domain: 'math', text: expect.stringMatching(/^When an equation has a variable on both sides/u) as unknown });
     expect(e.usageCount).toBeGreaterThan(0);
     const search = await dso('library', 'search', '--library', lib, '--query', 'variable on both sides of an equation', '--k', '3');
     expect(search.stdout).toContain(e.id);

@@ -5,9 +5,9 @@ import path from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { findPython } from '../bench/peers/python.js';
 import { BinaryIndex, hammingTopKReference, packReference } from '../src/index.js';
 import { addonAvailable } from '../src/simd/addon.js';
-import { findPython } from '../bench/peers/python.js';
 import { gaussian } from './helpers/random.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dso-cli-'));
@@ -58,7 +58,10 @@ describe.skipIf(!addonAvailable())('dso index build / search', () => {
     inputs.push(['x.codes', ['--dim', String(dim)]]);
     const py = findPython();
     if (py) {
-      const r = spawnSync(py, ['-c', `import numpy as np; np.save(${JSON.stringify(path.join(dir, 'np.npy'))}, np.fromfile(${JSON.stringify(path.join(dir, 'x.f32'))}, dtype='<f4').reshape(${rows}, ${dim}))`]);
+      const r = spawnSync(py, [
+        '-c',
+        `import numpy as np; np.save(${JSON.stringify(path.join(dir, 'np.npy'))}, np.fromfile(${JSON.stringify(path.join(dir, 'x.f32'))}, dtype='<f4').reshape(${rows}, ${dim}))`,
+      ]);
       expect(r.status).toBe(0);
       inputs.push(['np.npy', []]);
     } else {
@@ -74,8 +77,11 @@ describe.skipIf(!addonAvailable())('dso index build / search', () => {
       expect(loaded.size).toBe(rows);
       const s = dso('index', 'search', '--index', out, '--queries', path.join(dir, 'q.npy'), '--k', '5', '--json');
       expect(s.status, s.stderr).toBe(0);
-      const res = JSON.parse(s.stdout).results as Array<{ labels: number[]; distances: number[] }>;
-      expect(res.flatMap((r) => r.labels), input).toEqual(Array.from(want.ids));
+      const res = (JSON.parse(s.stdout) as { results: Array<{ labels: number[]; distances: number[] }> }).results;
+      expect(
+        res.flatMap((r) => r.labels),
+        input,
+      ).toEqual(Array.from(want.ids));
       expect(res.flatMap((r) => r.distances)).toEqual(Array.from(want.distances));
     }
     const text = dso('index', 'search', '--index', path.join(dir, 'x.npy.dso'), '--queries', path.join(dir, 'q.npy'), '--k', '2');
@@ -87,7 +93,7 @@ describe.skipIf(!addonAvailable())('dso index build / search', () => {
     expect(dso('index', 'build', '--input', path.join(dir, 'x.npy'), '--out', out, '--keep-vectors').status).toBe(0);
     const s = dso('index', 'search', '--index', out, '--queries', path.join(dir, 'q.npy'), '--k', '3', '--rescore', '50', '--json');
     expect(s.status, s.stderr).toBe(0);
-    const res = JSON.parse(s.stdout).results;
+    const res = (JSON.parse(s.stdout) as { results: Array<{ scores: number[] }> }).results;
     expect(res[0].scores.length).toBe(3);
     expect(res[0].scores[0]).toBeGreaterThanOrEqual(res[0].scores[2]);
     const bvecs = Buffer.alloc(500 * (4 + 16));

@@ -33,7 +33,9 @@ describe.each(cases)('cosineCandidates on $name', (c) => {
 
   it.skipIf(!c.available)('rejects rows outside the matrix', async () => {
     const e = await engineFor(c);
-    const err = await e.cosineCandidates(new Float32Array(8), Int32Array.from([2]), new Float32Array(4), { dim: 4 }).catch((x: unknown) => x);
+    const err = await e
+      .cosineCandidates(new Float32Array(8), Int32Array.from([2]), new Float32Array(4), { dim: 4 })
+      .catch((x: unknown) => x);
     expect((err as DsoError).code).toBe('INVALID_ARGUMENT');
   });
 });

@@ -2,8 +2,8 @@ import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { BitDeltaQuantizer, createEngine, decodeCompressed, encodeCompressed, packReference } from '../src/index.js';
 import { ExperienceLibrary, TransformersEmbedder } from '../src/experience/index.js';
+import { BitDeltaQuantizer, createEngine, decodeCompressed, encodeCompressed, packReference } from '../src/index.js';
 import { gaussian } from './helpers/random.js';
 
 const TINY = path.resolve('test/fixtures/tiny-embedder');
@@ -42,9 +42,11 @@ describe('TransformersEmbedder on the checked-in tiny model', () => {
   });
 
   it('refuses to download and says how to fix it', async () => {
-    await expect(TransformersEmbedder.load({ model: 'Xenova/all-MiniLM-L6-v2', localModelPath: path.resolve('test/fixtures') })).rejects.toMatchObject({
+    await expect(
+      TransformersEmbedder.load({ model: 'Xenova/all-MiniLM-L6-v2', localModelPath: path.resolve('test/fixtures') }),
+    ).rejects.toMatchObject({
       code: 'EMBEDDER_UNAVAILABLE',
-      message: expect.stringContaining('remote downloads are off'),
+      message: expect.stringContaining('remote downloads are off') as unknown,
     });
   });
 });
@@ -84,7 +86,13 @@ describe('BitDeltaQuantizer', () => {
     expect(recs[0].scales[0]).toBeCloseTo(lib.list()[0].scale, 6);
     const wire = encodeCompressed(recs[0]);
     expect(decodeCompressed(wire, recs[0].id)).toEqual(recs[0]);
-    const report = BitDeltaQuantizer.compressionReport(recs, lib.list().slice(0, 2).map((e) => e.embedding));
+    const report = BitDeltaQuantizer.compressionReport(
+      recs,
+      lib
+        .list()
+        .slice(0, 2)
+        .map((e) => e.embedding),
+    );
     expect(report.embeddingBytes).toBe(52);
     expect(report.float32EmbeddingBytes).toBe(1536);
     expect(report.embeddingRatio).toBeCloseTo(1536 / 52, 6);
@@ -119,6 +127,9 @@ describe('BitDeltaQuantizer', () => {
       encodeCompressed({ ...rec, confidence: 3 }),
       encodeCompressed({ ...rec, groupSize: 20 }),
     ];
-    for (const b of bad) expect(() => decodeCompressed(b, 'x')).toThrowError(expect.objectContaining({ code: expect.stringMatching(/MALFORMED_RECORD|LENGTH_MISMATCH|NON_FINITE|INVALID_DIM/u) }));
+    for (const b of bad)
+      expect(() => decodeCompressed(b, 'x')).toThrowError(
+        expect.objectContaining({ code: expect.stringMatching(/MALFORMED_RECORD|LENGTH_MISMATCH|NON_FINITE|INVALID_DIM/u) as unknown }),
+      );
   });
 });

@@ -34,9 +34,9 @@ describe.each(hostCases)('sharded search on $name', (c) => {
       const base = shared(randomBytes(n * Math.ceil(dim / 8), n + dim));
       const queries = randomBytes(nq * Math.ceil(dim / 8), nq + k);
       for (let i = 0; i < queries.length; i += Math.ceil(dim / 8)) {
-        if (dim % 8) queries[i + Math.ceil(dim / 8) - 1] &= (1 << dim % 8) - 1;
+        if (dim % 8) queries[i + Math.ceil(dim / 8) - 1] &= (1 << (dim % 8)) - 1;
       }
-      for (let i = Math.ceil(dim / 8) - 1; i < base.length && dim % 8; i += Math.ceil(dim / 8)) base[i] &= (1 << dim % 8) - 1;
+      for (let i = Math.ceil(dim / 8) - 1; i < base.length && dim % 8; i += Math.ceil(dim / 8)) base[i] &= (1 << (dim % 8)) - 1;
       const before = engine.stats().shardTasks;
       const r = await engine.hammingTopK(base, queries, { dim, k });
       expect(r).toEqual(hammingTopKReference(base, queries, dim, k));

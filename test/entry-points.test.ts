@@ -5,20 +5,36 @@
  * their subpaths.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
 import { addonAvailable } from '../src/simd/addon.js';
 
+/**
+ * Runs the import probe on `entry`; `use`, the body of an async function of
+ * the imported module `m`, goes to the probe as a module file it imports.
+ */
 function probe(entry: string, use = ''): { packages: string[]; natives: string[] } {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', path.join('test', 'helpers', 'import-probe.mjs'), path.resolve(entry), use], {
-    encoding: 'utf8',
-  });
-  return JSON.parse(out.trim().split('\n').pop()!) as { packages: string[]; natives: string[] };
+  const args = ['--import', 'tsx', path.join('test', 'helpers', 'import-probe.mjs'), path.resolve(entry)];
+  const dir = use === '' ? undefined : mkdtempSync(path.join(os.tmpdir(), 'dso-probe-'));
+  try {
+    if (dir !== undefined) {
+      const file = path.join(dir, 'use.mjs');
+      writeFileSync(file, `export default async function (m) {${use}\n}\n`);
+      args.push(file);
+    }
+    const out = execFileSync(process.execPath, args, { encoding: 'utf8' });
+    return JSON.parse(out.trim().split('\n').pop()!) as { packages: string[]; natives: string[] };
+  } finally {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-const DSO_LAYER_PACKAGES = /^(better-sqlite3|libp2p|@libp2p\/|@chainsafe\/|hardhat|@nomicfoundation\/|viem|fastify|blockstore-|@huggingface\/|zod|smol-toml|prom-client)/;
+const DSO_LAYER_PACKAGES =
+  /^(better-sqlite3|libp2p|@libp2p\/|@chainsafe\/|hardhat|@nomicfoundation\/|viem|fastify|blockstore-|@huggingface\/|zod|smol-toml|prom-client)/;
 
 describe('entry points', () => {
   it.skipIf(!addonAvailable())('the root loads the engine addon and nothing of the DSO layers', () => {

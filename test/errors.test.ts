@@ -38,12 +38,8 @@ describe.each(['js', 'native'] as const)('TS-layer validation (%s backend)', (ba
     expect(await code(e.quantize(x, undefined as never))).toBe('INVALID_ARGUMENT');
     const q = await e.quantize(x, { dim: 4 });
     expect(await code(e.dequantize({ codes: q.codes.subarray(1), scales: q.scales }, { dim: 4 }))).toBe('LENGTH_MISMATCH');
-    expect(await code(e.dequantize({ codes: q.codes, scales: new Float32Array([1, Number.NaN, 1]) }, { dim: 4 }))).toBe(
-      'INVALID_SCALE',
-    );
-    expect(await code(e.dequantize({ codes: q.codes, scales: new Float32Array([1, -1, 1]) }, { dim: 4 }))).toBe(
-      'INVALID_SCALE',
-    );
+    expect(await code(e.dequantize({ codes: q.codes, scales: new Float32Array([1, Number.NaN, 1]) }, { dim: 4 }))).toBe('INVALID_SCALE');
+    expect(await code(e.dequantize({ codes: q.codes, scales: new Float32Array([1, -1, 1]) }, { dim: 4 }))).toBe('INVALID_SCALE');
   });
 
   it.skipIf(!ready)('hammingTopK', async () => {
@@ -54,9 +50,7 @@ describe.each(['js', 'native'] as const)('TS-layer validation (%s backend)', (ba
     expect(await code(e.hammingTopK(base, base, { dim: 0, k: 1 }))).toBe('INVALID_DIM');
     expect(await code(e.hammingTopK(base.subarray(1), base, { dim: 384, k: 1 }))).toBe('LENGTH_MISMATCH');
     expect(await code(e.hammingTopK(base, base.subarray(3), { dim: 384, k: 1 }))).toBe('LENGTH_MISMATCH');
-    expect(await code(e.hammingTopK(base, new Uint16Array(4) as unknown as Uint8Array, { dim: 16, k: 1 }))).toBe(
-      'INVALID_ARGUMENT',
-    );
+    expect(await code(e.hammingTopK(base, new Uint16Array(4) as unknown as Uint8Array, { dim: 16, k: 1 }))).toBe('INVALID_ARGUMENT');
     expect(await code(e.hammingTopK(base, base, { dim: 384, k: 2 ** 31 }))).toBe('INVALID_K');
     expect(await code(e.uploadCodes(base.subarray(1), { dim: 384 }))).toBe('LENGTH_MISMATCH');
     expect(await code(e.uploadCodes(base, { dim: 0 }))).toBe('INVALID_DIM');
@@ -106,13 +100,9 @@ describe.skipIf(!addonAvailable())('native-layer validation (addon called direct
     expect(await code(() => a().pack(new Float32Array(4), 0, undefined, null))).toBe('INVALID_DIM');
     expect(await code(() => a().pack(new Float32Array(4), 4, 9, null))).toBe('INVALID_GROUP_SIZE');
     expect(await code(() => a().pack(new Float32Array(4), 4, undefined, new Float32Array(3)))).toBe('LENGTH_MISMATCH');
-    expect(await code(() => a().pack(new Float32Array(4), 4, undefined, new Float32Array([0, Number.NaN, 0, 0])))).toBe(
-      'NON_FINITE',
-    );
+    expect(await code(() => a().pack(new Float32Array(4), 4, undefined, new Float32Array([0, Number.NaN, 0, 0])))).toBe('NON_FINITE');
     expect(await code(() => a().pack(new Float32Array([1, Number.NaN]), 2, undefined, null))).toBe('NON_FINITE');
-    expect(await code(() => a().dequantize(new Uint8Array(1), new Float32Array(2), 8, undefined, null))).toBe(
-      'LENGTH_MISMATCH',
-    );
+    expect(await code(() => a().dequantize(new Uint8Array(1), new Float32Array(2), 8, undefined, null))).toBe('LENGTH_MISMATCH');
     expect(await code(() => a().hammingTopK(new Uint8Array(47), new Uint8Array(48), 384, 1))).toBe('LENGTH_MISMATCH');
     expect(await code(() => a().hammingTopK(new Uint8Array(48), new Uint8Array(48), 384, 0))).toBe('INVALID_K');
     expect(await code(() => a().hammingTopK(new Uint8Array(48), new Uint8Array(48), 384, -3))).toBe('INVALID_K');

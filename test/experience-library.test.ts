@@ -9,7 +9,14 @@ import { CID } from 'multiformats/cid';
 import { sha256 } from 'multiformats/hashes/sha2';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { EVICTION_POLICIES, ExperienceLibrary, HashingEmbedder, NO_EXPERIENCES, checkExperienceText, injectExperiences } from '../src/experience/index.js';
+import {
+  checkExperienceText,
+  EVICTION_POLICIES,
+  ExperienceLibrary,
+  HashingEmbedder,
+  injectExperiences,
+  NO_EXPERIENCES,
+} from '../src/experience/index.js';
 import { experienceId } from '../src/index.js';
 import { errorCode } from './helpers/errors.js';
 import { rng } from './helpers/random.js';
@@ -18,7 +25,6 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'dso-lib-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 const dbFile = () => path.join(dir, `lib-${files++}.db`);
-
 
 const TOPICS = [
   'When solving a linear equation, isolate the variable before dividing both sides.',
@@ -93,7 +99,12 @@ describe('ExperienceLibrary operations', () => {
     const [a, b, c, d] = r.added;
     const out = await lib.applyOperations([
       { op: 'modify', id: a, text: 'When solving a linear equation, isolate the variable and substitute back to check.' },
-      { op: 'merge', ids: [c, d], text: 'When working with fractions or probabilities, reduce every fraction to lowest terms.', confidence: 0.9 },
+      {
+        op: 'merge',
+        ids: [c, d],
+        text: 'When working with fractions or probabilities, reduce every fraction to lowest terms.',
+        confidence: 0.9,
+      },
       { op: 'delete', id: b },
       { op: 'keep' },
     ]);
@@ -116,9 +127,30 @@ describe('ExperienceLibrary operations', () => {
     const lib = await ExperienceLibrary.open({ path: file });
     const [a, b] = (await lib.add([{ text: TOPICS[0] }, { text: TOPICS[1] }])).added;
     const before = lib.list();
-    expect(await errorCode(lib.applyOperations([{ op: 'delete', id: a }, { op: 'add', text: 'not an experience' }]))).toBe('INVALID_EXPERIENCE');
-    expect(await errorCode(lib.applyOperations([{ op: 'delete', id: a }, { op: 'modify', id: 'bafy-nope', text: TOPICS[2] }]))).toBe('UNKNOWN_EXPERIENCE');
-    expect(await errorCode(lib.applyOperations([{ op: 'delete', id: a }, { op: 'modify', id: a, text: TOPICS[2] }]))).toBe('INVALID_OPERATION');
+    expect(
+      await errorCode(
+        lib.applyOperations([
+          { op: 'delete', id: a },
+          { op: 'add', text: 'not an experience' },
+        ]),
+      ),
+    ).toBe('INVALID_EXPERIENCE');
+    expect(
+      await errorCode(
+        lib.applyOperations([
+          { op: 'delete', id: a },
+          { op: 'modify', id: 'bafy-nope', text: TOPICS[2] },
+        ]),
+      ),
+    ).toBe('UNKNOWN_EXPERIENCE');
+    expect(
+      await errorCode(
+        lib.applyOperations([
+          { op: 'delete', id: a },
+          { op: 'modify', id: a, text: TOPICS[2] },
+        ]),
+      ),
+    ).toBe('INVALID_OPERATION');
     expect(await errorCode(lib.applyOperations([{ op: 'merge', ids: [a], text: TOPICS[2] }]))).toBe('INVALID_OPERATION');
     expect(await errorCode(lib.applyOperations([{ op: 'frobnicate' } as never]))).toBe('INVALID_OPERATION');
     expect(await errorCode(lib.applyOperations([{ op: 'add', text: TOPICS[2], confidence: 2 }]))).toBe('INVALID_ARGUMENT');
@@ -126,9 +158,14 @@ describe('ExperienceLibrary operations', () => {
 
     // A failure inside the database transaction (after its deletes ran) rolls back, and memory stays as it was.
     const side = new Database(file);
-    side.exec("CREATE TRIGGER poison BEFORE INSERT ON experiences WHEN NEW.text LIKE '%poison%' BEGIN SELECT RAISE(ABORT, 'poisoned'); END");
+    side.exec(
+      "CREATE TRIGGER poison BEFORE INSERT ON experiences WHEN NEW.text LIKE '%poison%' BEGIN SELECT RAISE(ABORT, 'poisoned'); END",
+    );
     side.close();
-    const ops = [{ op: 'delete' as const, id: b }, { op: 'add' as const, text: 'When a value looks like poison, throw it away.' }];
+    const ops = [
+      { op: 'delete' as const, id: b },
+      { op: 'add' as const, text: 'When a value looks like poison, throw it away.' },
+    ];
     expect(await errorCode(lib.applyOperations(ops))).toBe('DATABASE_ERROR');
     expect(lib.list()).toEqual(before);
     await lib.close();
@@ -155,7 +192,10 @@ describe('ExperienceLibrary operations', () => {
     expect(lib.get(a)?.metadata.folded).toBe(2);
     await lib.close();
     const off = await ExperienceLibrary.open({ duplicateThreshold: 1 });
-    await off.add([{ text: TOPICS[0], domain: 'math' }, { text: TOPICS[0], domain: 'algebra' }]);
+    await off.add([
+      { text: TOPICS[0], domain: 'math' },
+      { text: TOPICS[0], domain: 'algebra' },
+    ]);
     expect(off.size).toBe(2);
     await off.close();
   });
@@ -196,7 +236,10 @@ describe('ExperienceLibrary retrieval and prompts', () => {
   it('formats experiences as labelled prompt lines, or None', async () => {
     const lib = await ExperienceLibrary.open();
     expect(await lib.formatForPrompt('anything')).toBe(NO_EXPERIENCES);
-    await lib.add([{ text: TOPICS[0], domain: 'math', confidence: 0.7 }, { text: TOPICS[1], domain: 'code', confidence: 0.55 }]);
+    await lib.add([
+      { text: TOPICS[0], domain: 'math', confidence: 0.7 },
+      { text: TOPICS[1], domain: 'code', confidence: 0.55 },
+    ]);
     const text = await lib.formatForPrompt('isolate the variable in a linear equation', { k: 2 });
     expect(text.split('\n')).toEqual([`[G1] (math, conf:0.70) ${TOPICS[0]}`, `[G2] (code, conf:0.55) ${TOPICS[1]}`]);
     const p = await lib.buildPrompt('Solve 2x = {4}.', { k: 1 });
@@ -208,9 +251,11 @@ describe('ExperienceLibrary retrieval and prompts', () => {
   });
 });
 
-
 describe('ExperienceLibrary capacity', () => {
-  const texts = Array.from({ length: 12 }, (_, i) => `When case ${i} of kind ${['alpha', 'beta', 'gamma'][i % 3]} appears, apply remedy ${i}.`);
+  const texts = Array.from(
+    { length: 12 },
+    (_, i) => `When case ${i} of kind ${['alpha', 'beta', 'gamma'][i % 3]} appears, apply remedy ${i}.`,
+  );
 
   it.each(EVICTION_POLICIES)('keeps at most capacity experiences under %s', async (policy) => {
     const lib = await ExperienceLibrary.open({ capacity: 5, eviction: policy });
@@ -228,7 +273,11 @@ describe('ExperienceLibrary capacity', () => {
 
   it('evicts the least important, the least recent, or the most redundant', async () => {
     const imp = await ExperienceLibrary.open({ capacity: 3, eviction: 'importance' });
-    await imp.add([{ text: texts[0], confidence: 0.9 }, { text: texts[1], confidence: 0.1 }, { text: texts[2], confidence: 0.5 }]);
+    await imp.add([
+      { text: texts[0], confidence: 0.9 },
+      { text: texts[1], confidence: 0.1 },
+      { text: texts[2], confidence: 0.5 },
+    ]);
     expect((await imp.add({ text: texts[3] })).evicted).toEqual([experienceId(texts[1], 'general')]);
     await imp.close();
 
@@ -273,7 +322,9 @@ describe('ExperienceLibrary persistence', () => {
     expect(b2.list().map((e) => e.text)).toEqual([TOPICS[4]]);
     await a2.close();
     await b2.close();
-    expect(await errorCode(ExperienceLibrary.open({ path: file, namespace: 'alpha', embedder: new HashingEmbedder({ dim: 256 }) }))).toBe('LIBRARY_MISMATCH');
+    expect(await errorCode(ExperienceLibrary.open({ path: file, namespace: 'alpha', embedder: new HashingEmbedder({ dim: 256 }) }))).toBe(
+      'LIBRARY_MISMATCH',
+    );
     expect(await errorCode(ExperienceLibrary.open({ path: path.join(dir, 'no', 'such', 'dir.db') }))).toBe('DATABASE_ERROR');
     expect(await errorCode(ExperienceLibrary.open({ capacity: 0 }))).toBe('INVALID_COUNT');
     expect(await errorCode(ExperienceLibrary.open({ eviction: 'random' as never }))).toBe('INVALID_ARGUMENT');
@@ -284,7 +335,9 @@ describe('ExperienceLibrary persistence', () => {
     const lib = await ExperienceLibrary.open({ path: file });
     const [a] = (await lib.add([{ text: TOPICS[0] }, { text: TOPICS[1] }])).added;
     await lib.close();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/usage-child.ts', file, TOPICS[0]], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/usage-child.ts', file, TOPICS[0]], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await new Promise<void>((resolve) => {
       child.stdout.on('data', () => child.kill('SIGKILL'));
       child.on('exit', () => resolve());
@@ -303,7 +356,9 @@ describe('ExperienceLibrary persistence', () => {
   it('loses no committed batch and applies no half batch when the process is killed', async () => {
     for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
       const file = dbFile();
-      const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/library-child.ts', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/library-child.ts', file], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let committed = -1;
       const target = 3 + Math.floor(rng(seed)() * 5);
       await new Promise<void>((resolve) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { DsoError, medianReference, trimmedMeanReference } from '../src/index.js';
+import { type DsoError, medianReference, trimmedMeanReference } from '../src/index.js';
 import { announceSkips, backendCases, engineFor } from './helpers/backends.js';
 import { gaussian, heavyTailed, tied } from './helpers/random.js';
 

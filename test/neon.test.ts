@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 // qemu-aarch64. CI installs both tools; elsewhere the test says it is skipped.
 const tools = ['aarch64-linux-gnu-g++', 'qemu-aarch64'];
 const missing = tools.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
-if (missing.length) console.warn(`SKIPPED NEON tier check: ${missing.join(', ')} not installed (apt-get install g++-aarch64-linux-gnu qemu-user)`);
+if (missing.length)
+  console.warn(`SKIPPED NEON tier check: ${missing.join(', ')} not installed (apt-get install g++-aarch64-linux-gnu qemu-user)`);
 
 describe.skipIf(missing.length > 0)('NEON tier (cross-compiled, under qemu-aarch64)', () => {
   it('matches the serial tier on every kernel', () => {

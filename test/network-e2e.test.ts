@@ -1,8 +1,8 @@
 import { keccak256, parseEther, toHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { BitDeltaQuantizer } from '../src/index.js';
 import { ExperienceLibrary } from '../src/experience/index.js';
+import { BitDeltaQuantizer } from '../src/index.js';
 import { type BatchAnnouncement, buildBatch, encodeEnvelope } from '../src/network/batch.js';
 import { type ChainConnection, startInProcessChain } from '../src/network/chain.js';
 import { ContentStore } from '../src/network/content-store.js';
@@ -10,7 +10,6 @@ import { identityFromKey } from '../src/network/identity.js';
 import { NetworkDSOAggregator } from '../src/network/network-aggregator.js';
 import { P2PNode } from '../src/network/p2p-node.js';
 import { RegistryClient } from '../src/network/registry.js';
-
 import { revertReason } from './helpers/errors.js';
 
 const NETWORK = 'dso-e2e';
@@ -24,7 +23,6 @@ async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
-
 
 describe('three nodes on 127.0.0.1 exchange a batch end to end', () => {
   let chain: ChainConnection;
@@ -42,9 +40,22 @@ describe('three nodes on 127.0.0.1 exchange a batch end to end', () => {
       const store = ContentStore.memory();
       const heard: BatchAnnouncement[] = [];
       // A line: B dials A, C dials B, so C reaches A's data only through B.
-      const p2p = await P2PNode.start({ network: NETWORK, chainId: chain.chain.id, store, peers: prev, onAnnouncement: (a) => heard.push(a) });
+      const p2p = await P2PNode.start({
+        network: NETWORK,
+        chainId: chain.chain.id,
+        store,
+        peers: prev,
+        onAnnouncement: (a) => heard.push(a),
+      });
       prev = p2p.addresses;
-      const agg = new NetworkDSOAggregator({ identity: id, registry: RegistryClient.at(chain, id, registryAddress), store, p2p, network: NETWORK, chainId: chain.chain.id });
+      const agg = new NetworkDSOAggregator({
+        identity: id,
+        registry: RegistryClient.at(chain, id, registryAddress),
+        store,
+        p2p,
+        network: NETWORK,
+        chainId: chain.chain.id,
+      });
       nodes.push({ p2p, store, agg, heard });
     }
     await waitFor(() => nodes[0].p2p.topicPeers() >= 1 && nodes[1].p2p.topicPeers() >= 2 && nodes[2].p2p.topicPeers() >= 1);
@@ -78,7 +89,12 @@ describe('three nodes on 127.0.0.1 exchange a batch end to end', () => {
     const got = await c.agg.fetchGlobal();
     expect(got.failed).toEqual([]);
     expect(got.records.map((r) => r.text)).toEqual(records.map((r) => r.text));
-    expect(got.records.map((r) => r.id)).toEqual(lib.list().slice(0, 2).map((e) => e.id));
+    expect(got.records.map((r) => r.id)).toEqual(
+      lib
+        .list()
+        .slice(0, 2)
+        .map((e) => e.id),
+    );
     expect(Array.from(got.records[0].code)).toEqual(Array.from(records[0].code));
     expect(got.records.every((r) => r.source === A.address)).toBe(true);
     expect((await c.agg.fetchGlobal()).records).toEqual([]);
@@ -87,15 +103,32 @@ describe('three nodes on 127.0.0.1 exchange a batch end to end', () => {
     expect(await revertReason(b.agg.vote(sent.batchId, true))).toBe('CONTRACT_REVERTED:VotingClosed');
     expect(await revertReason(RegistryClient.at(chain, X, registryAddress).vote(sent.batchId, true))).toBe('CONTRACT_REVERTED:NotMember');
     // Replaying the batch on chain is refused too.
-    expect(await revertReason(RegistryClient.at(chain, X, registryAddress).submitBatch(sent.announcement.root, sent.envelope.toString(), 2))).toBe('CONTRACT_REVERTED:AlreadySubmitted');
+    expect(
+      await revertReason(RegistryClient.at(chain, X, registryAddress).submitBatch(sent.announcement.root, sent.envelope.toString(), 2)),
+    ).toBe('CONTRACT_REVERTED:AlreadySubmitted');
     await lib.close();
   }, 60_000);
 
   it('votes down a batch whose blocks are tampered, storing nothing of it, and drops forged gossip', async () => {
     const [a, b] = nodes;
-    const rec = { id: 'x', text: 'When a peer lies, believe it.', code: new Uint8Array(48), scales: new Float32Array([0.5]), dim: 384, groupSize: 384, confidence: 1, domain: 'general', epoch: 0, source: '', createdAt: Date.now() };
+    const rec = {
+      id: 'x',
+      text: 'When a peer lies, believe it.',
+      code: new Uint8Array(48),
+      scales: new Float32Array([0.5]),
+      dim: 384,
+      groupSize: 384,
+      confidence: 1,
+      domain: 'general',
+      epoch: 0,
+      source: '',
+      createdAt: Date.now(),
+    };
     const batch = await buildBatch([rec], { identity: X, network: NETWORK, chainId: chain.chain.id });
-    const honest = new Map<string, Uint8Array>([[batch.manifest.cid.toString(), batch.manifest.bytes], ...batch.records.map((r) => [r.cid.toString(), r.bytes] as [string, Uint8Array])]);
+    const honest = new Map<string, Uint8Array>([
+      [batch.manifest.cid.toString(), batch.manifest.bytes],
+      ...batch.records.map((r) => [r.cid.toString(), r.bytes] as [string, Uint8Array]),
+    ]);
     const envelope = encodeEnvelope(batch.announcement);
     const lyingStore = {
       maxBlockBytes: 1 << 20,

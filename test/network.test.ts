@@ -9,11 +9,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { CompressedExperience } from '../src/bitdelta/record.js';
 import { encodeCompressed } from '../src/bitdelta/wire.js';
 import { experienceId } from '../src/experience/content-id.js';
+import { packReference } from '../src/index.js';
 import { BATCH_TYPES, batchDomain, buildBatch, openBatch, verifyAnnouncement, verifyRecordInclusion } from '../src/network/batch.js';
-import { ContentStore, cidOfBlock } from '../src/network/content-store.js';
+import { cidOfBlock, ContentStore } from '../src/network/content-store.js';
 import { identityFromKey, loadOrCreateNodeKey } from '../src/network/identity.js';
 import { ReplayGuard } from '../src/network/replay-guard.js';
-import { packReference } from '../src/index.js';
 import { errorCode } from './helpers/errors.js';
 import { gaussian } from './helpers/random.js';
 
@@ -26,12 +26,29 @@ const CHAIN = 31337;
 
 function records(n: number, seed = 1): CompressedExperience[] {
   return Array.from({ length: n }, (_, i) => {
-    const { codes, scales } = packReference(gaussian(384, seed * 1000 + i), { rows: 1, dim: 384, groupSize: 384, groups: 1, bytesPerRow: 48 });
+    const { codes, scales } = packReference(gaussian(384, seed * 1000 + i), {
+      rows: 1,
+      dim: 384,
+      groupSize: 384,
+      groups: 1,
+      bytesPerRow: 48,
+    });
     const text = `When sharing lesson ${seed}-${i}, check it twice.`;
-    return { id: experienceId(text, 'math'), text, code: codes, scales, dim: 384, groupSize: 384, confidence: 0.8, domain: 'math', epoch: 3, source: 'local', createdAt: 1_700_000_000_000 + i };
+    return {
+      id: experienceId(text, 'math'),
+      text,
+      code: codes,
+      scales,
+      dim: 384,
+      groupSize: 384,
+      confidence: 0.8,
+      domain: 'math',
+      epoch: 3,
+      source: 'local',
+      createdAt: 1_700_000_000_000 + i,
+    };
   });
 }
-
 
 describe('node identity', () => {
   it('creates a 0600 key file on first start and reads the same key back', () => {
@@ -65,7 +82,7 @@ describe('batches', () => {
     for (const r of b.records) await store.putVerified(r.cid, r.bytes);
     const fetch = async (cid: CID) => {
       const bytes = await store.get(cid);
-      if (!bytes) throw new Error(`missing ${cid}`);
+      if (!bytes) throw new Error(`missing ${String(cid)}`);
       return bytes;
     };
     return { b, store, fetch };
@@ -110,13 +127,21 @@ describe('batches', () => {
     expect(await errorCode(verifyAnnouncement({ ...b.announcement, signature: '0x1234' }, { chainId: CHAIN }))).toBe('BAD_SIGNATURE');
     // Wrong proof: a record of another batch, or the right record with another's proof.
     expect(await errorCode(() => verifyRecordInclusion({ ...forged.records[0] }, b.announcement.root))).toBe('BAD_PROOF');
-    expect(await errorCode(() => verifyRecordInclusion({ ...b.records[0], proof: b.records[1].proof }, b.announcement.root))).toBe('BAD_PROOF');
+    expect(await errorCode(() => verifyRecordInclusion({ ...b.records[0], proof: b.records[1].proof }, b.announcement.root))).toBe(
+      'BAD_PROOF',
+    );
     // A manifest listing other records under the signed root.
     const other = await published(4, 9);
     const swapped = async (cid: CID) => (cid.toString() === b.announcement.manifest ? other.b.manifest.bytes : fetch(cid));
     expect(await errorCode(openBatch(b.announcement, swapped, { chainId: CHAIN }))).toBe('CID_MISMATCH');
     // Validly signed by A, but the root does not belong to the manifest it names.
-    const message = { network: 'dso-test', root: other.b.announcement.root, manifest: b.announcement.manifest, count: 4, timestamp: BigInt(b.announcement.timestamp) };
+    const message = {
+      network: 'dso-test',
+      root: other.b.announcement.root,
+      manifest: b.announcement.manifest,
+      count: 4,
+      timestamp: BigInt(b.announcement.timestamp),
+    };
     const signature = await node.account.signTypedData({ domain: batchDomain(CHAIN), types: BATCH_TYPES, primaryType: 'Batch', message });
     const lying = { ...b.announcement, root: message.root, signature };
     await verifyAnnouncement(lying, { chainId: CHAIN });
@@ -155,9 +180,19 @@ describe('batches', () => {
     expect(await errorCode(() => guard.check(first.announcement))).toBe('REPLAYED_BATCH');
     const older = await buildBatch(records(2, 2), { identity: node, network: 'n', chainId: CHAIN, timestamp: now - 5000 });
     expect(await errorCode(() => guard.check(older.announcement))).toBe('REPLAYED_BATCH');
-    const stale = await buildBatch(records(2, 3), { identity: identityFromKey(KEY_B), network: 'n', chainId: CHAIN, timestamp: now - 8 * 24 * 3600 * 1000 });
+    const stale = await buildBatch(records(2, 3), {
+      identity: identityFromKey(KEY_B),
+      network: 'n',
+      chainId: CHAIN,
+      timestamp: now - 8 * 24 * 3600 * 1000,
+    });
     expect(await errorCode(() => guard.check(stale.announcement))).toBe('REPLAYED_BATCH');
-    const future = await buildBatch(records(2, 4), { identity: identityFromKey(KEY_B), network: 'n', chainId: CHAIN, timestamp: now + 3600 * 1000 });
+    const future = await buildBatch(records(2, 4), {
+      identity: identityFromKey(KEY_B),
+      network: 'n',
+      chainId: CHAIN,
+      timestamp: now + 3600 * 1000,
+    });
     expect(await errorCode(() => guard.check(future.announcement))).toBe('REPLAYED_BATCH');
     now += 10_000;
     const next = await buildBatch(records(2, 5), { identity: node, network: 'n', chainId: CHAIN, timestamp: now });
@@ -179,7 +214,8 @@ describe('content store', () => {
     await again.close();
     // Flip a byte on disk: reading it back is a CID_MISMATCH, not bad data.
     const { readdirSync } = await import('node:fs');
-    const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
+    const walk = (d: string): string[] =>
+      readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
     const file = walk(blocks).find((f) => f.endsWith('.data')) as string;
     const raw = readFileSync(file);
     raw[raw.length - 1] ^= 1;

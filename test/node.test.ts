@@ -33,7 +33,10 @@ describe('DsoConfig', () => {
     const d = fresh();
     rmSync(d, { recursive: true, force: true });
     const file = path.join(dir, 'dso.config.json');
-    writeFileSync(file, JSON.stringify({ syncFrequency: 10, network: 'from-file', library: { capacity: 50 }, peers: ['/ip4/127.0.0.1/tcp/1'] }));
+    writeFileSync(
+      file,
+      JSON.stringify({ syncFrequency: 10, network: 'from-file', library: { capacity: 50 }, peers: ['/ip4/127.0.0.1/tcp/1'] }),
+    );
     const c = loadConfig({ file, env: { DSO_SYNC_FREQUENCY: '20', DSO_NETWORK: 'from-env' }, flags: { network: 'from-flag' } });
     expect(c.syncFrequency).toBe(20);
     expect(c.network).toBe('from-flag');
@@ -52,12 +55,25 @@ describe('DsoConfig', () => {
   });
 
   it('names the bad field and where it came from', () => {
-    expect(code(() => loadConfig({ env: { DSO_SYNC_FREQUENCY: 'often' } }))).toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringContaining('DSO_SYNC_FREQUENCY') });
-    expect(code(() => loadConfig({ env: {}, flags: { 'acceptance-threshold': '1.5' } }))).toMatchObject({ code: 'INVALID_CONFIG', field: 'acceptanceThreshold', message: expect.stringContaining('flag --acceptance-threshold') });
-    expect(code(() => loadConfig({ env: {}, flags: { speed: '1' } }))).toMatchObject({ code: 'INVALID_CONFIG', message: 'unknown flag --speed' });
+    expect(code(() => loadConfig({ env: { DSO_SYNC_FREQUENCY: 'often' } }))).toMatchObject({
+      code: 'INVALID_CONFIG',
+      message: expect.stringContaining('DSO_SYNC_FREQUENCY') as unknown,
+    });
+    expect(code(() => loadConfig({ env: {}, flags: { 'acceptance-threshold': '1.5' } }))).toMatchObject({
+      code: 'INVALID_CONFIG',
+      field: 'acceptanceThreshold',
+      message: expect.stringContaining('flag --acceptance-threshold') as unknown,
+    });
+    expect(code(() => loadConfig({ env: {}, flags: { speed: '1' } }))).toMatchObject({
+      code: 'INVALID_CONFIG',
+      message: 'unknown flag --speed',
+    });
     const bad = path.join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ syncFrequncy: 5 }));
-    expect(code(() => loadConfig({ file: bad, env: {} }))).toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringContaining('syncFrequncy') });
+    expect(code(() => loadConfig({ file: bad, env: {} }))).toMatchObject({
+      code: 'INVALID_CONFIG',
+      message: expect.stringContaining('syncFrequncy') as unknown,
+    });
     writeFileSync(bad, '{ not json');
     expect(code(() => loadConfig({ file: bad, env: {} }))).toMatchObject({ code: 'INVALID_CONFIG' });
     writeFileSync(bad, JSON.stringify({ registryAddress: '0x12' }));
@@ -70,14 +86,25 @@ describe('dso node HTTP API', () => {
     const node = await DsoNode.start(loadConfig({ env: {}, flags: { 'data-dir': fresh(), enabled: 'false' } }));
     const app = await buildHttpApi(node);
     const post = (url: string, payload: unknown) => app.inject({ method: 'POST', url, payload: payload as object });
-    const add = await post('/experiences', { experiences: [{ text: 'When a test is flaky, look for shared state.', domain: 'code', confidence: 0.8 }, { text: 'When dividing fractions, multiply by the reciprocal.', domain: 'math' }] });
+    const add = await post('/experiences', {
+      experiences: [
+        { text: 'When a test is flaky, look for shared state.', domain: 'code', confidence: 0.8 },
+        { text: 'When dividing fractions, multiply by the reciprocal.', domain: 'math' },
+      ],
+    });
     expect(add.statusCode).toBe(200);
-    expect(add.json().added).toHaveLength(2);
+    expect(add.json<{ added: unknown[] }>().added).toHaveLength(2);
     const r = await post('/retrieve', { query: 'my test is flaky sometimes', k: 1 });
     expect(r.statusCode).toBe(200);
-    expect(r.json().experiences[0].text).toBe('When a test is flaky, look for shared state.');
-    expect(r.json().prompt).toBe('[G1] (code, conf:0.80) When a test is flaky, look for shared state.');
-    expect((await app.inject({ url: '/status' })).json()).toMatchObject({ nodeId: node.nodeId, library: { size: 2 }, learning: false, chain: null });
+    const retrieved = r.json<{ experiences: { text: string }[]; prompt: string }>();
+    expect(retrieved.experiences[0].text).toBe('When a test is flaky, look for shared state.');
+    expect(retrieved.prompt).toBe('[G1] (code, conf:0.80) When a test is flaky, look for shared state.');
+    expect((await app.inject({ url: '/status' })).json()).toMatchObject({
+      nodeId: node.nodeId,
+      library: { size: 2 },
+      learning: false,
+      chain: null,
+    });
     const metrics = (await app.inject({ url: '/metrics' })).body;
     expect(metrics).toMatch(/dso_library_experiences 2/u);
     expect(metrics).toMatch(/dso_retrieval_seconds_count 1/u);
@@ -95,7 +122,7 @@ describe('dso node HTTP API', () => {
     expect(bad[2][0].json()).toMatchObject({ error: 'INVALID_EXPERIENCE' });
     const learn = await post('/learn', { query: 'q', groundTruth: '1' });
     expect(learn.statusCode).toBe(503);
-    expect(learn.json().error).toBe('BACKEND_UNAVAILABLE');
+    expect(learn.json<{ error: string }>().error).toBe('BACKEND_UNAVAILABLE');
     await app.close();
     await node.stop();
   });
@@ -164,10 +191,14 @@ describe('dso node process', () => {
   it('finishes the running sync on SIGTERM, then exits 0 with the database closed', async () => {
     const dataDir = fresh();
     const port = 20_000 + (process.pid % 10_000) + 7;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'node', '--data-dir', dataDir, '--port', String(port), '--capacity', '5000'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, DSO_LOG_LEVEL: 'info' },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'node', '--data-dir', dataDir, '--port', String(port), '--capacity', '5000'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, DSO_LOG_LEVEL: 'info' },
+      },
+    );
     let log = '';
     child.stdout.on('data', (d: Buffer) => (log += d.toString()));
     child.stderr.on('data', (d: Buffer) => (log += d.toString()));
@@ -175,15 +206,29 @@ describe('dso node process', () => {
     for (let i = 0; i < 300 && !log.includes('dso node ready'); i++) await new Promise((r) => setTimeout(r, 100));
     expect(log).toContain('dso node ready');
     const url = `http://127.0.0.1:${port}`;
-    const experiences = Array.from({ length: 3000 }, (_, i) => ({ text: `When case ${i} arrives, handle it with rule ${i * 7}.`, confidence: 0.9 }));
-    expect((await fetch(`${url}/experiences`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ experiences }) })).status).toBe(200);
+    const experiences = Array.from({ length: 3000 }, (_, i) => ({
+      text: `When case ${i} arrives, handle it with rule ${i * 7}.`,
+      confidence: 0.9,
+    }));
+    expect(
+      (
+        await fetch(`${url}/experiences`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ experiences }),
+        })
+      ).status,
+    ).toBe(200);
     const sync = fetch(`${url}/sync`, { method: 'POST' }).then((r) => r.json() as Promise<{ submitted?: { records: number } }>);
     await new Promise((r) => setTimeout(r, 30));
     child.kill('SIGTERM');
     const report = await sync;
     expect(await exited).toBe(0);
     expect(report.submitted?.records).toBe(3000);
-    const lines = log.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; time: number; reqId?: string; req?: { url: string } });
+    const lines = log
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg: string; time: number; reqId?: string; req?: { url: string } });
     const stopping = lines.find((l) => l.msg === 'stopping: finishing the running sync');
     const syncReq = lines.find((l) => l.req?.url === '/sync')?.reqId;
     const syncDone = lines.find((l) => l.reqId === syncReq && l.msg === 'request completed');

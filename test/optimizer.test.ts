@@ -4,7 +4,15 @@ import path from 'node:path';
 
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
-import { ActiveSemanticOptimizer, OpenAICompatibleChatModel, answersEquivalent, extractBoxed, extractFinalAnswer, groupAdvantages, mathReward } from '../src/aso/index.js';
+import {
+  ActiveSemanticOptimizer,
+  answersEquivalent,
+  extractBoxed,
+  extractFinalAnswer,
+  groupAdvantages,
+  mathReward,
+  OpenAICompatibleChatModel,
+} from '../src/aso/index.js';
 import { ExperienceLibrary } from '../src/experience/index.js';
 import { type ChatServer, startChatServer } from './helpers/chat-server.js';
 import { tutor } from './helpers/tutor.js';
@@ -73,10 +81,15 @@ describe('ActiveSemanticOptimizer through a local chat server', () => {
     // The next rollouts see the lesson in their prompt.
     const next = await aso.step({ query: 'Solve 5x + 1 = 2x + 7 with the variable on both sides.', groundTruth: '2', domain: 'math' });
     expect(next.experiencesUsed).toEqual([e.id]);
-    const prompts = (server as ChatServer).requests.map((q) => q.messages[0].content).filter((p) => p.startsWith('Solve the problem below'));
+    const prompts = (server as ChatServer).requests
+      .map((q) => q.messages[0].content)
+      .filter((p) => p.startsWith('Solve the problem below'));
     expect(prompts[prompts.length - 1]).toContain(`[G1] (math, conf:0.90) ${LESSON}`);
     aso.close();
-    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    const lines = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string });
     expect(lines.map((l) => l.type)).toEqual(['step', 'consolidation', 'step']);
   });
 
@@ -100,7 +113,13 @@ describe('ActiveSemanticOptimizer through a local chat server', () => {
     await server?.close();
     await lib?.close();
 
-    const once = await setup(tutor({ answers, extraction: (_, n) => (n === 0 ? '{"operations": [{"op": "add", "text": "too short"}]}' : JSON.stringify({ operations: [{ op: 'add', text: LESSON }] })) }));
+    const once = await setup(
+      tutor({
+        answers,
+        extraction: (_, n) =>
+          n === 0 ? '{"operations": [{"op": "add", "text": "too short"}]}' : JSON.stringify({ operations: [{ op: 'add', text: LESSON }] }),
+      }),
+    );
     const r2 = await once.step({ query: 'Solve 7x = 7.', groundTruth: '1' });
     expect(r2.skipped).toBeUndefined();
     expect(r2.candidates).toHaveLength(1);
@@ -132,7 +151,12 @@ describe('ActiveSemanticOptimizer through a local chat server', () => {
     const l = lib as ExperienceLibrary;
     expect(l.size).toBe(2);
     expect(seeded.added.some((id) => l.has(id))).toBe(false);
-    expect(l.list().map((e) => e.text).sort()).toEqual(['When isolating a variable, undo addition before multiplication.', LESSON].sort());
+    expect(
+      l
+        .list()
+        .map((e) => e.text)
+        .sort(),
+    ).toEqual(['When isolating a variable, undo addition before multiplication.', LESSON].sort());
     expect(c.applied?.outcomes.map((o) => o.status)).toEqual(['modified', 'deleted', 'added']);
   });
 
@@ -156,7 +180,8 @@ describe('ActiveSemanticOptimizer through a local chat server', () => {
     const aso = await setup(
       tutor({
         answers: { 'Problem A': ['1', '2'], 'Problem B': ['5'] },
-        extraction: (p) => JSON.stringify({ operations: [{ op: 'add', text: p.includes('Problem A') ? LESSON : 'When B appears, do B.' }] }),
+        extraction: (p) =>
+          JSON.stringify({ operations: [{ op: 'add', text: p.includes('Problem A') ? LESSON : 'When B appears, do B.' }] }),
       }),
     );
     const progress: number[] = [];

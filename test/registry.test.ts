@@ -4,7 +4,7 @@ import { keccak256, parseEther, toHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type ChainConnection, connectChain, startInProcessChain } from '../src/network/chain.js';
-import { type NodeIdentity, identityFromKey } from '../src/network/identity.js';
+import { identityFromKey, type NodeIdentity } from '../src/network/identity.js';
 import { RegistryClient } from '../src/network/registry.js';
 import { type Anvil, anvilBinary, startAnvil } from './helpers/anvil.js';
 import { revertReason } from './helpers/errors.js';
@@ -12,7 +12,6 @@ import { revertReason } from './helpers/errors.js';
 const keys = Array.from({ length: 8 }, (_, i) => keccak256(toHex(`dso registry test key ${i}`)));
 const ids = keys.map((k) => identityFromKey(k));
 const [owner, submitter, outsider, ...members] = ids; // 5 members
-
 
 const root = (s: string) => keccak256(toHex(s));
 
@@ -32,7 +31,15 @@ describe('ExperienceRegistry on the in-process EVM (EDR)', () => {
     const id = await as(submitter).submitBatch(root('a'), 'bafyreia', 12);
     expect(id).toBe(0n);
     const b = await reg.getBatch(0n);
-    expect(b).toMatchObject({ root: root('a'), cid: 'bafyreia', count: 12, submitter: submitter.address, status: 'pending', yes: 0, no: 0 });
+    expect(b).toMatchObject({
+      root: root('a'),
+      cid: 'bafyreia',
+      count: 12,
+      submitter: submitter.address,
+      status: 'pending',
+      yes: 0,
+      no: 0,
+    });
     expect(b.deadline - b.submittedAt).toBe(3600);
     expect(await revertReason(as(outsider).submitBatch(root('a'), 'x', 1))).toBe('CONTRACT_REVERTED:AlreadySubmitted');
     expect(await revertReason(as(submitter).submitBatch(root('e'), 'x', 0))).toBe('CONTRACT_REVERTED:EmptyBatch');
@@ -97,7 +104,9 @@ describe('ExperienceRegistry on the in-process EVM (EDR)', () => {
     expect(await revertReason(as(members[4]).voteMember(p, true))).toBe('CONTRACT_REVERTED:VotingClosed');
     // Proposing to add a member who is one already, or a zero quorum at deployment, is a bad parameter.
     expect(await revertReason(as(members[0]).proposeMember(members[1].address, true))).toBe('CONTRACT_REVERTED:BadParameter');
-    expect(await revertReason(RegistryClient.deploy(conn, owner, { quorum: 0, votingPeriod: 60, members: [] }))).toBe('CONTRACT_REVERTED:BadParameter');
+    expect(await revertReason(RegistryClient.deploy(conn, owner, { quorum: 0, votingPeriod: 60, members: [] }))).toBe(
+      'CONTRACT_REVERTED:BadParameter',
+    );
   });
 });
 
@@ -112,12 +121,20 @@ describe.skipIf(anvilBinary() === undefined)('ExperienceRegistry on anvil, share
     const conn = await connectChain(anvil.url, { pollingInterval: 50 });
     expect(conn.chain.id).toBe(31338);
     for (const id of ids) await conn.fund(id.address, parseEther('10'));
-    const reg = await RegistryClient.deploy(conn, owner, { quorum: 3, votingPeriod: 3600, members: members.slice(0, 3).map((m) => m.address) });
+    const reg = await RegistryClient.deploy(conn, owner, {
+      quorum: 3,
+      votingPeriod: 3600,
+      members: members.slice(0, 3).map((m) => m.address),
+    });
     const batch = await RegistryClient.at(conn, submitter, reg.address).submitBatch(root('anvil'), 'bafyreianvil', 7);
     const votes = members.slice(0, 3).map(
       (m, i) =>
         new Promise<string>((resolve) => {
-          const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/registry-child.ts', anvil.url, reg.address, keys[3 + i], String(batch)], { stdio: ['ignore', 'pipe', 'inherit'] });
+          const child = spawn(
+            process.execPath,
+            ['--import', 'tsx', 'test/helpers/registry-child.ts', anvil.url, reg.address, keys[3 + i], String(batch)],
+            { stdio: ['ignore', 'pipe', 'inherit'] },
+          );
           let out = '';
           child.stdout.on('data', (d: Buffer) => (out += d.toString()));
           child.on('exit', () => resolve(out.trim()));

@@ -28,7 +28,10 @@ describe('sorting networks for the GPU column programs', () => {
       const net = oddEvenMergeSort(n);
       const h = n >> 1;
       const median = pruneTo(net, n % 2 ? [h] : [h - 1, h]);
-      const trimmed = pruneTo(net, Array.from({ length: n - 2 * (n >> 2) }, (_, i) => (n >> 2) + i));
+      const trimmed = pruneTo(
+        net,
+        Array.from({ length: n - 2 * (n >> 2) }, (_, i) => (n >> 2) + i),
+      );
       expect(median.length).toBeLessThan(net.length);
       for (let t = 0; t < 200; t++) {
         const v = Array.from({ length: n }, () => Math.floor(r() * (t % 2 ? 5 : 1000)));

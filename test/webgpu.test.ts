@@ -2,12 +2,12 @@ import { spawnSync } from 'node:child_process';
 
 import { describe, expect, it } from 'vitest';
 
-import { createEngine, DsoError, hammingTopKReference, medianReference } from '../src/index.js';
 import { autoBackend } from '../src/engine/auto-backend.js';
 import { NEVER } from '../src/engine/crossover.js';
 import { jsBackend } from '../src/engine/js-backend.js';
 import { nativeBackend } from '../src/engine/native-backend.js';
 import { webgpuBackend } from '../src/engine/webgpu-backend.js';
+import { createEngine, type DsoError, hammingTopKReference, medianReference } from '../src/index.js';
 import { addonAvailable } from '../src/simd/addon.js';
 import { gpuSubgroups, gpuUnavailable } from './helpers/backends.js';
 import { gaussian, randomBytes, rng } from './helpers/random.js';
@@ -27,7 +27,7 @@ describe.skipIf(gpuUnavailable !== undefined)('webgpu backend', () => {
     const e = await createEngine({ backend: 'webgpu', gpu: { maxBindingBytes: 1 << 16 } });
     const share = <T extends Uint8Array | Float32Array>(a: T): T => {
       const s = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
-      s.set(a as never);
+      s.set(a);
       return s;
     };
     const x = share(gaussian(300 * 77, 4));

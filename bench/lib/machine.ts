@@ -1,6 +1,6 @@
 /** What the figures were measured on, and the machine's limits measured in the same run. */
-import os from 'node:os';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 
 import { loadAddon, type Tier } from '../../src/simd/addon.js';
 import { measure } from './measure.js';

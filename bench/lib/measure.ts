@@ -11,7 +11,7 @@ export interface Timing {
   samples: number;
 }
 
-export function measure(name: string, fn: () => Promise<unknown> | unknown, opts: { maxTime?: number } = {}): Promise<Timing> {
+export function measure(name: string, fn: () => unknown, opts: { maxTime?: number } = {}): Promise<Timing> {
   return new Promise((resolve, reject) => {
     const bench = new Benchmark(name, {
       defer: true,
@@ -22,7 +22,7 @@ export function measure(name: string, fn: () => Promise<unknown> | unknown, opts
         Promise.resolve(fn()).then(
           () => deferred.resolve(),
           (e: unknown) => {
-            reject(e);
+            reject(e instanceof Error ? e : new Error(String(e), { cause: e }));
             deferred.resolve();
           },
         );

@@ -22,17 +22,20 @@ import type { Row } from '../lib/report.js';
 const DIM = 384;
 const BPR = DIM / 8;
 
-
 export async function byzantineWorkload(nodes = 100, byzFraction = 0.3): Promise<Row[]> {
   const rand = xorshift(71);
   const u = () => rand() / 4294967296;
   const randomCode = () => Uint8Array.from({ length: BPR }, () => rand() & 0xff);
-  const noisy = (c: Uint8Array, p: number) => Uint8Array.from(c, (byte) => {
-    let out = byte;
-    for (let j = 0; j < 8; j++) if (u() < p) out ^= 1 << j;
-    return out;
-  });
-  const truths = Array.from({ length: 200 }, (_, i) => ({ text: `When problem family ${i} shows up, apply method ${(i * 7919) % 1000} and check step ${i % 13}.`, code: randomCode() }));
+  const noisy = (c: Uint8Array, p: number) =>
+    Uint8Array.from(c, (byte) => {
+      let out = byte;
+      for (let j = 0; j < 8; j++) if (u() < p) out ^= 1 << j;
+      return out;
+    });
+  const truths = Array.from({ length: 200 }, (_, i) => ({
+    text: `When problem family ${i} shows up, apply method ${(i * 7919) % 1000} and check step ${i % 13}.`,
+    code: randomCode(),
+  }));
   const truthTexts = new Set(truths.map((t) => t.text));
   const honestN = Math.round(nodes * (1 - byzFraction));
   const engine = await createEngine({ backend: 'native' });
@@ -42,16 +45,32 @@ export async function byzantineWorkload(nodes = 100, byzFraction = 0.3): Promise
   for (const attack of ['sign-flip', 'random', 'copies', 'repeat']) {
     const reports = new Map<string, ReportedExperience[]>();
     const deltas: { layer: { code: Uint8Array; scales: Float32Array; dim: number } }[] = [];
-    const rep = (text: string, code: Uint8Array, confidence: number): ReportedExperience => ({ text, domain: 'math', confidence, code, scales: new Float32Array([0.05]), dim: DIM });
+    const rep = (text: string, code: Uint8Array, confidence: number): ReportedExperience => ({
+      text,
+      domain: 'math',
+      confidence,
+      code,
+      scales: new Float32Array([0.05]),
+      dim: DIM,
+    });
     for (let n = 0; n < honestN; n++) {
-      reports.set(`h${n}`, truths.filter(() => u() < 0.9).map((t) => rep(t.text, noisy(t.code, 0.15), 0.75 + 0.25 * u())));
+      reports.set(
+        `h${n}`,
+        truths.filter(() => u() < 0.9).map((t) => rep(t.text, noisy(t.code, 0.15), 0.75 + 0.25 * u())),
+      );
       deltas.push({ layer: { code: noisy(trueDelta, 0.2), scales: new Float32Array([0.01 + 0.002 * u()]), dim: DIM } });
     }
     for (let n = 0; n < nodes - honestN; n++) {
       let list: ReportedExperience[];
       let delta: Uint8Array;
       if (attack === 'sign-flip') {
-        list = truths.map((t) => rep(t.text, t.code.map((b) => ~b & 0xff), 1));
+        list = truths.map((t) =>
+          rep(
+            t.text,
+            t.code.map((b) => ~b & 0xff),
+            1,
+          ),
+        );
         delta = trueDelta.map((b) => ~b & 0xff);
       } else if (attack === 'random') {
         list = truths.map((t) => rep(t.text, randomCode(), 1));

@@ -22,8 +22,8 @@ import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 
 import { ActiveSemanticOptimizer, type ChatModel } from '../../src/aso/index.js';
-import { BitDeltaQuantizer, createEngine, encodeCompressed } from '../../src/index.js';
 import { ExperienceLibrary, HashingEmbedder } from '../../src/experience/index.js';
+import { BitDeltaQuantizer, createEngine, encodeCompressed } from '../../src/index.js';
 import { xorshift } from '../lib/data.js';
 import type { Row } from '../lib/report.js';
 
@@ -71,7 +71,15 @@ export async function localDsoWorkload(S: LocalSizes): Promise<Row[]> {
     const te = performance.now();
     for (let i = 0; i < texts.length; i += S.batch) embedder.embedSync(texts.slice(i, i + S.batch));
     const embedSecs = (performance.now() - te) / 1000;
-    rows.push({ workload: 'L1 ingest', impl: 'HashingEmbedder alone', size, seconds: embedSecs, throughput: S.ingest / embedSecs, unit: 'exp/s', note: 'floor: embedding' });
+    rows.push({
+      workload: 'L1 ingest',
+      impl: 'HashingEmbedder alone',
+      size,
+      seconds: embedSecs,
+      throughput: S.ingest / embedSecs,
+      unit: 'exp/s',
+      note: 'floor: embedding',
+    });
 
     let library: ExperienceLibrary | undefined;
     for (const dedup of [true, false]) {
@@ -109,13 +117,29 @@ export async function localDsoWorkload(S: LocalSizes): Promise<Row[]> {
     }
     const rawSecs = (performance.now() - tr) / 1000;
     raw.close();
-    rows.push({ workload: 'L1 ingest', impl: 'better-sqlite3 insert alone', size, seconds: rawSecs, throughput: S.ingest / rawSecs, unit: 'exp/s', note: 'floor: persistence' });
+    rows.push({
+      workload: 'L1 ingest',
+      impl: 'better-sqlite3 insert alone',
+      size,
+      seconds: rawSecs,
+      throughput: S.ingest / rawSecs,
+      unit: 'exp/s',
+      note: 'floor: persistence',
+    });
 
     // L2: queries are 7 words of a stored experience, so the wanted answer is known.
     const lib = library as ExperienceLibrary;
     const rand = uniform(52);
     const targets = Array.from({ length: S.queries }, () => Math.floor(rand() * texts.length));
-    const queries = targets.map((t) => texts[t].replace(/^When /u, '').replace(/[,.]/gu, '').split(' ').filter(() => rand() < 0.5).slice(0, 7).join(' '));
+    const queries = targets.map((t) =>
+      texts[t]
+        .replace(/^When /u, '')
+        .replace(/[,.]/gu, '')
+        .split(' ')
+        .filter(() => rand() < 0.5)
+        .slice(0, 7)
+        .join(' '),
+    );
     for (let i = 0; i < 50; i++) await lib.retrieve(queries[i], { k: 10 });
     const lat: number[] = [];
     const top: string[] = [];
@@ -165,7 +189,10 @@ export async function localDsoWorkload(S: LocalSizes): Promise<Row[]> {
     const records = await quantizer.compressForNetwork(sample, { minConfidence: 0 });
     for (const r of records) encodeCompressed(r);
     const cSecs = (performance.now() - tc) / 1000;
-    const rep = BitDeltaQuantizer.compressionReport(records, sample.map((e) => e.embedding));
+    const rep = BitDeltaQuantizer.compressionReport(
+      records,
+      sample.map((e) => e.embedding),
+    );
     rows.push({
       workload: 'L4 wire record',
       impl: 'compressForNetwork + DAG-CBOR encode',
@@ -178,7 +205,15 @@ export async function localDsoWorkload(S: LocalSizes): Promise<Row[]> {
         `whole record ${rep.float32RecordBytes.toFixed(0)} -> ${rep.recordBytes.toFixed(0)} B (${rep.recordRatio.toFixed(2)}x)`,
     });
     await qEngine.close();
-    rows.push({ workload: 'L2 retrieval', impl: 'float32 cosine full scan (TS)', size: `${lib.size} experiences, ${scanQueries} queries`, seconds: scanSecs, throughput: 1 / scanSecs, unit: 'q/s', note: 'baseline: no index' });
+    rows.push({
+      workload: 'L2 retrieval',
+      impl: 'float32 cosine full scan (TS)',
+      size: `${lib.size} experiences, ${scanQueries} queries`,
+      seconds: scanSecs,
+      throughput: 1 / scanSecs,
+      unit: 'q/s',
+      note: 'baseline: no index',
+    });
     await lib.close();
 
     // L3: optimizer step overhead with a model that answers immediately.

@@ -6,12 +6,12 @@
  * read + write), measured in the same run, is the limit the figures are
  * stated against: the issue's targets are fractions of HBM bandwidth.
  */
-import { prepareColumnBlock, type ColumnBlock } from '../../src/gpu/columns.js';
-import { blockSize, preparePrunedSearch, pruneCapacity, releaseCodes, uploadCodes, type PrunedSearch } from '../../src/gpu/hamming.js';
-import { rowsPerChunk, type Gpu } from '../../src/gpu/gpu.js';
-import { toWordRows, wordsPerRow } from '../../src/gpu/codes.js';
 import { nativeBackend } from '../../src/engine/native-backend.js';
 import { webgpuBackend } from '../../src/engine/webgpu-backend.js';
+import { toWordRows, wordsPerRow } from '../../src/gpu/codes.js';
+import { type ColumnBlock, prepareColumnBlock } from '../../src/gpu/columns.js';
+import { type Gpu, rowsPerChunk } from '../../src/gpu/gpu.js';
+import { blockSize, preparePrunedSearch, pruneCapacity, type PrunedSearch, releaseCodes, uploadCodes } from '../../src/gpu/hamming.js';
 import type { Engine } from '../../src/index.js';
 import { bytes, floats } from '../lib/data.js';
 import type { Row } from '../lib/report.js';
@@ -55,7 +55,15 @@ export async function gpuKernelRows(S: GpuKernelSizes, native: Engine): Promise<
   const limitGBs = (2 * size) / copy / 1e9;
   const limit = `device copy ${limitGBs.toFixed(0)} GB/s`;
   const out: Row[] = [
-    { workload: 'GPU limit', impl: label, size: `${(size / 2 ** 20).toFixed(0)} MiB copyBufferToBuffer`, seconds: copy, throughput: limitGBs, unit: 'GB/s', note: 'read + write, measured in this run' },
+    {
+      workload: 'GPU limit',
+      impl: label,
+      size: `${(size / 2 ** 20).toFixed(0)} MiB copyBufferToBuffer`,
+      seconds: copy,
+      throughput: limitGBs,
+      unit: 'GB/s',
+      note: 'read + write, measured in this run',
+    },
   ];
 
   const dim = 384;
@@ -79,14 +87,32 @@ export async function gpuKernelRows(S: GpuKernelSizes, native: Engine): Promise<
     for (const x of searches) x.release();
     const gbs = base.byteLength / 1e9 / s;
     if (m === 1) {
-      out.push({ workload: 'W2 single', impl: label, size: `${S.searchRows} x ${dim} bits, resident`, seconds: s, throughput: gbs, unit: 'GB/s', ofLimit: gbs / limitGBs, limit, note: 'codes read per query / kernel time' });
+      out.push({
+        workload: 'W2 single',
+        impl: label,
+        size: `${S.searchRows} x ${dim} bits, resident`,
+        seconds: s,
+        throughput: gbs,
+        unit: 'GB/s',
+        ofLimit: gbs / limitGBs,
+        limit,
+        note: 'codes read per query / kernel time',
+      });
       continue;
     }
     const t = performance.now();
     await native.hammingTopK(base, queries, { dim, k });
     const nativeSeconds = (performance.now() - t) / 1000;
     const note = `${(nativeSeconds / s).toFixed(1)}x the native backend in this run (${nativeSeconds.toFixed(2)} s, one call); ${searches.length} block(s)`;
-    out.push({ workload: 'W2 batch', impl: label, size: `${S.searchRows} x ${dim} bits, ${m} queries, resident`, seconds: s, throughput: m / s, unit: 'q/s', note });
+    out.push({
+      workload: 'W2 batch',
+      impl: label,
+      size: `${S.searchRows} x ${dim} bits, ${m} queries, resident`,
+      seconds: s,
+      throughput: m / s,
+      unit: 'q/s',
+      note,
+    });
   }
   releaseCodes(gpu, resident);
 
@@ -103,7 +129,17 @@ export async function gpuKernelRows(S: GpuKernelSizes, native: Engine): Promise<
   const sm = await kernelSeconds(gpu, 5, (enc) => jobs.forEach((j) => j.encode(enc)));
   for (const j of jobs) j.release();
   const gbs = cols.byteLength / 1e9 / sm;
-  out.push({ workload: 'W3 median', impl: label, size: `${n} x ${S.columns}, resident`, seconds: sm, throughput: gbs, unit: 'GB/s', ofLimit: gbs / limitGBs, limit, note: `${jobs.length} block(s) of one binding` });
+  out.push({
+    workload: 'W3 median',
+    impl: label,
+    size: `${n} x ${S.columns}, resident`,
+    seconds: sm,
+    throughput: gbs,
+    unit: 'GB/s',
+    ofLimit: gbs / limitGBs,
+    limit,
+    note: `${jobs.length} block(s) of one binding`,
+  });
   await b.close?.();
   return out;
 }

@@ -36,7 +36,15 @@ export async function gpuWorkload(S: GpuSizes, native: Engine): Promise<{ rows: 
 
   const x = floats(S.packRows * dim, 1);
   const tp = await measure('gpu pack', () => e.quantize(x, { dim }));
-  out.push({ workload: 'W1 pack', impl: label, size: `${S.packRows} x ${dim}`, seconds: tp.seconds, throughput: x.byteLength / 1e9 / tp.seconds, unit: 'GB/s', note: 'incl. upload + readback' });
+  out.push({
+    workload: 'W1 pack',
+    impl: label,
+    size: `${S.packRows} x ${dim}`,
+    seconds: tp.seconds,
+    throughput: x.byteLength / 1e9 / tp.seconds,
+    unit: 'GB/s',
+    note: 'incl. upload + readback',
+  });
 
   for (const rows of [S.searchRows, 10 * S.searchRows]) {
     const base = bytes(rows * B, 2);
@@ -47,20 +55,55 @@ export async function gpuWorkload(S: GpuSizes, native: Engine): Promise<{ rows: 
     const identical = await same(e.hammingTopK(resident, queries, { dim, k: 10 }), native.hammingTopK(base, queries, { dim, k: 10 }));
     const tb = await measure('gpu batch', () => e.hammingTopK(resident, queries, { dim, k: 10 }));
     const note = `resident; upload ${upload.toFixed(2)} s; ${identical ? 'identical to native' : 'DIFFERS from native'}`;
-    out.push({ workload: 'W2 batch', impl: label, size: `${rows} x ${dim} bits, ${S.batch} queries`, seconds: tb.seconds, throughput: S.batch / tb.seconds, unit: 'q/s', note });
+    out.push({
+      workload: 'W2 batch',
+      impl: label,
+      size: `${rows} x ${dim} bits, ${S.batch} queries`,
+      seconds: tb.seconds,
+      throughput: S.batch / tb.seconds,
+      unit: 'q/s',
+      note,
+    });
     const q1 = queries.subarray(0, B);
     const ts = await measure('gpu single', () => e.hammingTopK(resident, q1, { dim, k: 10 }));
-    out.push({ workload: 'W2 single', impl: label, size: `${rows} x ${dim} bits`, seconds: ts.seconds, throughput: 1 / ts.seconds, unit: 'q/s', note: `resident; ${(base.byteLength / 1e9 / ts.seconds).toFixed(1)} GB/s of codes` });
+    out.push({
+      workload: 'W2 single',
+      impl: label,
+      size: `${rows} x ${dim} bits`,
+      seconds: ts.seconds,
+      throughput: 1 / ts.seconds,
+      unit: 'q/s',
+      note: `resident; ${(base.byteLength / 1e9 / ts.seconds).toFixed(1)} GB/s of codes`,
+    });
     resident.release();
   }
 
   const n = 64;
   const cols = floats(n * S.columns, 4);
   const tm = await measure('gpu median', () => e.median(cols, { n }));
-  out.push({ workload: 'W3 median', impl: label, size: `${n} x ${S.columns}`, seconds: tm.seconds, throughput: cols.byteLength / 1e9 / tm.seconds, unit: 'GB/s', note: 'incl. upload + readback' });
+  out.push({
+    workload: 'W3 median',
+    impl: label,
+    size: `${n} x ${S.columns}`,
+    seconds: tm.seconds,
+    throughput: cols.byteLength / 1e9 / tm.seconds,
+    unit: 'GB/s',
+    note: 'incl. upload + readback',
+  });
   const codes = bytes((n * S.columns) / 8, 5);
   const tj = await measure('gpu majority', () => e.majority(codes, { n, dim: S.columns }));
-  out.push({ workload: 'W3 majority', impl: label, size: `${n} x ${S.columns} bits`, seconds: tj.seconds, throughput: codes.byteLength / 1e9 / tj.seconds, unit: 'GB/s', note: 'incl. upload + readback' });
+  out.push({
+    workload: 'W3 majority',
+    impl: label,
+    size: `${n} x ${S.columns} bits`,
+    seconds: tj.seconds,
+    throughput: codes.byteLength / 1e9 / tj.seconds,
+    unit: 'GB/s',
+    note: 'incl. upload + readback',
+  });
   await e.close();
-  return { rows: out, note: `GPU: ${a.vendor} ${a.architecture} ${a.device} (${a.description})${a.software ? ' — software rasterizer: correctness only' : ''}` };
+  return {
+    rows: out,
+    note: `GPU: ${a.vendor} ${a.architecture} ${a.device} (${a.description})${a.software ? ' — software rasterizer: correctness only' : ''}`,
+  };
 }

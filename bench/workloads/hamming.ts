@@ -55,8 +55,15 @@ export async function hammingWorkload(m: Machine, d: HammingData): Promise<{ row
     const pairsPerSec = (nq * d.n) / tb.seconds;
     const limitPairs = (m.xorPopcountWordsPerSec[tierKey] ?? NaN) / words;
     out.push({
-      workload: 'W2 batch', impl: label, size: `${size}, ${nq} queries`, seconds: tb.seconds, rme: tb.rme,
-      throughput: nq / tb.seconds, unit: 'q/s', ofLimit: pairsPerSec / limitPairs, limit: 'xor+popcnt',
+      workload: 'W2 batch',
+      impl: label,
+      size: `${size}, ${nq} queries`,
+      seconds: tb.seconds,
+      rme: tb.rme,
+      throughput: nq / tb.seconds,
+      unit: 'q/s',
+      ofLimit: pairsPerSec / limitPairs,
+      limit: 'xor+popcnt',
     });
     let qi = 0;
     const ts = await measure(`${label} single`, () => {
@@ -65,8 +72,15 @@ export async function hammingWorkload(m: Machine, d: HammingData): Promise<{ row
       return engine.hammingTopK(d.base, q, { dim: d.dim, k: d.k });
     });
     out.push({
-      workload: 'W2 single', impl: label, size, seconds: ts.seconds, rme: ts.rme, throughput: 1 / ts.seconds,
-      unit: 'q/s', ofLimit: d.base.byteLength / ts.seconds / 1e9 / m.streamReadGBs, limit: 'stream',
+      workload: 'W2 single',
+      impl: label,
+      size,
+      seconds: ts.seconds,
+      rme: ts.rme,
+      throughput: 1 / ts.seconds,
+      unit: 'q/s',
+      ofLimit: d.base.byteLength / ts.seconds / 1e9 / m.streamReadGBs,
+      limit: 'stream',
     });
   }
 
@@ -81,8 +95,13 @@ export async function hammingWorkload(m: Machine, d: HammingData): Promise<{ row
   const tsim = await measure('simsimd', () => simsimdTopK(views, q0, d.k), { maxTime: 0.5 });
   const simPerQuery = (tsim.seconds * d.n) / simRows;
   out.push({
-    workload: 'W2 single', impl: 'SimSIMD hamming() per row (npm)', size: `${simRows} rows, scaled`, seconds: simPerQuery,
-    throughput: 1 / simPerQuery, unit: 'q/s', note: 'one JS call per distance',
+    workload: 'W2 single',
+    impl: 'SimSIMD hamming() per row (npm)',
+    size: `${simRows} rows, scaled`,
+    seconds: simPerQuery,
+    throughput: 1 / simPerQuery,
+    unit: 'q/s',
+    note: 'one JS call per distance',
   });
 
   // USearch: HNSW over b1 vectors (no exact binary search in its JS binding).
@@ -100,8 +119,13 @@ export async function hammingWorkload(m: Machine, d: HammingData): Promise<{ row
   let ui = 0;
   const tus = await measure('usearch', () => index.search(unpacked[ui++ % nqUs], d.k, 1), { maxTime: 0.5 });
   out.push({
-    workload: 'W2 single', impl: 'USearch HNSW b1 (npm)', size: `${usRows} rows`, seconds: tus.seconds, throughput: 1 / tus.seconds,
-    unit: 'q/s', note: `approximate: recall@${d.k} ${(hits / (nqUs * d.k)).toFixed(2)}, build ${buildSeconds.toFixed(1)} s`,
+    workload: 'W2 single',
+    impl: 'USearch HNSW b1 (npm)',
+    size: `${usRows} rows`,
+    seconds: tus.seconds,
+    throughput: 1 / tus.seconds,
+    unit: 'q/s',
+    note: `approximate: recall@${d.k} ${(hits / (nqUs * d.k)).toFixed(2)}, build ${buildSeconds.toFixed(1)} s`,
   });
   return { rows: out, distances };
 }

@@ -30,7 +30,10 @@ export async function indexWorkload(m: Machine, S: IndexSizes): Promise<{ rows: 
   const t = S.threads;
   const base = bytes(S.n * B, 21);
   const queries = bytes(S.batch * B, 22);
-  const files = { base: path.join(os.tmpdir(), `dso-idx-base-${process.pid}.u8`), queries: path.join(os.tmpdir(), `dso-idx-q-${process.pid}.u8`) };
+  const files = {
+    base: path.join(os.tmpdir(), `dso-idx-base-${process.pid}.u8`),
+    queries: path.join(os.tmpdir(), `dso-idx-q-${process.pid}.u8`),
+  };
   writeFileSync(files.base, base);
   writeFileSync(files.queries, queries);
 
@@ -39,8 +42,14 @@ export async function indexWorkload(m: Machine, S: IndexSizes): Promise<{ rows: 
   oneThread.add(base);
   const t1 = await measure('index batch 1 thread', () => oneThread.search(queries, { k: 10 }));
   out.push({
-    workload: 'W4 index batch', impl: 'BinaryIndex, 1 thread', size: `${size}, ${S.batch} queries`, seconds: t1.seconds, rme: t1.rme,
-    throughput: S.batch / t1.seconds, unit: 'q/s', note: 'the scaling baseline',
+    workload: 'W4 index batch',
+    impl: 'BinaryIndex, 1 thread',
+    size: `${size}, ${S.batch} queries`,
+    seconds: t1.seconds,
+    rme: t1.rme,
+    throughput: S.batch / t1.seconds,
+    unit: 'q/s',
+    note: 'the scaling baseline',
   });
   await oneThread.close();
   const index = new BinaryIndex({ dim, threads: t, shardThreshold: 1 });
@@ -48,8 +57,15 @@ export async function indexWorkload(m: Machine, S: IndexSizes): Promise<{ rows: 
   const limitPairs = (m.xorPopcountWordsPerSec[m.tiers[m.tiers.length - 1]] * t) / 6;
   const tb = await measure('index batch', () => index.search(queries, { k: 10 }));
   out.push({
-    workload: 'W4 index batch', impl: `BinaryIndex, ${t} threads`, size: `${size}, ${S.batch} queries`, seconds: tb.seconds, rme: tb.rme,
-    throughput: S.batch / tb.seconds, unit: 'q/s', ofLimit: (S.batch * S.n) / tb.seconds / limitPairs, limit: `xor+popcnt x${t}`,
+    workload: 'W4 index batch',
+    impl: `BinaryIndex, ${t} threads`,
+    size: `${size}, ${S.batch} queries`,
+    seconds: tb.seconds,
+    rme: tb.rme,
+    throughput: S.batch / tb.seconds,
+    unit: 'q/s',
+    ofLimit: (S.batch * S.n) / tb.seconds / limitPairs,
+    limit: `xor+popcnt x${t}`,
     note: `${(t1.seconds / tb.seconds).toFixed(2)}x one thread`,
   });
   let qi = 0;
@@ -59,7 +75,13 @@ export async function indexWorkload(m: Machine, S: IndexSizes): Promise<{ rows: 
     return index.search(q, { k: 10 });
   });
   out.push({
-    workload: 'W4 index single', impl: `BinaryIndex, ${t} threads`, size, seconds: ts.seconds, rme: ts.rme, throughput: 1 / ts.seconds, unit: 'q/s',
+    workload: 'W4 index single',
+    impl: `BinaryIndex, ${t} threads`,
+    size,
+    seconds: ts.seconds,
+    rme: ts.rme,
+    throughput: 1 / ts.seconds,
+    unit: 'q/s',
     note: `${(base.byteLength / 1e9 / ts.seconds).toFixed(1)} GB/s of codes`,
   });
 
@@ -75,8 +97,13 @@ export async function indexWorkload(m: Machine, S: IndexSizes): Promise<{ rows: 
   const plain = await measure('rescore off', () => withVectors.search(qc, { k: 10 }));
   const rescored = await measure('rescore on', () => withVectors.search(qc, { k: 10, rescore: { vectors: qv, candidates: 100 } }));
   out.push({
-    workload: 'W4 index rescore', impl: `BinaryIndex, ${t} threads, 100 candidates`, size: `${rn} rows, ${S.batch} queries`, seconds: rescored.seconds,
-    throughput: S.batch / rescored.seconds, unit: 'q/s', note: `+${(((rescored.seconds - plain.seconds) / plain.seconds) * 100).toFixed(0)}% over the same search without rescoring`,
+    workload: 'W4 index rescore',
+    impl: `BinaryIndex, ${t} threads, 100 candidates`,
+    size: `${rn} rows, ${S.batch} queries`,
+    seconds: rescored.seconds,
+    throughput: S.batch / rescored.seconds,
+    unit: 'q/s',
+    note: `+${(((rescored.seconds - plain.seconds) / plain.seconds) * 100).toFixed(0)}% over the same search without rescoring`,
   });
   await withVectors.close();
 
@@ -95,16 +122,25 @@ export async function indexWorkload(m: Machine, S: IndexSizes): Promise<{ rows: 
   const mem = built.memoryUsage();
   const ideal = S.buildRows * (B + 8);
   out.push({
-    workload: 'W4 index build', impl: 'quantize + add, streamed', size: `${S.buildRows} x ${dim} f32`, seconds: buildSeconds,
-    throughput: S.buildRows / buildSeconds / 1e6, unit: 'M rows/s',
+    workload: 'W4 index build',
+    impl: 'quantize + add, streamed',
+    size: `${S.buildRows} x ${dim} f32`,
+    seconds: buildSeconds,
+    throughput: S.buildRows / buildSeconds / 1e6,
+    unit: 'M rows/s',
     note: `index memory ${(mem.total / 2 ** 20).toFixed(0)} MiB = ${(mem.total / ideal).toFixed(2)}x codes + labels`,
   });
   // Search over the large index (rows scale 10x from W4 single), then save and load it.
   const one = queries.subarray(0, B);
   const tl = await measure('large single', () => built.search(one, { k: 10 }));
   out.push({
-    workload: 'W4 index single', impl: `BinaryIndex, ${t} threads`, size: `${S.buildRows} x ${dim} bits`, seconds: tl.seconds, throughput: 1 / tl.seconds,
-    unit: 'q/s', note: `${((S.buildRows * B) / 1e9 / tl.seconds).toFixed(1)} GB/s of codes`,
+    workload: 'W4 index single',
+    impl: `BinaryIndex, ${t} threads`,
+    size: `${S.buildRows} x ${dim} bits`,
+    seconds: tl.seconds,
+    throughput: 1 / tl.seconds,
+    unit: 'q/s',
+    note: `${((S.buildRows * B) / 1e9 / tl.seconds).toFixed(1)} GB/s of codes`,
   });
   const file = path.join(os.tmpdir(), `dso-idx-${process.pid}.dso`);
   const t0 = performance.now();
@@ -116,8 +152,14 @@ export async function indexWorkload(m: Machine, S: IndexSizes): Promise<{ rows: 
     const loaded = await BinaryIndex.load(file, { mmap, threads: t });
     const secs = (performance.now() - t1) / 1000;
     out.push({
-      workload: 'W4 index load', impl: mmap ? 'load({ mmap: true })' : 'load (read into memory)', size: `${(fileBytes / 2 ** 20).toFixed(0)} MiB file`,
-      seconds: secs, throughput: fileBytes / 1e9 / secs, unit: 'GB/s', ofLimit: fileBytes / 1e9 / secs / m.streamReadGBs, limit: 'stream',
+      workload: 'W4 index load',
+      impl: mmap ? 'load({ mmap: true })' : 'load (read into memory)',
+      size: `${(fileBytes / 2 ** 20).toFixed(0)} MiB file`,
+      seconds: secs,
+      throughput: fileBytes / 1e9 / secs,
+      unit: 'GB/s',
+      ofLimit: fileBytes / 1e9 / secs / m.streamReadGBs,
+      limit: 'stream',
       note: `${mmap ? 'checksum pass over the mapping' : 'read + checksum'}; from the page cache; save took ${saveSeconds.toFixed(2)} s (fsync)`,
     });
     await loaded.close();
@@ -129,9 +171,24 @@ export async function indexWorkload(m: Machine, S: IndexSizes): Promise<{ rows: 
 
   const plainLoop = runPlainLoop(files.base, files.queries, B, 10, t);
   if (typeof plainLoop === 'number') {
-    out.push({ workload: 'W4 index batch', impl: `plain scalar C loop (popcnt, ${t} threads)`, size: `${size}, ${S.batch} queries`, seconds: plainLoop, throughput: S.batch / plainLoop, unit: 'q/s' });
+    out.push({
+      workload: 'W4 index batch',
+      impl: `plain scalar C loop (popcnt, ${t} threads)`,
+      size: `${size}, ${S.batch} queries`,
+      seconds: plainLoop,
+      throughput: S.batch / plainLoop,
+      unit: 'q/s',
+    });
   } else {
-    out.push({ workload: 'W4 index batch', impl: 'plain scalar C loop', size, seconds: NaN, throughput: NaN, unit: 'q/s', note: plainLoop.error });
+    out.push({
+      workload: 'W4 index batch',
+      impl: 'plain scalar C loop',
+      size,
+      seconds: NaN,
+      throughput: NaN,
+      unit: 'q/s',
+      note: plainLoop.error,
+    });
   }
   return { rows: out, peerFiles: files };
 }

@@ -12,12 +12,12 @@ import { performance } from 'node:perf_hooks';
 
 import type { CID } from 'multiformats/cid';
 
-import { experienceId } from '../../src/experience/content-id.js';
 import type { CompressedExperience } from '../../src/bitdelta/record.js';
 import { encodeCompressed } from '../../src/bitdelta/wire.js';
+import { experienceId } from '../../src/experience/content-id.js';
+import { createEngine } from '../../src/index.js';
 import { buildBatch, openBatch, verifyRecordInclusion } from '../../src/network/batch.js';
 import { identityFromKey } from '../../src/network/identity.js';
-import { createEngine } from '../../src/index.js';
 import { floats } from '../lib/data.js';
 import type { Row } from '../lib/report.js';
 
@@ -31,13 +31,28 @@ export async function networkWorkload(n: number): Promise<Row[]> {
   await engine.close();
   const records: CompressedExperience[] = Array.from({ length: n }, (_, i) => {
     const text = `When shared lesson number ${i} applies to a problem about topic ${i % 97}, check the units and the sign of the answer first.`;
-    return { id: experienceId(text, 'math'), text, code: codes.subarray(i * 48, (i + 1) * 48), scales: scales.subarray(i, i + 1), dim, groupSize: dim, confidence: 0.8, domain: 'math', epoch: 1, source: 'x', createdAt: 1_800_000_000_000 + i };
+    return {
+      id: experienceId(text, 'math'),
+      text,
+      code: codes.subarray(i * 48, (i + 1) * 48),
+      scales: scales.subarray(i, i + 1),
+      dim,
+      groupSize: dim,
+      confidence: 0.8,
+      domain: 'math',
+      epoch: 1,
+      source: 'x',
+      createdAt: 1_800_000_000_000 + i,
+    };
   });
   const identity = identityFromKey(KEY);
   const t0 = performance.now();
   const batch = await buildBatch(records, { identity, network: 'dso-bench', chainId: 31337, timestamp: 1_800_000_000_000 });
   const buildSecs = (performance.now() - t0) / 1000;
-  const blocks = new Map<string, Uint8Array>([[batch.manifest.cid.toString(), batch.manifest.bytes], ...batch.records.map((r) => [r.cid.toString(), r.bytes] as [string, Uint8Array])]);
+  const blocks = new Map<string, Uint8Array>([
+    [batch.manifest.cid.toString(), batch.manifest.bytes],
+    ...batch.records.map((r) => [r.cid.toString(), r.bytes] as [string, Uint8Array]),
+  ]);
   const fetch = async (cid: CID) => blocks.get(cid.toString()) as Uint8Array;
   const t1 = performance.now();
   await openBatch(batch.announcement, fetch, { chainId: 31337 });
@@ -54,9 +69,33 @@ export async function networkWorkload(n: number): Promise<Row[]> {
   const float32Record = records.slice(0, 100).reduce((s, r) => s + encodeCompressed(r, new Float32Array(dim)).byteLength, 0) / 100;
   const fedAvg = dim * 4;
   return [
-    { workload: 'N1 batch build', impl: 'encode + CID + Merkle proofs + sign', size: `${n} records`, seconds: buildSecs, throughput: n / buildSecs, unit: 'rec/s', note: 'target <= 0.5 s' },
-    { workload: 'N1 batch verify', impl: 'whole batch: signature, manifest, root, every block hash + decode', size: `${n} records`, seconds: verifySecs, throughput: n / verifySecs, unit: 'rec/s', note: 'target <= 0.5 s' },
-    { workload: 'N1 batch verify', impl: 'every record on its own: hash + inclusion proof', size: `${n} records`, seconds: proofSecs, throughput: n / proofSecs, unit: 'rec/s', note: 'what a receiver of single records does' },
+    {
+      workload: 'N1 batch build',
+      impl: 'encode + CID + Merkle proofs + sign',
+      size: `${n} records`,
+      seconds: buildSecs,
+      throughput: n / buildSecs,
+      unit: 'rec/s',
+      note: 'target <= 0.5 s',
+    },
+    {
+      workload: 'N1 batch verify',
+      impl: 'whole batch: signature, manifest, root, every block hash + decode',
+      size: `${n} records`,
+      seconds: verifySecs,
+      throughput: n / verifySecs,
+      unit: 'rec/s',
+      note: 'target <= 0.5 s',
+    },
+    {
+      workload: 'N1 batch verify',
+      impl: 'every record on its own: hash + inclusion proof',
+      size: `${n} records`,
+      seconds: proofSecs,
+      throughput: n / proofSecs,
+      unit: 'rec/s',
+      note: 'what a receiver of single records does',
+    },
     {
       workload: 'N2 wire bytes',
       impl: 'per shared experience',

@@ -18,10 +18,27 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 export async function nodeLoadWorkload(seconds: number, libraryRows = 200): Promise<Row[]> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'dso-bench-node-'));
   const port = 21_000 + (process.pid % 10_000);
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'node', '--data-dir', dataDir, '--port', String(port), '--enabled', 'false', '--capacity', String(Math.max(200, libraryRows))], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, DSO_LOG_LEVEL: 'warn' },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(root, 'src/cli/main.ts'),
+      'node',
+      '--data-dir',
+      dataDir,
+      '--port',
+      String(port),
+      '--enabled',
+      'false',
+      '--capacity',
+      String(Math.max(200, libraryRows)),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, DSO_LOG_LEVEL: 'warn' },
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   try {
     for (let i = 0; i < 300; i++) {
@@ -31,9 +48,21 @@ export async function nodeLoadWorkload(seconds: number, libraryRows = 200): Prom
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    const experiences = Array.from({ length: libraryRows }, (_, i) => ({ text: `When task family ${i} comes up, use technique ${(i * 37) % 101} and verify step ${i % 9}.`, confidence: 0.8 }));
-    await fetch(`${url}/experiences`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ experiences }) });
-    const requests = Array.from({ length: 64 }, (_, i) => ({ method: 'POST' as const, path: '/retrieve', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `which technique for task family ${i * 3} and step ${i % 9}`, k: 5 }) }));
+    const experiences = Array.from({ length: libraryRows }, (_, i) => ({
+      text: `When task family ${i} comes up, use technique ${(i * 37) % 101} and verify step ${i % 9}.`,
+      confidence: 0.8,
+    }));
+    await fetch(`${url}/experiences`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ experiences }),
+    });
+    const requests = Array.from({ length: 64 }, (_, i) => ({
+      method: 'POST' as const,
+      path: '/retrieve',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `which technique for task family ${i * 3} and step ${i % 9}`, k: 5 }),
+    }));
     const run = (duration: number) => autocannon({ url, connections: 16, duration, requests });
     await run(2);
     const r = await run(seconds);

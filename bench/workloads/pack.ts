@@ -12,8 +12,15 @@ export async function packWorkload(m: Machine, rows: number, dim: number): Promi
   for (const { label, engine } of await nativeEngines({ withoutVpopcntdq: false })) {
     const t = await measure(label, () => engine.quantize(x, { dim }));
     out.push({
-      workload: 'W1 pack', impl: label, size: `${rows} x ${dim}`, seconds: t.seconds, rme: t.rme,
-      throughput: gb / t.seconds, unit: 'GB/s', ofLimit: gb / t.seconds / m.streamReadGBs, limit: 'stream',
+      workload: 'W1 pack',
+      impl: label,
+      size: `${rows} x ${dim}`,
+      seconds: t.seconds,
+      rme: t.rme,
+      throughput: gb / t.seconds,
+      unit: 'GB/s',
+      ofLimit: gb / t.seconds / m.streamReadGBs,
+      limit: 'stream',
     });
   }
   const jsRows = Math.min(rows, 20_000);
@@ -21,8 +28,12 @@ export async function packWorkload(m: Machine, rows: number, dim: number): Promi
   const sub = x.subarray(0, jsRows * dim);
   const t = await measure('js', () => js.quantize(sub, { dim }));
   out.push({
-    workload: 'W1 pack', impl: 'dso js (reference)', size: `${jsRows} x ${dim}`, seconds: t.seconds,
-    throughput: sub.byteLength / 1e9 / t.seconds, unit: 'GB/s',
+    workload: 'W1 pack',
+    impl: 'dso js (reference)',
+    size: `${jsRows} x ${dim}`,
+    seconds: t.seconds,
+    throughput: sub.byteLength / 1e9 / t.seconds,
+    unit: 'GB/s',
   });
   return out;
 }

@@ -44,7 +44,11 @@ function exactCosineTop(base: Float32Array, queries: Float32Array, dim: number, 
       for (let j = 0; j < dim; j++) d += queries[q * dim + j] * base[r * dim + j];
       scores[r] = d / norms[r];
     }
-    out.push(Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a]).slice(0, k));
+    out.push(
+      Array.from(scores.keys())
+        .sort((a, b) => scores[b] - scores[a])
+        .slice(0, k),
+    );
   }
   return out;
 }
@@ -74,12 +78,21 @@ export async function recallWorkload(S: { n: number; queries: number; clusters: 
   };
   const size = `${S.n} x ${dim}, ${S.clusters} clusters, ${S.queries} queries`;
   const row = (impl: string, r: number): Row => ({
-    workload: 'W4 recall@10', impl, size, seconds: NaN, throughput: r, unit: 'recall', note: 'synthetic clustered set (no model offline)',
+    workload: 'W4 recall@10',
+    impl,
+    size,
+    seconds: NaN,
+    throughput: r,
+    unit: 'recall',
+    note: 'synthetic clustered set (no model offline)',
   });
   const rows = [
     row('1-bit Hamming top-10', recall((await signs.search(qc, { k })).labels)),
     row('1-bit top-100, rescored by signs', recall((await signs.search(qc, { k, rescore: { vectors: qv, candidates: 100 } })).labels)),
-    row('1-bit top-100, rescored by floats', recall((await floatsKept.search(qc, { k, rescore: { vectors: qv, candidates: 100 } })).labels)),
+    row(
+      '1-bit top-100, rescored by floats',
+      recall((await floatsKept.search(qc, { k, rescore: { vectors: qv, candidates: 100 } })).labels),
+    ),
   ];
   await engine.close();
   return rows;

@@ -7,10 +7,10 @@
  * the mean of the scales, which any one node can skew. Both run on the
  * engine's kernels.
  */
+import { bytesPerRow, isArray } from '../core/checks.js';
+import { DsoError } from '../core/errors.js';
 import { withEngine } from '../engine/lazy-engine.js';
 import type { Engine } from '../engine/types.js';
-import { DsoError } from '../core/errors.js';
-import { bytesPerRow } from '../core/checks.js';
 import { robustMajority } from './robust-majority.js';
 
 export interface LayerDelta {
@@ -42,12 +42,14 @@ export async function aggregateCommunityDeltas(
   communityDeltas: readonly CommunityDelta[],
   opts: { byzantineRobust?: boolean; outlierFraction?: number; engine?: Engine } = {},
 ): Promise<Record<string, AggregatedLayer>> {
-  if (!Array.isArray(communityDeltas) || communityDeltas.length === 0) throw new DsoError('INVALID_COUNT', 'aggregateCommunityDeltas needs at least one delta');
+  if (!isArray(communityDeltas) || communityDeltas.length === 0)
+    throw new DsoError('INVALID_COUNT', 'aggregateCommunityDeltas needs at least one delta');
   const robust = opts.byzantineRobust ?? true;
   const layers = Object.keys(communityDeltas[0]).sort();
   communityDeltas.forEach((d, i) => {
     const names = Object.keys(d ?? {}).sort();
-    if (names.join('\0') !== layers.join('\0')) throw new DsoError('LENGTH_MISMATCH', `delta ${i} has layers [${names}], delta 0 has [${layers}]`);
+    if (names.join('\0') !== layers.join('\0'))
+      throw new DsoError('LENGTH_MISMATCH', `delta ${i} has layers [${names.join(',')}], delta 0 has [${layers.join(',')}]`);
   });
   return withEngine(opts.engine, async (engine) => {
     const out: Record<string, AggregatedLayer> = {};
@@ -62,9 +64,15 @@ export async function aggregateCommunityDeltas(
       const scales = new Float32Array(n * groups);
       communityDeltas.forEach((d, i) => {
         const l = d[name];
-        if (l.dim !== dim || (l.groupSize ?? l.dim) !== groupSize) throw new DsoError('DIM_MISMATCH', `layer ${name} of delta ${i}: dim ${l.dim}/groupSize ${l.groupSize ?? l.dim}, delta 0 has ${dim}/${groupSize}`);
-        if (!(l.code instanceof Uint8Array) || l.code.length !== bpr) throw new DsoError('LENGTH_MISMATCH', `layer ${name} of delta ${i}: code must hold ${bpr} bytes`);
-        if (!(l.scales instanceof Float32Array) || l.scales.length !== groups) throw new DsoError('LENGTH_MISMATCH', `layer ${name} of delta ${i}: ${groups} scales expected`);
+        if (l.dim !== dim || (l.groupSize ?? l.dim) !== groupSize)
+          throw new DsoError(
+            'DIM_MISMATCH',
+            `layer ${name} of delta ${i}: dim ${l.dim}/groupSize ${l.groupSize ?? l.dim}, delta 0 has ${dim}/${groupSize}`,
+          );
+        if (!(l.code instanceof Uint8Array) || l.code.length !== bpr)
+          throw new DsoError('LENGTH_MISMATCH', `layer ${name} of delta ${i}: code must hold ${bpr} bytes`);
+        if (!(l.scales instanceof Float32Array) || l.scales.length !== groups)
+          throw new DsoError('LENGTH_MISMATCH', `layer ${name} of delta ${i}: ${groups} scales expected`);
         codes.set(l.code, i * bpr);
         scales.set(l.scales, i * groups);
       });

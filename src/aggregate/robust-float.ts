@@ -4,22 +4,27 @@
  * picks the deltas closest to their n - f - 2 nearest neighbours, so up to f
  * arbitrary deltas cannot be chosen unless they sit among the honest ones.
  */
+import { isArray } from '../core/checks.js';
+import { DsoError } from '../core/errors.js';
 import { withEngine } from '../engine/lazy-engine.js';
 import type { Engine } from '../engine/types.js';
-import { DsoError } from '../core/errors.js';
 
 function stack(deltas: readonly Float32Array[]): { rows: Float32Array; n: number; d: number } {
-  if (!Array.isArray(deltas) || deltas.length === 0) throw new DsoError('INVALID_COUNT', 'needs at least one delta');
+  if (!isArray(deltas) || deltas.length === 0) throw new DsoError('INVALID_COUNT', 'needs at least one delta');
   const d = deltas[0].length;
   const rows = new Float32Array(deltas.length * d);
   deltas.forEach((x, i) => {
-    if (!(x instanceof Float32Array) || x.length !== d) throw new DsoError('LENGTH_MISMATCH', `delta ${i} must be a Float32Array of ${d} values`);
+    if (!(x instanceof Float32Array) || x.length !== d)
+      throw new DsoError('LENGTH_MISMATCH', `delta ${i} must be a Float32Array of ${d} values`);
     rows.set(x, i * d);
   });
   return { rows, n: deltas.length, d };
 }
 
-export async function trimmedMeanDeltas(deltas: readonly Float32Array[], opts: { trim?: number; engine?: Engine } = {}): Promise<Float32Array> {
+export async function trimmedMeanDeltas(
+  deltas: readonly Float32Array[],
+  opts: { trim?: number; engine?: Engine } = {},
+): Promise<Float32Array> {
   const { rows, n } = stack(deltas);
   return withEngine(opts.engine, (engine) => engine.trimmedMean(rows, { n, trim: opts.trim ?? 0.1 }));
 }
@@ -49,10 +54,15 @@ export function krum(deltas: readonly Float32Array[], opts: { f: number; m?: num
   }
   const near = n - f - 2;
   const score = Array.from({ length: n }, (_, i) => {
-    const others = Array.from({ length: n }, (_, j) => dist[i * n + j]).filter((_, j) => j !== i).sort((a, b) => a - b);
+    const others = Array.from({ length: n }, (_, j) => dist[i * n + j])
+      .filter((_, j) => j !== i)
+      .sort((a, b) => a - b);
     return others.slice(0, near).reduce((s, v) => s + v, 0);
   });
-  const selected = score.map((_, i) => i).sort((a, b) => score[a] - score[b] || a - b).slice(0, m);
+  const selected = score
+    .map((_, i) => i)
+    .sort((a, b) => score[a] - score[b] || a - b)
+    .slice(0, m);
   const delta = new Float32Array(d);
   for (const i of selected) for (let k = 0; k < d; k++) delta[k] += rows[i * d + k] / m;
   return { delta, selected };

@@ -5,8 +5,8 @@
  * honest rows that agree on most bits, a colluding minority is far from the
  * majority and drops out, so it can neither flip bits nor tip close ones.
  */
-import type { Engine } from '../engine/types.js';
 import { bytesPerRow } from '../core/checks.js';
+import type { Engine } from '../engine/types.js';
 import { codeDistance } from '../simd/reference/hamming.js';
 
 export async function robustMajority(

@@ -19,11 +19,11 @@
  * out of the second. A minority cannot flip the result, and cannot blur it
  * where honest reports disagree among themselves either.
  */
+import { bytesPerRow, isArray } from '../core/checks.js';
+import { DsoError } from '../core/errors.js';
 import { LazyEngine } from '../engine/lazy-engine.js';
 import type { Engine } from '../engine/types.js';
-import { DsoError } from '../core/errors.js';
 import { experienceId } from '../experience/content-id.js';
-import { bytesPerRow } from '../core/checks.js';
 import { robustMajority } from './robust-majority.js';
 
 export interface ReportedExperience {
@@ -132,7 +132,11 @@ export class SemanticAggregator {
     nodeExperiences: ReadonlyMap<string, readonly ReportedExperience[]> | Readonly<Record<string, readonly ReportedExperience[]>>,
     opts: AggregateOptions = {},
   ): Promise<AggregateResult> {
-    const entries = nodeExperiences instanceof Map ? [...nodeExperiences.entries()] : Object.entries(nodeExperiences);
+    // `instanceof Map` narrows to Map<any, any>, and Object.entries of the union gives any values: name the types.
+    const entries: [string, readonly ReportedExperience[]][] =
+      nodeExperiences instanceof Map
+        ? [...(nodeExperiences as ReadonlyMap<string, readonly ReportedExperience[]>).entries()]
+        : Object.entries(nodeExperiences as Readonly<Record<string, readonly ReportedExperience[]>>);
     const threshold = opts.votingThreshold ?? 0.66;
     const totalNodes = opts.totalNodes ?? entries.length;
     if (!Number.isInteger(totalNodes) || totalNodes < entries.length) {
@@ -144,7 +148,7 @@ export class SemanticAggregator {
     // Identical experiences: one variant per content id, one report per node.
     const variants = new Map<string, Variant>();
     for (const [node, list] of entries) {
-      if (!Array.isArray(list)) throw new DsoError('INVALID_ARGUMENT', `node ${node}: experiences must be an array`);
+      if (!isArray(list)) throw new DsoError('INVALID_ARGUMENT', `node ${node}: experiences must be an array`);
       for (const e of list) {
         checkReport(node, e);
         const id = experienceId(e.text, e.domain);
@@ -221,7 +225,10 @@ export class SemanticAggregator {
       const sybilWeight = reporters.length / totalNodes;
       const score = confidence * sybilWeight;
       const best = [...members].sort(
-        (a, b) => b.byNode.size - a.byNode.size || median([...b.byNode.values()].map((e) => e.confidence)) - median([...a.byNode.values()].map((e) => e.confidence)) || (a.id < b.id ? -1 : 1),
+        (a, b) =>
+          b.byNode.size - a.byNode.size ||
+          median([...b.byNode.values()].map((e) => e.confidence)) - median([...a.byNode.values()].map((e) => e.confidence)) ||
+          (a.id < b.id ? -1 : 1),
       )[0];
       const dim = best.dim;
       const bpr = bytesPerRow(dim);
@@ -233,7 +240,15 @@ export class SemanticAggregator {
         // A report with fewer groups (one whole-vector scale) repeats it across the groups.
         for (let g = 0; g < groupsPerCode; g++) stackedScales[i * groupsPerCode + g] = e.scales[Math.min(g, e.scales.length - 1)];
       });
-      const robust = await robustMajority(engine, stackedCodes, stackedScales, reports.length, dim, groupsPerCode, opts.outlierFraction ?? 0.35);
+      const robust = await robustMajority(
+        engine,
+        stackedCodes,
+        stackedScales,
+        reports.length,
+        dim,
+        groupsPerCode,
+        opts.outlierFraction ?? 0.35,
+      );
       const { code, scales } = robust;
       const out: AggregatedExperience = {
         id: best.id,

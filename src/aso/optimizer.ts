@@ -18,12 +18,12 @@
  */
 import { performance } from 'node:perf_hooks';
 
+import { isArray, wholeNumber } from '../core/checks.js';
 import { DsoError } from '../core/errors.js';
 import type { Experience } from '../experience/experience.js';
 import type { ApplyResult, ExperienceLibrary } from '../experience/library.js';
 import type { LibraryOperation } from '../experience/operations.js';
 import { fillTemplate, formatExperiences } from '../experience/prompt.js';
-import { wholeNumber } from '../core/checks.js';
 import { groupAdvantages } from './advantages.js';
 import type { ChatMessage, ChatModel } from './models/chat-model.js';
 import { parseOperations } from './parse-operations.js';
@@ -31,7 +31,7 @@ import { CONSOLIDATE_TEMPLATE } from './prompts/consolidate.js';
 import { EXTRACT_TEMPLATE } from './prompts/extract.js';
 import { SUMMARIZE_TEMPLATE } from './prompts/summarize.js';
 import { ResultLog } from './result-log.js';
-import { type RewardFunction, mathReward } from './rewards.js';
+import { mathReward, type RewardFunction } from './rewards.js';
 
 export interface OptimizerOptions {
   library: ExperienceLibrary;
@@ -212,19 +212,28 @@ export class ActiveSemanticOptimizer {
       return result;
     };
 
-    const prompt = given ? { prompt: '', labels: (givenUsed ?? []).filter((id) => this.library.has(id)) } : await this.library.buildPrompt(problem.query, { k: this.retrieveK });
+    const prompt = given
+      ? { prompt: '', labels: (givenUsed ?? []).filter((id) => this.library.has(id)) }
+      : await this.library.buildPrompt(problem.query, { k: this.retrieveK });
     result.experiencesUsed = prompt.labels;
     let rollouts: string[];
     try {
-      rollouts = given ?? await model(() =>
-        Promise.all(Array.from({ length: this.groupSize }, () => this.model.chat([{ role: 'user', content: prompt.prompt }], { temperature: this.rolloutTemperature }))),
-      ).then((rs) => rs.map((r) => r.content));
+      rollouts =
+        given ??
+        (await model(() =>
+          Promise.all(
+            Array.from({ length: this.groupSize }, () =>
+              this.model.chat([{ role: 'user', content: prompt.prompt }], { temperature: this.rolloutTemperature }),
+            ),
+          ),
+        ).then((rs) => rs.map((r) => r.content)));
     } catch (e) {
       return finish(`rollouts failed: ${describe(e)}`);
     }
-    const rewards = await Promise.all(rollouts.map((r) => this.reward(r, problem.groundTruth, problem.query)));
+    const rewards = await Promise.all(rollouts.map((r) => Promise.resolve(this.reward(r, problem.groundTruth, problem.query))));
     rewards.forEach((r, i) => {
-      if (typeof r !== 'number' || !Number.isFinite(r)) throw new DsoError('NON_FINITE', `the reward function returned ${String(r)} for rollout ${i}`);
+      if (typeof r !== 'number' || !Number.isFinite(r))
+        throw new DsoError('NON_FINITE', `the reward function returned ${String(r)} for rollout ${i}`);
     });
     result.rewards = rewards;
     result.meanReward = rewards.reduce((s, r) => s + r, 0) / rewards.length;
@@ -261,7 +270,10 @@ export class ActiveSemanticOptimizer {
 
     const order = advantages.map((_, i) => i).sort((a, b) => advantages[b] - advantages[a]);
     const attempts = order
-      .map((i) => `Attempt ${i + 1} (advantage ${advantages[i] >= 0 ? '+' : ''}${advantages[i].toFixed(2)}, reward ${rewards[i]}):\n${summaries[i]}`)
+      .map(
+        (i) =>
+          `Attempt ${i + 1} (advantage ${advantages[i] >= 0 ? '+' : ''}${advantages[i].toFixed(2)}, reward ${rewards[i]}):\n${summaries[i]}`,
+      )
       .join('\n\n');
     const used = prompt.labels.map((id) => this.library.get(id)).filter((e): e is Experience => e !== undefined);
     const listing = formatExperiences(used);
@@ -273,13 +285,17 @@ export class ActiveSemanticOptimizer {
       summaries: attempts,
       maxOperations: String(this.maxOperations),
     });
-    const parsed = await this.askForOperations(content, {
-      labels: listing.labels,
-      maxOperations: this.maxOperations,
-      domain,
-      confidence: Math.min(1, Math.max(0, 0.5 + 0.4 * spread)),
-      source: this.source,
-    }, model);
+    const parsed = await this.askForOperations(
+      content,
+      {
+        labels: listing.labels,
+        maxOperations: this.maxOperations,
+        domain,
+        confidence: Math.min(1, Math.max(0, 0.5 + 0.4 * spread)),
+        source: this.source,
+      },
+      model,
+    );
     if (typeof parsed === 'string') return finish(parsed);
     result.candidates = parsed;
     for (const operation of parsed) this.pending.push({ operation, domain });
@@ -324,14 +340,20 @@ export class ActiveSemanticOptimizer {
     const pending = this.pending;
     this.pending = [];
     const valid = pending.filter((c) => referencedIds(c.operation).every((id) => this.library.has(id)));
-    if (valid.length === 0) return this.logConsolidation({ candidates: pending.length, operations: [], skipped: pending.length === 0 ? 'no proposals' : 'every proposal refers to experiences that are gone' });
+    if (valid.length === 0)
+      return this.logConsolidation({
+        candidates: pending.length,
+        operations: [],
+        skipped: pending.length === 0 ? 'no proposals' : 'every proposal refers to experiences that are gone',
+      });
 
     // The library experiences the proposals touch or resemble, so the model can merge instead of duplicating.
     const related = new Map<string, Experience>();
     for (const c of valid) for (const id of referencedIds(c.operation)) related.set(id, this.library.get(id) as Experience);
     for (const c of valid) {
       if (c.operation.op === 'delete' || c.operation.op === 'keep') continue;
-      for (const r of await this.library.retrieve(c.operation.text, { k: 3, countUsage: false })) related.set(r.experience.id, r.experience);
+      for (const r of await this.library.retrieve(c.operation.text, { k: 3, countUsage: false }))
+        related.set(r.experience.id, r.experience);
     }
     const listing = formatExperiences([...related.values()]);
     const label = (id: string) => `G${listing.labels.indexOf(id) + 1}`;
@@ -356,7 +378,13 @@ export class ActiveSemanticOptimizer {
     const meanConfidence = proposed.length > 0 ? proposed.reduce((s, o) => s + (o.confidence ?? 0.5), 0) / proposed.length : 0.5;
     const parsed = await this.askForOperations(
       fillTemplate(CONSOLIDATE_TEMPLATE, { experiences: listing.text, candidates: lines.join('\n') }),
-      { labels: listing.labels, maxOperations: valid.length + listing.labels.length, domain: fallbackDomain, confidence: meanConfidence, source: this.source },
+      {
+        labels: listing.labels,
+        maxOperations: valid.length + listing.labels.length,
+        domain: fallbackDomain,
+        confidence: meanConfidence,
+        source: this.source,
+      },
       (calls) => calls(),
     );
     const original = valid.map((c) => c.operation);
@@ -376,12 +404,26 @@ export class ActiveSemanticOptimizer {
       const applied = await this.library.applyOperations(operations);
       return this.logConsolidation({ candidates: pending.length, operations, applied, fallback });
     } catch (e) {
-      if (operations === original) return this.logConsolidation({ candidates: pending.length, operations: [], skipped: `library refused the proposals: ${describe(e)}` });
+      if (operations === original)
+        return this.logConsolidation({
+          candidates: pending.length,
+          operations: [],
+          skipped: `library refused the proposals: ${describe(e)}`,
+        });
       try {
         const applied = await this.library.applyOperations(original);
-        return this.logConsolidation({ candidates: pending.length, operations: original, applied, fallback: `library refused the consolidated operations: ${describe(e)}` });
+        return this.logConsolidation({
+          candidates: pending.length,
+          operations: original,
+          applied,
+          fallback: `library refused the consolidated operations: ${describe(e)}`,
+        });
       } catch (e2) {
-        return this.logConsolidation({ candidates: pending.length, operations: [], skipped: `library refused the proposals: ${describe(e2)}` });
+        return this.logConsolidation({
+          candidates: pending.length,
+          operations: [],
+          skipped: `library refused the proposals: ${describe(e2)}`,
+        });
       }
     }
   }
@@ -396,15 +438,27 @@ export class ActiveSemanticOptimizer {
    * steps through the problems in order, and consolidates after every
    * `batchSize` problems (default: once, at the end of the epoch).
    */
-  async epoch(opts: { dataset: readonly Problem[]; epochs?: number; batchSize?: number; onProgress?: (p: EpochProgress) => void }): Promise<EpochSummary[]> {
+  async epoch(opts: {
+    dataset: readonly Problem[];
+    epochs?: number;
+    batchSize?: number;
+    onProgress?: (p: EpochProgress) => void;
+  }): Promise<EpochSummary[]> {
     const { dataset } = opts;
-    if (!Array.isArray(dataset) || dataset.length === 0) throw new DsoError('INVALID_ARGUMENT', 'epoch needs a non-empty dataset');
+    if (!isArray(dataset) || dataset.length === 0) throw new DsoError('INVALID_ARGUMENT', 'epoch needs a non-empty dataset');
     const epochs = wholeNumber(opts.epochs ?? 1, 'epochs', 'INVALID_COUNT', 1);
     const batchSize = wholeNumber(opts.batchSize ?? dataset.length, 'batchSize', 'INVALID_COUNT', 1);
     const out: EpochSummary[] = [];
     for (let e = 0; e < epochs; e++) {
       await this.library.setEpoch(this.library.epoch + 1);
-      const summary: EpochSummary = { epoch: this.library.epoch, steps: 0, skipped: 0, meanReward: 0, operationsApplied: 0, librarySize: 0 };
+      const summary: EpochSummary = {
+        epoch: this.library.epoch,
+        steps: 0,
+        skipped: 0,
+        meanReward: 0,
+        operationsApplied: 0,
+        librarySize: 0,
+      };
       let rewardSum = 0;
       for (let i = 0; i < dataset.length; i++) {
         const r = await this.step(dataset[i]);

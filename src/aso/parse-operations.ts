@@ -14,7 +14,10 @@ function firstJson(content: string): unknown {
   const tries = [content.trim()];
   const fence = /```(?:json)?\s*([\s\S]*?)```/iu.exec(content);
   if (fence) tries.push(fence[1].trim());
-  for (const [open, close] of [['{', '}'], ['[', ']']]) {
+  for (const [open, close] of [
+    ['{', '}'],
+    ['[', ']'],
+  ]) {
     const a = content.indexOf(open);
     const b = content.lastIndexOf(close);
     if (a >= 0 && b > a) tries.push(content.slice(a, b + 1));
@@ -52,7 +55,8 @@ export function parseOperations(content: string, ctx: ParseContext): LibraryOper
   if (!Array.isArray(list)) throw new DsoError('MODEL_BAD_RESPONSE', 'the answer has no "operations" list');
   const id = (v: unknown, i: number): string => {
     const found = typeof v === 'string' ? (labelToId(v, ctx.labels) ?? (ctx.labels.includes(v) ? v : undefined)) : undefined;
-    if (found === undefined) throw new DsoError('MODEL_BAD_RESPONSE', `operation ${i}: ${JSON.stringify(v)} is not one of G1..G${ctx.labels.length}`);
+    if (found === undefined)
+      throw new DsoError('MODEL_BAD_RESPONSE', `operation ${i}: ${JSON.stringify(v)} is not one of G1..G${ctx.labels.length}`);
     return found;
   };
   const confidence = (v: unknown) => (typeof v === 'number' && v >= 0 && v <= 1 ? v : ctx.confidence);
@@ -61,16 +65,24 @@ export function parseOperations(content: string, ctx: ParseContext): LibraryOper
     if (ops.length >= ctx.maxOperations) break;
     if (raw === null || typeof raw !== 'object') throw new DsoError('MODEL_BAD_RESPONSE', `operation ${i} is not an object`);
     const o = raw as Record<string, unknown>;
-    const kind = String(o.op ?? o.operation ?? '').toLowerCase();
+    const op = o.op ?? o.operation;
+    const kind = typeof op === 'string' ? op.toLowerCase() : '';
     switch (kind) {
       case 'add':
-        ops.push({ op: 'add', text: text(o.text, i), domain: ctx.domain, confidence: confidence(o.confidence), ...(ctx.source ? { source: ctx.source } : {}) });
+        ops.push({
+          op: 'add',
+          text: text(o.text, i),
+          domain: ctx.domain,
+          confidence: confidence(o.confidence),
+          ...(ctx.source ? { source: ctx.source } : {}),
+        });
         break;
       case 'modify':
         ops.push({ op: 'modify', id: id(o.id, i), text: text(o.text, i) });
         break;
       case 'merge': {
-        if (!Array.isArray(o.ids) || o.ids.length < 2) throw new DsoError('MODEL_BAD_RESPONSE', `operation ${i}: merge needs "ids" with at least two labels`);
+        if (!Array.isArray(o.ids) || o.ids.length < 2)
+          throw new DsoError('MODEL_BAD_RESPONSE', `operation ${i}: merge needs "ids" with at least two labels`);
         const ids = [...new Set(o.ids.map((v) => id(v, i)))];
         if (ids.length < 2) throw new DsoError('MODEL_BAD_RESPONSE', `operation ${i}: merge names one experience twice`);
         ops.push({ op: 'merge', ids, text: text(o.text, i), confidence: confidence(o.confidence) });

@@ -123,7 +123,10 @@ export class BinaryIndex {
     this.dim = wholeNumber(opts.dim, 'dim', 'INVALID_DIM', 1);
     this.bytesPerRow = bytesPerRow(this.dim);
     if (opts.engine !== undefined && (opts.threads !== undefined || opts.shardThreshold !== undefined)) {
-      throw new DsoError('INVALID_ARGUMENT', 'threads and shardThreshold configure the engine the index creates; set them on createEngine for an engine you pass');
+      throw new DsoError(
+        'INVALID_ARGUMENT',
+        'threads and shardThreshold configure the engine the index creates; set them on createEngine for an engine you pass',
+      );
     }
     const { threads, shardThreshold } = opts;
     this.engine = new LazyEngine(opts.engine, () => createEngine({ threads, shardRows: shardThreshold }));
@@ -176,7 +179,8 @@ export class BinaryIndex {
       for (let i = 0; i < m; i++) labels[i] = this.nextLabel + BigInt(i);
     } else {
       if (!(labelsIn instanceof BigInt64Array)) throw new DsoError('INVALID_ARGUMENT', 'labels must be a BigInt64Array');
-      if (labelsIn.length !== m) throw new DsoError('LENGTH_MISMATCH', `labels.length (${labelsIn.length}) must equal the ${m} rows of codes`);
+      if (labelsIn.length !== m)
+        throw new DsoError('LENGTH_MISMATCH', `labels.length (${labelsIn.length}) must equal the ${m} rows of codes`);
       labels = labelsIn;
     }
     const dup = duplicateIn(labels);
@@ -301,7 +305,8 @@ export class BinaryIndex {
   private static async map(file: string, opts: Omit<BinaryIndexOptions, 'dim'>): Promise<BinaryIndex> {
     const r = mapIndexFile(file);
     const index = new BinaryIndex({ ...opts, dim: r.dim, baseline: r.baseline });
-    if (!strictlyIncreasing(r.labels)) throw new DsoError('CORRUPT_INDEX', `${file} is not a usable index file: labels are not in increasing order`);
+    if (!strictlyIncreasing(r.labels))
+      throw new DsoError('CORRUPT_INDEX', `${file} is not a usable index file: labels are not in increasing order`);
     index.adopt(r.codes.buffer as SharedArrayBuffer, r.codes.byteOffset, r.labels, r.scales, r.vectors);
     index.mapped = true;
     return index;
@@ -446,8 +451,17 @@ export class BinaryIndex {
    * engine's cosine kernel), else the codes dequantized as sign x scale, where
    * one scale per row cancels out of the cosine. Ties by the smaller label.
    */
-  private async rescore(r: { ids: Int32Array; distances: Int32Array }, snap: Snapshot, vq: Float32Array, nq: number, c: number, k: number): Promise<SearchResult> {
-    const scores = snap.vectors ? await this.storedCosines(r.ids, snap.vectors.subarray(0, snap.n * this.dim), vq, nq, c) : this.signCosines(r.ids, snap, vq, nq, c);
+  private async rescore(
+    r: { ids: Int32Array; distances: Int32Array },
+    snap: Snapshot,
+    vq: Float32Array,
+    nq: number,
+    c: number,
+    k: number,
+  ): Promise<SearchResult> {
+    const scores = snap.vectors
+      ? await this.storedCosines(r.ids, snap.vectors.subarray(0, snap.n * this.dim), vq, nq, c)
+      : this.signCosines(r.ids, snap, vq, nq, c);
     const labels = new BigInt64Array(nq * k).fill(-1n);
     const distances = new Int32Array(nq * k).fill(-1);
     const out = new Float32Array(nq * k).fill(Number.NaN);
@@ -479,7 +493,9 @@ export class BinaryIndex {
         const q0 = p * per;
         const q1 = Math.min(nq, q0 + per);
         if (q0 >= q1) return;
-        const part = await engine.cosineCandidates(vectors, rows.subarray(q0 * c, q1 * c), vq.subarray(q0 * this.dim, q1 * this.dim), { dim: this.dim });
+        const part = await engine.cosineCandidates(vectors, rows.subarray(q0 * c, q1 * c), vq.subarray(q0 * this.dim, q1 * this.dim), {
+          dim: this.dim,
+        });
         out.set(part, q0 * c);
       }),
     );

@@ -10,9 +10,9 @@ import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 
+import { bytesPerRow } from '../core/checks.js';
 import { DsoError } from '../core/errors.js';
 import { loadAddon } from '../simd/addon.js';
-import { bytesPerRow } from '../core/checks.js';
 
 const MAGIC = 'DSOBIDX\0';
 const VERSION = 1;
@@ -114,7 +114,8 @@ function parseHeader(header: Buffer, size: number, file: string) {
     throw corrupt(file, 'invalid header fields');
   }
   const l = layout(dim, count, flags);
-  if (l.size !== size) throw corrupt(file, `expected ${l.size} bytes for ${count} rows of dim ${dim}, found ${size} (truncated or altered)`);
+  if (l.size !== size)
+    throw corrupt(file, `expected ${l.size} bytes for ${count} rows of dim ${dim}, found ${size} (truncated or altered)`);
   return { flags, dim, count, l };
 }
 
@@ -147,7 +148,7 @@ export async function readIndexFile(file: string): Promise<IndexRows> {
     await fh.read(trailer, 0, TRAILER_BYTES, l.body);
     checkTrailer(trailer, crc, file);
     const at = (o: number) => o - HEADER_BYTES;
-    const buf = body.buffer as SharedArrayBuffer;
+    const buf = body.buffer;
     return {
       dim,
       codes: new Uint8Array(buf, 0, l.codes),

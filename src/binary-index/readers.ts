@@ -4,11 +4,11 @@
  * ANN-benchmark formats: an int32 dim before every row), raw .f32 (needs dim)
  * and raw packed codes (.codes/.u8/.bin, needs dim in bits).
  */
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-import { DsoError } from '../core/errors.js';
 import { bytesPerRow } from '../core/checks.js';
+import { DsoError } from '../core/errors.js';
 
 export type RowKind = 'float32' | 'uint8' | 'codes';
 
@@ -43,7 +43,11 @@ function parseNpyHeader(header: string, file: string): { descr: string; rows: nu
   const shape = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shape === undefined) throw bad(file, 'unreadable .npy header');
   if (fortran === 'True') throw bad(file, 'Fortran-order .npy arrays are not supported; save with order C');
-  const dims = shape.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const dims = shape
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   if (dims.length !== 2 || dims.some((d) => !Number.isSafeInteger(d))) throw bad(file, `expected a 2-D array, shape (${shape})`);
   return { descr, rows: dims[0], cols: dims[1] };
 }
@@ -70,15 +74,23 @@ export async function openVectors(file: string, opts: { dim?: number } = {}): Pr
       if (h.descr === '<f4') {
         if (size < data + h.rows * h.cols * 4) throw bad(file, 'truncated .npy data');
         return done({
-          kind: 'float32', dim: h.cols, rows: h.rows,
+          kind: 'float32',
+          dim: h.cols,
+          rows: h.rows,
           read: (s, c) => floatsAt(fh, data + s * h.cols * 4, c * h.cols, file),
         });
       }
       if (h.descr === '|u1') {
         const dim = opts.dim ?? h.cols * 8;
-        if (bytesPerRow(dim) !== h.cols) throw bad(file, `uint8 rows of ${h.cols} bytes are packed codes of ${h.cols * 8} bits, not dim ${dim}`);
+        if (bytesPerRow(dim) !== h.cols)
+          throw bad(file, `uint8 rows of ${h.cols} bytes are packed codes of ${h.cols * 8} bits, not dim ${dim}`);
         if (size < data + h.rows * h.cols) throw bad(file, 'truncated .npy data');
-        return done({ kind: 'codes', dim, rows: h.rows, read: async (s, c) => new Uint8Array(await readAt(fh, data + s * h.cols, c * h.cols, file)) });
+        return done({
+          kind: 'codes',
+          dim,
+          rows: h.rows,
+          read: async (s, c) => new Uint8Array(await readAt(fh, data + s * h.cols, c * h.cols, file)),
+        });
       }
       throw bad(file, `dtype ${h.descr} is not supported (float32 '<f4' vectors or uint8 '|u1' packed codes)`);
     }
@@ -89,12 +101,15 @@ export async function openVectors(file: string, opts: { dim?: number } = {}): Pr
       const stride = 4 + d * width;
       if (size % stride !== 0) throw bad(file, `size ${size} is not a whole number of ${stride}-byte rows (truncated?)`);
       return done({
-        kind: ext === '.fvecs' ? 'float32' : 'uint8', dim: d, rows: size / stride,
+        kind: ext === '.fvecs' ? 'float32' : 'uint8',
+        dim: d,
+        rows: size / stride,
         read: async (s, c) => {
           const buf = await readAt(fh, s * stride, c * stride, file);
           const out = new Float32Array(c * d);
           for (let r = 0; r < c; r++) {
-            if (buf.readInt32LE(r * stride) !== d) throw bad(file, `row ${s + r} has dimension ${buf.readInt32LE(r * stride)}, expected ${d}`);
+            if (buf.readInt32LE(r * stride) !== d)
+              throw bad(file, `row ${s + r} has dimension ${buf.readInt32LE(r * stride)}, expected ${d}`);
             for (let j = 0; j < d; j++) out[r * d + j] = width === 4 ? buf.readFloatLE(r * stride + 4 + 4 * j) : buf[r * stride + 4 + j];
           }
           return out;

@@ -4,10 +4,10 @@
  * group of dimensions (the mean |delta|, the L2-optimal scale for a sign
  * code). Runs through the engine's pack/dequantize kernels.
  */
+import { bytesPerRow, floats, wholeNumber } from '../core/checks.js';
+import { DsoError } from '../core/errors.js';
 import { LazyEngine } from '../engine/lazy-engine.js';
 import type { Engine } from '../engine/types.js';
-import { DsoError } from '../core/errors.js';
-import { bytesPerRow, floats, wholeNumber } from '../core/checks.js';
 import type { BitDeltaCode, CompressedExperience, CompressibleExperience } from './record.js';
 import { encodeCompressed } from './wire.js';
 
@@ -50,7 +50,10 @@ export class BitDeltaQuantizer {
   /** baseline + (bit ? +scale : -scale), per group. */
   async dequantize(c: BitDeltaCode, opts: BitDeltaOptions & { dim: number }): Promise<Float32Array> {
     if (c === null || typeof c !== 'object') throw new DsoError('INVALID_ARGUMENT', 'dequantize takes { code, scales }');
-    return (await this.engine.get()).dequantize({ codes: c.code, scales: c.scales }, { dim: opts.dim, groupSize: opts.groupSize, baseline: opts.baseline });
+    return (await this.engine.get()).dequantize(
+      { codes: c.code, scales: c.scales },
+      { dim: opts.dim, groupSize: opts.groupSize, baseline: opts.baseline },
+    );
   }
 
   /**
@@ -64,14 +67,16 @@ export class BitDeltaQuantizer {
   ): Promise<CompressedExperience[]> {
     const all = 'list' in source && typeof source.list === 'function' ? source.list() : [...(source as Iterable<CompressibleExperience>)];
     const min = opts.minConfidence ?? 0.7;
-    if (typeof min !== 'number' || Number.isNaN(min)) throw new DsoError('INVALID_ARGUMENT', `minConfidence must be a number, got ${String(min)}`);
+    if (typeof min !== 'number' || Number.isNaN(min))
+      throw new DsoError('INVALID_ARGUMENT', `minConfidence must be a number, got ${String(min)}`);
     const chosen = all.filter((e) => e.confidence >= min);
     if (chosen.length === 0) return [];
     const dim = chosen[0].embedding.length;
     const groupSize = wholeNumber(opts.groupSize ?? dim, 'groupSize', 'INVALID_GROUP_SIZE', 1, dim);
     const x = new Float32Array(chosen.length * dim);
     chosen.forEach((e, i) => {
-      if (e.embedding.length !== dim) throw new DsoError('DIM_MISMATCH', `experience ${e.id} has ${e.embedding.length} dims, the others ${dim}`);
+      if (e.embedding.length !== dim)
+        throw new DsoError('DIM_MISMATCH', `experience ${e.id} has ${e.embedding.length} dims, the others ${dim}`);
       x.set(e.embedding, i * dim);
     });
     const q = await (await this.engine.get()).quantize(x, { dim, groupSize, baseline: opts.baseline });

@@ -72,18 +72,26 @@ export function decodeCompressed(bytes: Uint8Array, id: string): CompressedExper
   if (m.v !== WIRE_VERSION) throw new DsoError('MALFORMED_RECORD', `compressed record version ${String(m.v)} is not ${WIRE_VERSION}`);
   const dim = field(m, 'dim', isInt);
   const groupSize = field(m, 'groupSize', isInt);
-  if (dim < 1 || groupSize < 1 || groupSize > dim) throw new DsoError('INVALID_DIM', `compressed record: dim ${dim}, groupSize ${groupSize}`);
+  if (dim < 1 || groupSize < 1 || groupSize > dim)
+    throw new DsoError('INVALID_DIM', `compressed record: dim ${dim}, groupSize ${groupSize}`);
   const code = field(m, 'code', isBytes);
   const scalesBytes = field(m, 'scales', isBytes);
-  if (code.byteLength !== bytesPerRow(dim)) throw new DsoError('LENGTH_MISMATCH', `compressed record: code has ${code.byteLength} bytes, dim ${dim} needs ${bytesPerRow(dim)}`);
+  if (code.byteLength !== bytesPerRow(dim))
+    throw new DsoError('LENGTH_MISMATCH', `compressed record: code has ${code.byteLength} bytes, dim ${dim} needs ${bytesPerRow(dim)}`);
   if (scalesBytes.byteLength !== 4 * Math.ceil(dim / groupSize)) {
-    throw new DsoError('LENGTH_MISMATCH', `compressed record: scales have ${scalesBytes.byteLength} bytes, expected ${4 * Math.ceil(dim / groupSize)}`);
+    throw new DsoError(
+      'LENGTH_MISMATCH',
+      `compressed record: scales have ${scalesBytes.byteLength} bytes, expected ${4 * Math.ceil(dim / groupSize)}`,
+    );
   }
-  if (dim % 8 !== 0 && code[code.length - 1] >> (dim % 8) !== 0) throw new DsoError('MALFORMED_RECORD', 'compressed record: padding bits of the code are not zero');
+  if (dim % 8 !== 0 && code[code.length - 1] >> (dim % 8) !== 0)
+    throw new DsoError('MALFORMED_RECORD', 'compressed record: padding bits of the code are not zero');
   const scales = fromF32le(scalesBytes);
-  if (!scales.every((s) => Number.isFinite(s) && s >= 0)) throw new DsoError('NON_FINITE', 'compressed record: scales must be finite and non-negative');
+  if (!scales.every((s) => Number.isFinite(s) && s >= 0))
+    throw new DsoError('NON_FINITE', 'compressed record: scales must be finite and non-negative');
   const confidence = field(m, 'confidence', isNum);
-  if (confidence < 0 || confidence > 1) throw new DsoError('MALFORMED_RECORD', `compressed record: confidence ${confidence} is outside [0, 1]`);
+  if (confidence < 0 || confidence > 1)
+    throw new DsoError('MALFORMED_RECORD', `compressed record: confidence ${confidence} is outside [0, 1]`);
   return {
     id,
     text: field(m, 'text', isStr),

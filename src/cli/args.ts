@@ -15,4 +15,3 @@ export function required(v: string | undefined, name: string, usage: string): st
   if (v === undefined || v === '') throw new DsoError('INVALID_ARGUMENT', `--${name} is required\nusage: ${usage}`);
   return v;
 }
-

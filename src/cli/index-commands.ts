@@ -4,10 +4,10 @@
  */
 import { parseArgs } from 'node:util';
 
-import { createEngine } from '../engine/create-engine.js';
-import { DsoError } from '../core/errors.js';
 import { BinaryIndex } from '../binary-index/binary-index.js';
 import { openVectors, type VectorFile } from '../binary-index/readers.js';
+import { DsoError } from '../core/errors.js';
+import { createEngine } from '../engine/create-engine.js';
 import { integer } from './args.js';
 import { progress } from './progress.js';
 
@@ -104,7 +104,8 @@ export async function indexSearch(argv: string[]): Promise<void> {
       if (values.rescore) rescore = { vectors: rows, candidates: integer(values.rescore, 'rescore') };
     }
     const r = await index.search(codes, { k, rescore });
-    const asNumber = (l: bigint) => (l >= BigInt(Number.MIN_SAFE_INTEGER) && l <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(l) : l.toString());
+    const asNumber = (l: bigint) =>
+      l >= BigInt(Number.MIN_SAFE_INTEGER) && l <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(l) : l.toString();
     const perQuery = Array.from({ length: src.rows }, (_, q) => ({
       labels: Array.from(r.labels.subarray(q * k, q * k + k), asNumber),
       distances: Array.from(r.distances.subarray(q * k, q * k + k)),

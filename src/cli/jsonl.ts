@@ -26,7 +26,8 @@ export function readJsonLines(file: string): JsonLine[] {
     } catch {
       throw new DsoError('INVALID_ARGUMENT', `${where}: not a JSON object`);
     }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new DsoError('INVALID_ARGUMENT', `${where}: not a JSON object`);
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new DsoError('INVALID_ARGUMENT', `${where}: not a JSON object`);
     out.push({ where, value: value as Record<string, unknown> });
   });
   return out;

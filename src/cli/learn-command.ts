@@ -5,11 +5,11 @@
  */
 import { parseArgs } from 'node:util';
 
-import { ActiveSemanticOptimizer, type Problem } from '../aso/optimizer.js';
 import { OpenAICompatibleChatModel } from '../aso/models/openai-compatible.js';
+import { ActiveSemanticOptimizer, type Problem } from '../aso/optimizer.js';
 import { DsoError } from '../core/errors.js';
-import { ExperienceLibrary } from '../experience/library.js';
 import { embedderFromSpec } from '../experience/embedders/from-spec.js';
+import { ExperienceLibrary } from '../experience/library.js';
 import { integer, required } from './args.js';
 import { readJsonLines } from './jsonl.js';
 import { progress } from './progress.js';
@@ -25,9 +25,11 @@ export function readProblems(file: string): Problem[] {
     const query = o.query ?? o.problem ?? o.question;
     const truth = o.groundTruth ?? o.answer;
     if (typeof query !== 'string' || query === '') throw new DsoError('INVALID_ARGUMENT', `${where}: needs a "query" string`);
-    if (typeof truth !== 'string' && typeof truth !== 'number') throw new DsoError('INVALID_ARGUMENT', `${where}: needs a "groundTruth" string`);
-    if (o.domain !== undefined && typeof o.domain !== 'string') throw new DsoError('INVALID_ARGUMENT', `${where}: "domain" must be a string`);
-    return { query, groundTruth: String(truth), ...(o.domain !== undefined ? { domain: o.domain as string } : {}) };
+    if (typeof truth !== 'string' && typeof truth !== 'number')
+      throw new DsoError('INVALID_ARGUMENT', `${where}: needs a "groundTruth" string`);
+    if (o.domain !== undefined && typeof o.domain !== 'string')
+      throw new DsoError('INVALID_ARGUMENT', `${where}: "domain" must be a string`);
+    return { query, groundTruth: String(truth), ...(o.domain !== undefined ? { domain: o.domain } : {}) };
   });
   if (out.length === 0) throw new DsoError('INVALID_ARGUMENT', `${file} holds no problems`);
   return out;
@@ -57,7 +59,8 @@ export async function learn(argv: string[]): Promise<void> {
   });
   const dataset = readProblems(required(values.data, 'data', USAGE));
   const temperature = values.temperature === undefined ? undefined : Number(values.temperature);
-  if (temperature !== undefined && !(temperature >= 0 && temperature <= 2)) throw new DsoError('INVALID_ARGUMENT', `--temperature must be in [0, 2], got '${values.temperature}'`);
+  if (temperature !== undefined && !(temperature >= 0 && temperature <= 2))
+    throw new DsoError('INVALID_ARGUMENT', `--temperature must be in [0, 2], got '${values.temperature}'`);
   const model = new OpenAICompatibleChatModel({
     baseUrl: required(values['model-url'], 'model-url', USAGE),
     model: required(values.model, 'model', USAGE),

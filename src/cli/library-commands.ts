@@ -5,10 +5,10 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 import { DsoError } from '../core/errors.js';
+import { embedderFromSpec } from '../experience/embedders/from-spec.js';
 import type { Experience } from '../experience/experience.js';
 import { ExperienceLibrary } from '../experience/library.js';
 import type { AddOperation } from '../experience/operations.js';
-import { embedderFromSpec } from '../experience/embedders/from-spec.js';
 import { integer, required } from './args.js';
 import { readJsonLines } from './jsonl.js';
 
@@ -58,7 +58,8 @@ export async function libraryCommand(command: string | undefined, argv: string[]
       in: { type: 'string' },
     },
   });
-  if (!['list', 'search', 'export', 'import'].includes(command ?? '')) throw new DsoError('INVALID_ARGUMENT', `unknown library command '${command ?? ''}'\nusage: ${USAGE}`);
+  if (!['list', 'search', 'export', 'import'].includes(command ?? ''))
+    throw new DsoError('INVALID_ARGUMENT', `unknown library command '${command ?? ''}'\nusage: ${USAGE}`);
   const lib = await ExperienceLibrary.open({
     path: required(values.library, 'library', USAGE),
     namespace: values.namespace,
@@ -75,16 +76,23 @@ export async function libraryCommand(command: string | undefined, argv: string[]
     } else if (command === 'search') {
       const found = await lib.retrieve(required(values.query, 'query', USAGE), { k: integer(values.k, 'k', 10), countUsage: false });
       if (values.json) for (const r of found) console.log(JSON.stringify({ similarity: r.similarity, ...exported(r.experience) }));
-      else for (const r of found) console.log(`${r.similarity.toFixed(3)}  ${r.experience.id}  (${r.experience.domain})  ${r.experience.text}`);
+      else
+        for (const r of found)
+          console.log(`${r.similarity.toFixed(3)}  ${r.experience.id}  (${r.experience.domain})  ${r.experience.text}`);
     } else if (command === 'export') {
-      const lines = lib.list().map((e) => `${JSON.stringify(exported(e))}\n`).join('');
+      const lines = lib
+        .list()
+        .map((e) => `${JSON.stringify(exported(e))}\n`)
+        .join('');
       if (values.out === undefined) process.stdout.write(lines);
       else writeFileSync(values.out, lines);
     } else {
       const ops = readImport(required(values.in, 'in', USAGE));
       const r = await lib.applyOperations(ops);
       const folded = r.outcomes.filter((o) => o.status !== 'added').length;
-      console.log(`imported ${r.added.length} experiences (${folded} already present or folded into near-duplicates); library holds ${r.size}`);
+      console.log(
+        `imported ${r.added.length} experiences (${folded} already present or folded into near-duplicates); library holds ${r.size}`,
+      );
     }
   } finally {
     await lib.close();

@@ -32,6 +32,6 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((e: unknown) => {
   if (e instanceof DsoError) console.error(`dso: ${e.code}: ${e.message}`);
-  else console.error(`dso: ${(e as Error).stack ?? e}`);
+  else console.error(`dso: ${(e as Error).stack ?? String(e)}`);
   process.exitCode = 2;
 });

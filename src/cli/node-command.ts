@@ -6,9 +6,9 @@
  */
 import { parseArgs } from 'node:util';
 
-import { buildHttpApi } from '../node/http-api.js';
 import { CONFIG_FLAGS, loadConfig } from '../node/config.js';
 import { DsoNode } from '../node/dso-node.js';
+import { buildHttpApi } from '../node/http-api.js';
 
 export async function nodeCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -16,7 +16,7 @@ export async function nodeCommand(argv: string[]): Promise<void> {
     options: { config: { type: 'string' }, ...Object.fromEntries(CONFIG_FLAGS.map((f) => [f, { type: 'string' as const }])) },
   });
   const { config: file, ...flags } = values;
-  const config = loadConfig({ file, flags: flags as Record<string, string | undefined> });
+  const config = loadConfig({ file, flags: flags });
   const node = await DsoNode.start(config);
   const app = await buildHttpApi(node, { logger: { level: process.env.DSO_LOG_LEVEL ?? 'info' } });
   let stopping: Promise<void> | undefined;
@@ -33,7 +33,14 @@ export async function nodeCommand(argv: string[]): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT').then(() => process.exit(0)));
   const address = await app.listen({ host: config.http.host, port: config.http.port });
   app.log.info(
-    { nodeId: node.nodeId, http: address, p2p: node.network?.p2p.addresses ?? [], chain: node.network?.chain.where ?? null, registry: node.network?.registry.address ?? null, library: node.library.size },
+    {
+      nodeId: node.nodeId,
+      http: address,
+      p2p: node.network?.p2p.addresses ?? [],
+      chain: node.network?.chain.where ?? null,
+      registry: node.network?.registry.address ?? null,
+      library: node.library.size,
+    },
     'dso node ready',
   );
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { DsoError } from '../core/errors.js';
-import { ATTACKS, type Attack, type RoundReport, simulate } from '../simulate/simulation.js';
+import { type Attack, ATTACKS, type RoundReport, simulate } from '../simulate/simulation.js';
 import { lineChart } from '../simulate/svg-chart.js';
 import { progress } from './progress.js';
 
@@ -26,7 +26,7 @@ function writeAtomic(file: string, text: string): void {
   renameSync(`${file}.tmp`, file);
 }
 
-const mean = (rs: RoundReport[], k: keyof RoundReport) => rs.reduce((s, r) => s + (r[k] as number), 0) / rs.length;
+const mean = (rs: RoundReport[], k: keyof RoundReport) => rs.reduce((s, r) => s + r[k], 0) / rs.length;
 
 export async function simulateCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -47,7 +47,8 @@ export async function simulateCommand(argv: string[]): Promise<void> {
   const nodes = list(values.nodes, 'nodes', '100', Number);
   const fractions = list(values.byzantine, 'byzantine', '0.3', Number);
   const attacks = (values.attack ?? 'sign-flip') === 'all' ? [...ATTACKS] : (values.attack ?? 'sign-flip').split(',');
-  for (const a of attacks) if (!ATTACKS.includes(a as Attack)) throw new DsoError('INVALID_ARGUMENT', `--attack: '${a}' is not one of ${ATTACKS.join(', ')}, all`);
+  for (const a of attacks)
+    if (!ATTACKS.includes(a as Attack)) throw new DsoError('INVALID_ARGUMENT', `--attack: '${a}' is not one of ${ATTACKS.join(', ')}, all`);
   const rounds = Number(values.rounds ?? 10);
   const out = values.out ?? 'sim-results';
   mkdirSync(out, { recursive: true });
@@ -84,7 +85,10 @@ export async function simulateCommand(argv: string[]): Promise<void> {
             title: `${attack}, ${n} nodes, ${f * 100}% Byzantine`,
             xLabel: 'round',
             yLabel: 'fraction',
-            series: (['precision', 'recall', 'signAgreement', 'deltaAgreement'] as const).map((k) => ({ name: k, points: rs.map((x) => [x.round, x[k]] as [number, number]) })),
+            series: (['precision', 'recall', 'signAgreement', 'deltaAgreement'] as const).map((k) => ({
+              name: k,
+              points: rs.map((x) => [x.round, x[k]] as [number, number]),
+            })),
           }),
         );
       }
@@ -109,7 +113,8 @@ export async function simulateCommand(argv: string[]): Promise<void> {
       });
     };
     if (nodes.length > 1) writeAtomic(path.join(out, `${attack}-vs-nodes.svg`), chart('nodes', 'nodes (N)', true));
-    if (fractions.length > 1) writeAtomic(path.join(out, `${attack}-vs-byzantine.svg`), chart('byzantine', 'Byzantine fraction (F)', false));
+    if (fractions.length > 1)
+      writeAtomic(path.join(out, `${attack}-vs-byzantine.svg`), chart('byzantine', 'Byzantine fraction (F)', false));
   }
   writeAtomic(path.join(out, 'results.json'), `${JSON.stringify({ runs }, null, 2)}\n`);
   console.log(`written: ${path.join(out, 'results.json')} and charts in ${out}/`);

@@ -11,11 +11,14 @@ export function bytesPerRow(dim: number): number {
   return Math.ceil(dim / 8);
 }
 
-function typed<T extends ArrayBufferView>(
-  v: unknown,
-  ctor: { new (...a: never[]): T; name: string },
-  name: string,
-): T {
+/**
+ * Array.isArray for a parameter typed as a (readonly) array that callers may
+ * still pass anything: unlike Array.isArray, which narrows a readonly array to
+ * any[], it keeps the element type.
+ */
+export const isArray: (v: unknown) => v is readonly unknown[] = Array.isArray;
+
+function typed<T extends ArrayBufferView>(v: unknown, ctor: { new (...a: never[]): T; name: string }, name: string): T {
   if (!(v instanceof ctor)) {
     const got = v === null ? 'null' : ArrayBuffer.isView(v) ? v.constructor.name : typeof v;
     throw new DsoError('INVALID_ARGUMENT', `${name} must be a ${ctor.name}, got ${got}`);
@@ -69,8 +72,7 @@ export interface PackParams {
 function packParams(p: PackParams | undefined): Omit<PackShape, 'rows'> & { baseline?: Float32Array } {
   if (p === null || typeof p !== 'object') throw new DsoError('INVALID_ARGUMENT', 'options { dim } are required');
   const dim = wholeNumber(p.dim, 'dim', 'INVALID_DIM', 1);
-  const groupSize =
-    p.groupSize === undefined ? dim : wholeNumber(p.groupSize, 'groupSize', 'INVALID_GROUP_SIZE', 1, dim);
+  const groupSize = p.groupSize === undefined ? dim : wholeNumber(p.groupSize, 'groupSize', 'INVALID_GROUP_SIZE', 1, dim);
   let baseline: Float32Array | undefined;
   if (p.baseline !== undefined) {
     baseline = floats(p.baseline, 'baseline');
@@ -96,10 +98,7 @@ export function checkDequantize(q: { codes: unknown; scales: unknown }, p: PackP
   const scales = floats(q.scales, 'scales');
   const s = packParams(p);
   if (scales.length % s.groups !== 0) {
-    throw new DsoError(
-      'LENGTH_MISMATCH',
-      `scales.length (${scales.length}) is not a multiple of the ${s.groups} groups per row`,
-    );
+    throw new DsoError('LENGTH_MISMATCH', `scales.length (${scales.length}) is not a multiple of the ${s.groups} groups per row`);
   }
   const rows = scales.length / s.groups;
   if (codes.length !== rows * s.bytesPerRow) {
@@ -168,10 +167,7 @@ export function checkMajority(codes: unknown, p: { n: number; dim: number }) {
   const n = wholeNumber(p.n, 'n', 'INVALID_COUNT', 1);
   const dim = wholeNumber(p.dim, 'dim', 'INVALID_DIM', 1);
   if (c.length !== n * bytesPerRow(dim)) {
-    throw new DsoError(
-      'LENGTH_MISMATCH',
-      `codes.length must be n x ceil(dim/8) = ${n * bytesPerRow(dim)}, got ${c.length}`,
-    );
+    throw new DsoError('LENGTH_MISMATCH', `codes.length must be n x ceil(dim/8) = ${n * bytesPerRow(dim)}, got ${c.length}`);
   }
   return { codes: c, n, dim };
 }

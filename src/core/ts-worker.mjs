@@ -6,5 +6,11 @@ import { workerData } from 'node:worker_threads';
 
 import { tsImport } from 'tsx/esm/api';
 
-const mod = await tsImport(workerData.tsWorker, import.meta.url);
+// workerData and tsImport are typed `any`: take them as unknown, then name what they hold.
+/** @type {unknown} */
+const data = workerData;
+const { tsWorker } = /** @type {{ tsWorker: string }} */ (data);
+/** @type {unknown} */
+const imported = await tsImport(tsWorker, import.meta.url);
+const mod = /** @type {{ default: unknown }} */ (imported);
 export default mod.default;

@@ -3,12 +3,12 @@
  * per operation the GPU where crossover.ts says it is faster at that size.
  * The GPU is opened lazily, by the first operation large enough to qualify.
  */
-import { openGpu } from '../gpu/device.js';
 import { bytesPerRow } from '../core/checks.js';
+import { openGpu } from '../gpu/device.js';
 import type { Backend, DeviceCodes } from './backend.js';
-import { calibrate, MIN_GPU_WORK, NEVER, type Crossover, type Operation } from './crossover.js';
+import { calibrate, type Crossover, MIN_GPU_WORK, NEVER, type Operation } from './crossover.js';
 import type { EngineOptions } from './types.js';
-import { webgpuBackend, type WebGpuBackend } from './webgpu-backend.js';
+import { type WebGpuBackend, webgpuBackend } from './webgpu-backend.js';
 
 interface GpuChoice {
   backend?: WebGpuBackend;

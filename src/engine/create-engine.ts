@@ -5,8 +5,6 @@
  */
 import os from 'node:os';
 
-import { DsoError } from '../core/errors.js';
-import { addonAvailable } from '../simd/addon.js';
 import {
   checkCodes,
   checkColumns,
@@ -18,6 +16,8 @@ import {
   checkTrim,
   wholeNumber,
 } from '../core/checks.js';
+import { DsoError } from '../core/errors.js';
+import { addonAvailable } from '../simd/addon.js';
 import { autoBackend } from './auto-backend.js';
 import type { Backend } from './backend.js';
 import { jsBackend } from './js-backend.js';
@@ -58,10 +58,7 @@ async function pickBackend(opts: EngineOptions): Promise<{ backend: Backend; hos
       }
     }
     default:
-      throw new DsoError(
-        'BACKEND_UNAVAILABLE',
-        `unknown backend '${String(choice)}'; expected 'auto', 'native', 'webgpu' or 'js'`,
-      );
+      throw new DsoError('BACKEND_UNAVAILABLE', `unknown backend '${String(choice)}'; expected 'auto', 'native', 'webgpu' or 'js'`);
   }
 }
 

@@ -5,9 +5,9 @@
  * A latency-bound caller (one retrieval at a time over a few MB) raises the
  * bound: the hop and its wake-up jitter cost more than the blocked loop.
  */
-import { DsoError } from '../core/errors.js';
-import { loadAddon, type CallOptions, type Tier } from '../simd/addon.js';
 import { bytesPerRow } from '../core/checks.js';
+import { DsoError } from '../core/errors.js';
+import { type CallOptions, loadAddon, type Tier } from '../simd/addon.js';
 import type { Backend } from './backend.js';
 
 const DEFAULT_INLINE_BYTES = 1 << 18;

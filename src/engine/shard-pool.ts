@@ -41,7 +41,12 @@ export class ShardPool {
     private readonly host: HostSpec,
     private readonly stats: ShardStats,
   ) {
-    this.pool = new Piscina({ ...workerScript('shard-worker', import.meta.url), minThreads: threads, maxThreads: threads, idleTimeout: 30_000 });
+    this.pool = new Piscina({
+      ...workerScript('shard-worker', import.meta.url),
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: 30_000,
+    });
   }
 
   /** Exact top-k of `queries` over the rows of `base`, whose buffer is a SharedArrayBuffer. */

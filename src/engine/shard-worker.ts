@@ -20,7 +20,10 @@ function backendFor(spec: HostSpec): Backend {
   let b = backends.get(key);
   if (!b) {
     // The worker is off the event loop already: every call runs inline.
-    b = spec.backend === 'js' ? jsBackend() : nativeBackend({ isa: spec.isa, vpopcntdq: spec.vpopcntdq, inlineBytes: Number.POSITIVE_INFINITY });
+    b =
+      spec.backend === 'js'
+        ? jsBackend()
+        : nativeBackend({ isa: spec.isa, vpopcntdq: spec.vpopcntdq, inlineBytes: Number.POSITIVE_INFINITY });
     backends.set(key, b);
   }
   return b;

@@ -20,7 +20,9 @@ export function shardedBackend(host: Backend, threads: number, shardRows: number
   const total: ShardStats = { shardBatches: 0, shardTasks: 0, workerTiers: [] };
   let pool: ShardPool | undefined;
   const spec: HostSpec =
-    host.info.backend === 'js' ? { backend: 'js' } : { backend: 'native', isa: host.info.isa as Exclude<typeof host.info.isa, 'js'>, vpopcntdq: host.info.vpopcntdq };
+    host.info.backend === 'js'
+      ? { backend: 'js' }
+      : { backend: 'native', isa: host.info.isa as Exclude<typeof host.info.isa, 'js'>, vpopcntdq: host.info.vpopcntdq };
   return {
     ...host,
     get info() {

@@ -7,9 +7,9 @@
  */
 import { DsoError } from '../core/errors.js';
 import { GPU_MAX_ROWS, gpuColumnStatistic, gpuMajority } from '../gpu/columns.js';
-import { openGpu, type GpuOptions } from '../gpu/device.js';
-import { makeGpu, type Gpu } from '../gpu/gpu.js';
-import { gpuHammingSupports, gpuHammingTopK, releaseCodes, uploadCodes, type GpuCodes } from '../gpu/hamming.js';
+import { type GpuOptions, openGpu } from '../gpu/device.js';
+import { type Gpu, makeGpu } from '../gpu/gpu.js';
+import { type GpuCodes, gpuHammingSupports, gpuHammingTopK, releaseCodes, uploadCodes } from '../gpu/hamming.js';
 import { gpuDequantize, gpuPack } from '../gpu/pack.js';
 import type { Backend } from './backend.js';
 
@@ -38,9 +38,16 @@ export async function webgpuBackend(fallback: Backend, options: GpuOptions = {})
     get info() {
       return gpu.ctx.failure ? { ...info, gpuFailure: gpu.ctx.failure } : info;
     },
-    quantize: (x, s, baseline) => run(() => gpuPack(gpu, x, s, baseline), () => fallback.quantize(x, s, baseline)),
+    quantize: (x, s, baseline) =>
+      run(
+        () => gpuPack(gpu, x, s, baseline),
+        () => fallback.quantize(x, s, baseline),
+      ),
     dequantize: (codes, scales, s, baseline) =>
-      run(() => gpuDequantize(gpu, codes, scales, s, baseline), () => fallback.dequantize(codes, scales, s, baseline)),
+      run(
+        () => gpuDequantize(gpu, codes, scales, s, baseline),
+        () => fallback.dequantize(codes, scales, s, baseline),
+      ),
     upload: async (codes, dim) => (gpu.ctx.failure ? undefined : uploadCodes(gpu, codes, dim)),
     release: (device) => {
       if (device) releaseCodes(gpu, device as GpuCodes);
@@ -61,12 +68,24 @@ export async function webgpuBackend(fallback: Backend, options: GpuOptions = {})
       );
     },
     median: (rows, n) =>
-      n > GPU_MAX_ROWS ? fallback.median(rows, n) : run(() => gpuColumnStatistic(gpu, rows, n, undefined), () => fallback.median(rows, n)),
+      n > GPU_MAX_ROWS
+        ? fallback.median(rows, n)
+        : run(
+            () => gpuColumnStatistic(gpu, rows, n, undefined),
+            () => fallback.median(rows, n),
+          ),
     trimmedMean: (rows, n, trim) =>
       n > GPU_MAX_ROWS
         ? fallback.trimmedMean(rows, n, trim)
-        : run(() => gpuColumnStatistic(gpu, rows, n, Math.floor(trim * n)), () => fallback.trimmedMean(rows, n, trim)),
-    majority: (codes, n, dim) => run(() => gpuMajority(gpu, codes, n, dim), () => fallback.majority(codes, n, dim)),
+        : run(
+            () => gpuColumnStatistic(gpu, rows, n, Math.floor(trim * n)),
+            () => fallback.trimmedMean(rows, n, trim),
+          ),
+    majority: (codes, n, dim) =>
+      run(
+        () => gpuMajority(gpu, codes, n, dim),
+        () => fallback.majority(codes, n, dim),
+      ),
     // Rescoring gathers a few candidate rows per query: no GPU program for it.
     cosineCandidates: (vectors, rows, queries, dim) => fallback.cosineCandidates(vectors, rows, queries, dim),
     close: async () => {

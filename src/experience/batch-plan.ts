@@ -77,11 +77,18 @@ export function planBatch(ops: readonly LibraryOperation[], ctx: PlanContext): P
     plan.put.delete(id);
   };
   const strengthen = (e: Experience, confidence: number) => {
-    plan.put.set(e.id, { ...e, confidence: Math.max(e.confidence, confidence), metadata: { ...e.metadata, folded: Number(e.metadata.folded ?? 0) + 1 } });
+    plan.put.set(e.id, {
+      ...e,
+      confidence: Math.max(e.confidence, confidence),
+      metadata: { ...e.metadata, folded: Number(e.metadata.folded ?? 0) + 1 },
+    });
   };
 
   /** Places the experience of text row `row`; returns the outcome status and the id that holds it. */
-  const place = (row: number, base: Omit<Experience, 'id' | 'embedding' | 'code' | 'scale'>): { status: 'new' | 'folded' | 'duplicate'; id: string } => {
+  const place = (
+    row: number,
+    base: Omit<Experience, 'id' | 'embedding' | 'code' | 'scale'>,
+  ): { status: 'new' | 'folded' | 'duplicate'; id: string } => {
     const id = experienceId(base.text, base.domain);
     const same = live(id);
     if (same !== undefined) {

@@ -67,7 +67,7 @@ function cidBytes(canonical: Uint8Array): Uint8Array {
   const out = new Uint8Array(36);
   out.set([0x01, 0x71, 0x12, 0x20]);
   // crypto.hash: one call, no Hash object per id.
-  out.set(hash('sha256', canonical, 'buffer') as unknown as Uint8Array, 4);
+  out.set(hash('sha256', canonical, 'buffer'), 4);
   return out;
 }
 

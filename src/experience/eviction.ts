@@ -26,7 +26,6 @@ function olderFirst(a: Experience, b: Experience): number {
   return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-
 /** Per experience, its nearest neighbours among `all` by cosine, best first (Hamming pre-selection). */
 async function neighbours(all: Experience[], engine: Engine): Promise<{ row: number; sim: number }[][]> {
   const n = all.length;
@@ -104,7 +103,13 @@ export async function chooseEvictions(
     }
     return order.filter((i) => eligible[i]).slice(0, c);
   };
-  const first = await pick(all.map((e) => !protect.has(e.id)), count);
-  const rest = await pick(all.map((e) => protect.has(e.id)), count - first.length);
+  const first = await pick(
+    all.map((e) => !protect.has(e.id)),
+    count,
+  );
+  const rest = await pick(
+    all.map((e) => protect.has(e.id)),
+    count - first.length,
+  );
   return [...first, ...rest].map((i) => all[i].id);
 }

@@ -12,19 +12,19 @@
  * engine's kernels, through BinaryIndex) followed by exact cosine rescoring
  * of the candidates against the stored float embeddings.
  */
+import { BinaryIndex } from '../binary-index/binary-index.js';
+import { bytesPerRow, floats, wholeNumber } from '../core/checks.js';
+import { DsoError } from '../core/errors.js';
 import { createEngine } from '../engine/create-engine.js';
 import type { Engine } from '../engine/types.js';
-import { DsoError } from '../core/errors.js';
-import { BinaryIndex } from '../binary-index/binary-index.js';
 import { addonAvailable } from '../simd/addon.js';
-import { bytesPerRow, floats, wholeNumber } from '../core/checks.js';
-import { type Neighbour, type OperationOutcome, batchTexts, planBatch } from './batch-plan.js';
+import { batchTexts, type Neighbour, type OperationOutcome, planBatch } from './batch-plan.js';
 import type { Embedder } from './embedders/embedder.js';
 import { HashingEmbedder } from './embedders/hashing.js';
-import { EVICTION_POLICIES, type EvictionPolicy, chooseEvictions } from './eviction.js';
+import { chooseEvictions, EVICTION_POLICIES, type EvictionPolicy } from './eviction.js';
 import type { Experience, RetrievedExperience } from './experience.js';
-import { type LibraryOperation, checkConfidence, checkOperations } from './operations.js';
-import { type FormattedExperiences, formatExperiences, injectExperiences } from './prompt.js';
+import { checkConfidence, checkOperations, type LibraryOperation } from './operations.js';
+import { formatExperiences, type FormattedExperiences, injectExperiences } from './prompt.js';
 import { ExperienceStore, type Synchronous } from './store.js';
 import { dot } from './vectors.js';
 
@@ -83,7 +83,6 @@ const LIBRARY_INLINE_BYTES = 32 << 20;
 /** Log rows (flushes) after which counts are folded into their rows even without a batch. */
 const USAGE_LOG_ROWS = 1500;
 
-
 interface Entry {
   seq: number;
   experience: Experience;
@@ -138,7 +137,8 @@ export class ExperienceLibrary {
     }
     if (opts.duplicateThreshold !== undefined) {
       const t = opts.duplicateThreshold;
-      if (typeof t !== 'number' || !(t >= -1 && t <= 1)) throw new DsoError('INVALID_ARGUMENT', `duplicateThreshold must be in [-1, 1], got ${String(t)}`);
+      if (typeof t !== 'number' || !(t >= -1 && t <= 1))
+        throw new DsoError('INVALID_ARGUMENT', `duplicateThreshold must be in [-1, 1], got ${String(t)}`);
     }
     if (opts.defaultConfidence !== undefined) checkConfidence(opts.defaultConfidence, 'defaultConfidence');
     const ns = opts.namespace ?? 'default';
@@ -221,7 +221,9 @@ export class ExperienceLibrary {
   }
 
   /** Adds experiences (a batch of `add` operations). */
-  async add(items: Omit<Extract<LibraryOperation, { op: 'add' }>, 'op'>[] | Omit<Extract<LibraryOperation, { op: 'add' }>, 'op'>): Promise<ApplyResult> {
+  async add(
+    items: Omit<Extract<LibraryOperation, { op: 'add' }>, 'op'>[] | Omit<Extract<LibraryOperation, { op: 'add' }>, 'op'>,
+  ): Promise<ApplyResult> {
     const list = Array.isArray(items) ? items : [items];
     return this.applyOperations(list.map((i) => ({ ...i, op: 'add' as const })));
   }
@@ -241,7 +243,8 @@ export class ExperienceLibrary {
     const dim = this.embedder.dim;
     const texts = batchTexts(ops);
     const embeddings = texts.length > 0 ? await this.embedder.embed(texts) : new Float32Array(0);
-    const q = texts.length > 0 ? await this.engine.quantize(embeddings, { dim }) : { codes: new Uint8Array(0), scales: new Float32Array(0) };
+    const q =
+      texts.length > 0 ? await this.engine.quantize(embeddings, { dim }) : { codes: new Uint8Array(0), scales: new Float32Array(0) };
     const neighbours = await this.neighbourLists(embeddings, q.codes, texts.length);
     const plan = planBatch(ops, {
       current: (id) => this.entries.get(id)?.experience,
@@ -295,7 +298,10 @@ export class ExperienceLibrary {
       const bpr = bytesPerRow(dim);
       const codes = new Uint8Array(fresh.length * bpr);
       fresh.forEach((p, i) => codes.set(p.experience.code, i * bpr));
-      this.index.add(codes, BigInt64Array.from(fresh, (p) => BigInt(p.seq)));
+      this.index.add(
+        codes,
+        BigInt64Array.from(fresh, (p) => BigInt(p.seq)),
+      );
     }
     for (const p of puts) {
       this.entries.set(p.experience.id, p);

@@ -104,7 +104,8 @@ export function checkOperations(ops: unknown, exists: (id: string) => boolean): 
       }
       default: {
         const k = o as KeepOperation;
-        if (k.id !== undefined && (typeof k.id !== 'string' || !exists(k.id))) throw new DsoError('UNKNOWN_EXPERIENCE', `operation ${i}: no experience with id ${String(k.id)}`);
+        if (k.id !== undefined && (typeof k.id !== 'string' || !exists(k.id)))
+          throw new DsoError('UNKNOWN_EXPERIENCE', `operation ${i}: no experience with id ${String(k.id)}`);
         return k.id === undefined ? { op: 'keep' } : { op: 'keep', id: k.id };
       }
     }

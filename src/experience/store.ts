@@ -125,9 +125,15 @@ export class ExperienceStore {
       db.pragma('busy_timeout = 5000');
       db.pragma('foreign_keys = ON');
       ExperienceStore.migrate(db);
-      const found = db.prepare('SELECT dim, embedder FROM libraries WHERE namespace = ?').get(ns) as { dim: number; embedder: string } | undefined;
+      const found = db.prepare('SELECT dim, embedder FROM libraries WHERE namespace = ?').get(ns) as
+        { dim: number; embedder: string } | undefined;
       if (found === undefined) {
-        db.prepare('INSERT INTO libraries (namespace, dim, embedder, epoch, created_at) VALUES (?, ?, ?, 0, ?)').run(ns, meta.dim, meta.embedder, Date.now());
+        db.prepare('INSERT INTO libraries (namespace, dim, embedder, epoch, created_at) VALUES (?, ?, ?, 0, ?)').run(
+          ns,
+          meta.dim,
+          meta.embedder,
+          Date.now(),
+        );
       } else if (found.dim !== meta.dim || found.embedder !== meta.embedder) {
         throw new DsoError(
           'LIBRARY_MISMATCH',
@@ -193,8 +199,21 @@ export class ExperienceStore {
       for (const { seq, experience: e } of b.put) {
         // Positional parameters: binding by name costs a property lookup per column per row.
         this.stmts.insert.run(
-          this.ns, e.id, seq, e.text, e.domain, e.confidence, e.epoch, e.usageCount, e.lastUsedEpoch,
-          e.source, e.createdAt, JSON.stringify(e.metadata), blob(e.embedding), blob(e.code), e.scale,
+          this.ns,
+          e.id,
+          seq,
+          e.text,
+          e.domain,
+          e.confidence,
+          e.epoch,
+          e.usageCount,
+          e.lastUsedEpoch,
+          e.source,
+          e.createdAt,
+          JSON.stringify(e.metadata),
+          blob(e.embedding),
+          blob(e.code),
+          e.scale,
         );
       }
       if (b.epoch !== undefined) this.stmts.epoch.run(b.epoch, this.ns);

@@ -30,7 +30,8 @@ export function checkExperienceText(text: unknown): string {
   if (words > MAX_EXPERIENCE_WORDS) throw fail(`experience has ${words} words, at most ${MAX_EXPERIENCE_WORDS} allowed`);
   if (!/^when\s/iu.test(t)) throw fail('experience must have the form "When ..., ..."');
   const comma = t.indexOf(',');
-  if (comma < 0 || comma === t.length - 1 || t.slice(comma + 1).trim() === '') throw fail('experience must have the form "When ..., ..." (a comma, then the advice)');
+  if (comma < 0 || comma === t.length - 1 || t.slice(comma + 1).trim() === '')
+    throw fail('experience must have the form "When ..., ..." (a comma, then the advice)');
   // One sentence: a terminator may only end the text (decimals like 0.5 are not terminators).
   if (/[.!?](?=\s+\S)/u.test(t)) throw fail('experience must be one sentence');
   return t;

@@ -3,11 +3,11 @@
  * are split into blocks whose n x block matrix fits one binding; each block is
  * gathered from the row-major input with one write per row.
  */
-import { DsoError } from '../core/errors.js';
 import { bytesPerRow } from '../core/checks.js';
+import { DsoError } from '../core/errors.js';
 import { grid, readBack } from './buffers.js';
 import { lastWordMask, toWordRows, wordsPerRow } from './codes.js';
-import { bindGroup, dispatch, ensureHealthy, rowsPerChunk, type Gpu } from './gpu.js';
+import { bindGroup, dispatch, ensureHealthy, type Gpu, rowsPerChunk } from './gpu.js';
 import { oddEvenMergeSort, pruneTo } from './sorting-network.js';
 
 const NONE = 0xffffffff;
@@ -57,12 +57,7 @@ export function prepareColumnBlock(gpu: Gpu, block: Float32Array, n: number, w: 
   };
 }
 
-export async function gpuColumnStatistic(
-  gpu: Gpu,
-  rows: Float32Array,
-  n: number,
-  trimCut: number | undefined,
-): Promise<Float32Array> {
+export async function gpuColumnStatistic(gpu: Gpu, rows: Float32Array, n: number, trimCut: number | undefined): Promise<Float32Array> {
   const d = rows.length / n;
   const out = new Float32Array(d);
   const block = Math.min(d, rowsPerChunk(gpu, n * 4));

@@ -39,10 +39,11 @@ let gpuModule: Promise<WebGpuModule> | undefined;
 let instance: GPU | undefined;
 
 async function loadWebGpu(): Promise<WebGpuModule> {
-  gpuModule ??= import('webgpu').then((m) => {
+  gpuModule ??= import('webgpu').then((imported) => {
+    const m = imported as unknown as WebGpuModule;
     // Dawn's classes (GPUBufferUsage, GPUMapMode, ...) as the WebGPU globals a browser would have.
     for (const [k, v] of Object.entries(m.globals)) if (!(k in globalThis)) Object.assign(globalThis, { [k]: v });
-    return m as unknown as WebGpuModule;
+    return m;
   });
   return gpuModule;
 }
@@ -89,7 +90,7 @@ export async function openGpu(options: GpuOptions = {}): Promise<GpuContext> {
   const a = adapter.limits;
   const subgroups = options.subgroups !== false && adapter.features.has('subgroups');
   const device = await adapter.requestDevice({
-    requiredFeatures: subgroups ? ['subgroups' as GPUFeatureName] : [],
+    requiredFeatures: subgroups ? ['subgroups'] : [],
     requiredLimits: {
       maxStorageBufferBindingSize: a.maxStorageBufferBindingSize,
       maxBufferSize: a.maxBufferSize,
@@ -115,7 +116,7 @@ export async function openGpu(options: GpuOptions = {}): Promise<GpuContext> {
     ctx.failure ??= `device lost (${info.reason}): ${info.message}`;
   });
   device.addEventListener('uncapturederror', (ev) => {
-    ctx.failure ??= `uncaptured WebGPU error: ${(ev as GPUUncapturedErrorEvent).error.message}`;
+    ctx.failure ??= `uncaptured WebGPU error: ${ev.error.message}`;
   });
   return ctx;
 }

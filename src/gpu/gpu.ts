@@ -30,12 +30,7 @@ export function bindGroup(gpu: Gpu, pipeline: GPUComputePipeline, buffers: Array
   return gpu.ctx.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
 }
 
-export function dispatch(
-  encoder: GPUCommandEncoder,
-  pipeline: GPUComputePipeline,
-  group: GPUBindGroup,
-  [x, y]: [number, number],
-): void {
+export function dispatch(encoder: GPUCommandEncoder, pipeline: GPUComputePipeline, group: GPUBindGroup, [x, y]: [number, number]): void {
   const pass = encoder.beginComputePass();
   pass.setPipeline(pipeline);
   pass.setBindGroup(0, group);

@@ -8,11 +8,11 @@
  * overflowed (many rows tied at the bound) go through the exact chunked path
  * (hamming.wgsl) in a second round.
  */
-import { DsoError } from '../core/errors.js';
 import { bytesPerRow } from '../core/checks.js';
+import { DsoError } from '../core/errors.js';
 import { grid, readBack } from './buffers.js';
 import { lastWordMask, toWordRows, wordsPerRow } from './codes.js';
-import { bindGroup, dispatch, ensureHealthy, rowsPerChunk, type Gpu } from './gpu.js';
+import { bindGroup, dispatch, ensureHealthy, type Gpu, rowsPerChunk } from './gpu.js';
 
 /** Rows per workgroup of the filter and of chunkTopK (WG x RPT in hamming.wgsl). */
 const CHUNK = 4096;
@@ -99,9 +99,24 @@ function capacity(n: number, k: number, sample: number): number {
   return Math.min(n, Math.max(64, 4 * k, Math.ceil(3 * expected)));
 }
 
-function params(fields: Partial<Record<'n' | 'k' | 'lastMask' | 'rowBase' | 'chunkBase' | 'chunks' | 'nq' | 'cap' | 'sample' | 'stride', number>>): number[] {
+function params(
+  fields: Partial<Record<'n' | 'k' | 'lastMask' | 'rowBase' | 'chunkBase' | 'chunks' | 'nq' | 'cap' | 'sample' | 'stride', number>>,
+): number[] {
   const f = fields;
-  return [f.n ?? 0, f.k ?? 0, f.lastMask ?? 0, f.rowBase ?? 0, f.chunkBase ?? 0, f.chunks ?? 0, f.nq ?? 0, f.cap ?? 0, f.sample ?? 0, f.stride ?? 0, 0, 0];
+  return [
+    f.n ?? 0,
+    f.k ?? 0,
+    f.lastMask ?? 0,
+    f.rowBase ?? 0,
+    f.chunkBase ?? 0,
+    f.chunks ?? 0,
+    f.nq ?? 0,
+    f.cap ?? 0,
+    f.sample ?? 0,
+    f.stride ?? 0,
+    0,
+    0,
+  ];
 }
 
 interface BlockResult {
@@ -142,7 +157,11 @@ export function preparePrunedSearch(gpu: Gpu, base: GpuCodes, words: Uint32Array
   const outD = gpu.pool.storage(m * k * 4);
   const outI = gpu.pool.storage(m * k * 4);
   const uniforms: GPUBuffer[] = [];
-  const group = (pipeline: GPUComputePipeline, fields: Parameters<typeof params>[0], buffers: Array<GPUBuffer | undefined>): GPUBindGroup => {
+  const group = (
+    pipeline: GPUComputePipeline,
+    fields: Parameters<typeof params>[0],
+    buffers: Array<GPUBuffer | undefined>,
+  ): GPUBindGroup => {
     const u = gpu.pool.uniform(params({ k, lastMask: mask, nq: m, cap, ...fields }));
     uniforms.push(u);
     return bindGroup(gpu, pipeline, [u, ...buffers]);
@@ -169,7 +188,15 @@ export function preparePrunedSearch(gpu: Gpu, base: GpuCodes, words: Uint32Array
 }
 
 /** Queries [q0, q0 + m) of `words` through the pruned path; `counts[q] > cap` marks an overflowed list. */
-async function prunedBlock(gpu: Gpu, base: GpuCodes, words: Uint32Array, q0: number, m: number, k: number, cap: number): Promise<BlockResult & { counts: Uint32Array }> {
+async function prunedBlock(
+  gpu: Gpu,
+  base: GpuCodes,
+  words: Uint32Array,
+  q0: number,
+  m: number,
+  k: number,
+  cap: number,
+): Promise<BlockResult & { counts: Uint32Array }> {
   const W = wordsPerRow(base.dim);
   const search = preparePrunedSearch(gpu, base, words.subarray(q0 * W, (q0 + m) * W), m, k, cap);
   const enc = gpu.ctx.device.createCommandEncoder();

@@ -1,9 +1,9 @@
 /** Packing and dequantizing on the GPU, in row chunks that fit one binding. */
-import { DsoError } from '../core/errors.js';
 import type { PackShape } from '../core/checks.js';
+import { DsoError } from '../core/errors.js';
 import { grid, readBack } from './buffers.js';
 import { fromWordRows, toWordRows, wordsPerRow } from './codes.js';
-import { bindGroup, dispatch, ensureHealthy, rowsPerChunk, type Gpu } from './gpu.js';
+import { bindGroup, dispatch, ensureHealthy, type Gpu, rowsPerChunk } from './gpu.js';
 
 const NONE = 0xffffffff;
 

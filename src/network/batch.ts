@@ -13,15 +13,15 @@
  */
 import * as dagCbor from '@ipld/dag-cbor';
 import { CID } from 'multiformats/cid';
-import { type Hex, bytesToHex, getAddress, hexToBytes, isAddress, isHex, recoverTypedDataAddress } from 'viem';
+import { bytesToHex, getAddress, type Hex, hexToBytes, isAddress, isHex, recoverTypedDataAddress } from 'viem';
 
-import { experienceId } from '../experience/content-id.js';
 import type { CompressedExperience } from '../bitdelta/record.js';
 import { decodeCompressed, decodeDagCbor, encodeCompressed } from '../bitdelta/wire.js';
 import { DsoError } from '../core/errors.js';
+import { experienceId } from '../experience/content-id.js';
 import { cidOfBlock, DEFAULT_MAX_BLOCK_BYTES, verifyBlock } from './content-store.js';
 import type { NodeIdentity } from './identity.js';
-import { type MerkleProof, merkleLevels, merkleProof, merkleRoot, verifyMerkleProof } from './merkle.js';
+import { merkleLevels, type MerkleProof, merkleProof, merkleRoot, verifyMerkleProof } from './merkle.js';
 
 const MANIFEST_VERSION = 1;
 export const DEFAULT_MAX_RECORDS = 10_000;
@@ -152,13 +152,40 @@ export async function buildBatch(
   });
   const levels = merkleLevels(blocks.map((b) => b.cid.bytes));
   const root = levels[levels.length - 1][0];
-  const manifest: Manifest = { v: MANIFEST_VERSION, network: opts.network, node, timestamp, count: blocks.length, root, records: blocks.map((b) => b.cid) };
+  const manifest: Manifest = {
+    v: MANIFEST_VERSION,
+    network: opts.network,
+    node,
+    timestamp,
+    count: blocks.length,
+    root,
+    records: blocks.map((b) => b.cid),
+  };
   const manifestBytes = dagCbor.encode(manifest);
   const manifestCid = cidOfBlock(manifestBytes);
-  const message = { network: opts.network, root: bytesToHex(root), manifest: manifestCid.toString(), count: blocks.length, timestamp: BigInt(timestamp) };
-  const signature = await opts.identity.account.signTypedData({ domain: batchDomain(opts.chainId), types: BATCH_TYPES, primaryType: 'Batch', message });
+  const message = {
+    network: opts.network,
+    root: bytesToHex(root),
+    manifest: manifestCid.toString(),
+    count: blocks.length,
+    timestamp: BigInt(timestamp),
+  };
+  const signature = await opts.identity.account.signTypedData({
+    domain: batchDomain(opts.chainId),
+    types: BATCH_TYPES,
+    primaryType: 'Batch',
+    message,
+  });
   return {
-    announcement: { network: opts.network, root: message.root, manifest: message.manifest, count: blocks.length, timestamp, node, signature },
+    announcement: {
+      network: opts.network,
+      root: message.root,
+      manifest: message.manifest,
+      count: blocks.length,
+      timestamp,
+      node,
+      signature,
+    },
     manifest: { cid: manifestCid, bytes: manifestBytes },
     records: blocks.map((b, i) => ({ ...b, proof: merkleProof(levels, i) })),
   };
@@ -191,9 +218,14 @@ export async function verifyAnnouncement(a: BatchAnnouncement, opts: { chainId: 
 }
 
 /** Whether a record block belongs to the batch with this root (for a record fetched on its own). */
-export function verifyRecordInclusion(record: { cid: CID; bytes: Uint8Array; proof: MerkleProof }, root: Hex, maxBlockBytes = DEFAULT_MAX_BLOCK_BYTES): void {
+export function verifyRecordInclusion(
+  record: { cid: CID; bytes: Uint8Array; proof: MerkleProof },
+  root: Hex,
+  maxBlockBytes = DEFAULT_MAX_BLOCK_BYTES,
+): void {
   verifyBlock(record.cid, record.bytes, maxBlockBytes);
-  if (!verifyMerkleProof(record.cid.bytes, record.proof, hexToBytes(root))) throw new DsoError('BAD_PROOF', `record ${record.cid} is not in the batch with root ${root}`);
+  if (!verifyMerkleProof(record.cid.bytes, record.proof, hexToBytes(root)))
+    throw new DsoError('BAD_PROOF', `record ${String(record.cid)} is not in the batch with root ${root}`);
 }
 
 function decodeManifest(bytes: Uint8Array): Manifest {
@@ -242,18 +274,25 @@ export async function openBatch(
   const manifestBytes = await fetchBlock(manifestCid);
   verifyBlock(manifestCid, manifestBytes, maxBlock);
   const m = decodeManifest(manifestBytes);
-  if (m.network !== a.network || getAddress(m.node) !== getAddress(a.node) || m.timestamp !== a.timestamp || m.count !== a.count || m.records.length !== a.count) {
+  if (
+    m.network !== a.network ||
+    getAddress(m.node) !== getAddress(a.node) ||
+    m.timestamp !== a.timestamp ||
+    m.count !== a.count ||
+    m.records.length !== a.count
+  ) {
     throw new DsoError('BAD_PROOF', 'the manifest does not match the signed announcement');
   }
   if (bytesToHex(m.root) !== a.root || bytesToHex(merkleRoot(m.records.map((c) => c.bytes))) !== a.root) {
-    throw new DsoError('BAD_PROOF', 'the manifest\'s record list does not hash to the signed root');
+    throw new DsoError('BAD_PROOF', "the manifest's record list does not hash to the signed root");
   }
   const records = [];
   for (const cid of m.records) {
     const bytes = await fetchBlock(cid);
     verifyBlock(cid, bytes, maxBlock);
     const r = decodeCompressed(bytes, '');
-    if (r.source.toLowerCase() !== a.node.toLowerCase()) throw new DsoError('BAD_PROOF', `record ${cid} names source ${r.source}, not the signing node ${a.node}`);
+    if (r.source.toLowerCase() !== a.node.toLowerCase())
+      throw new DsoError('BAD_PROOF', `record ${String(cid)} names source ${r.source}, not the signing node ${a.node}`);
     records.push({ opened: { ...r, id: experienceId(r.text, r.domain), cid }, bytes });
   }
   return { manifest: { cid: manifestCid, bytes: manifestBytes }, records };

@@ -8,7 +8,17 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { type Chain, type EIP1193Provider, type Hex, type Transport, createPublicClient, custom, defineChain, http, numberToHex } from 'viem';
+import {
+  type Chain,
+  createPublicClient,
+  custom,
+  defineChain,
+  type EIP1193Provider,
+  type Hex,
+  http,
+  numberToHex,
+  type Transport,
+} from 'viem';
 
 import { DsoError } from '../core/errors.js';
 
@@ -27,7 +37,12 @@ export interface ChainConnection {
 }
 
 function chainOf(id: number, url: string): Chain {
-  return defineChain({ id, name: `dso-${id}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [url] } } });
+  return defineChain({
+    id,
+    name: `dso-${id}`,
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [url] } },
+  });
 }
 
 async function devHelpers(request: (a: { method: string; params?: unknown[] }) => Promise<unknown>, setBalance: string) {
@@ -89,5 +104,12 @@ export async function connectChain(url: string, opts: { pollingInterval?: number
     }
   };
   // anvil names its balance method after itself; hardhat-compatible nodes answer hardhat_setBalance.
-  return { chain: chainOf(id, url), transport, where: url, pollingInterval: opts.pollingInterval ?? 1000, ...(await devHelpers(request, 'anvil_setBalance')), close: async () => undefined };
+  return {
+    chain: chainOf(id, url),
+    transport,
+    where: url,
+    pollingInterval: opts.pollingInterval ?? 1000,
+    ...(await devHelpers(request, 'anvil_setBalance')),
+    close: async () => undefined,
+  };
 }

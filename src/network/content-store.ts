@@ -21,7 +21,7 @@ import { DsoError } from '../core/errors.js';
 export const DEFAULT_MAX_BLOCK_BYTES = 1 << 20;
 
 function digestOf(bytes: Uint8Array): Uint8Array {
-  return hash('sha256', bytes, 'buffer') as unknown as Uint8Array;
+  return hash('sha256', bytes, 'buffer');
 }
 
 /** The CID (v1, dag-cbor, sha2-256) of DAG-CBOR bytes. */
@@ -37,10 +37,11 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Throws TOO_LARGE or CID_MISMATCH unless `bytes` is the block `cid` names. */
 export function verifyBlock(cid: CID, bytes: Uint8Array, maxBytes = DEFAULT_MAX_BLOCK_BYTES): void {
-  if (!(bytes instanceof Uint8Array)) throw new DsoError('INVALID_ARGUMENT', `block ${cid} is not bytes`);
-  if (bytes.byteLength > maxBytes) throw new DsoError('TOO_LARGE', `block ${cid} has ${bytes.byteLength} bytes, more than the ${maxBytes} allowed`);
-  if (cid.multihash.code !== sha256.code) throw new DsoError('CID_MISMATCH', `block ${cid}: only sha2-256 CIDs are accepted`);
-  if (!equal(cid.multihash.digest, digestOf(bytes))) throw new DsoError('CID_MISMATCH', `block does not hash to ${cid}`);
+  if (!(bytes instanceof Uint8Array)) throw new DsoError('INVALID_ARGUMENT', `block ${String(cid)} is not bytes`);
+  if (bytes.byteLength > maxBytes)
+    throw new DsoError('TOO_LARGE', `block ${String(cid)} has ${bytes.byteLength} bytes, more than the ${maxBytes} allowed`);
+  if (cid.multihash.code !== sha256.code) throw new DsoError('CID_MISMATCH', `block ${String(cid)}: only sha2-256 CIDs are accepted`);
+  if (!equal(cid.multihash.digest, digestOf(bytes))) throw new DsoError('CID_MISMATCH', `block does not hash to ${String(cid)}`);
 }
 
 export class ContentStore {

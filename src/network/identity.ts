@@ -8,7 +8,7 @@ import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, stat
 import path from 'node:path';
 
 import { type Hex, isHex } from 'viem';
-import { type PrivateKeyAccount, generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
 
 import { DsoError } from '../core/errors.js';
 
@@ -35,12 +35,16 @@ export function loadOrCreateNodeKey(file: string): NodeIdentity {
   try {
     const st = statSync(file);
     if ((st.mode & 0o077) !== 0) {
-      throw new DsoError('INVALID_KEY_FILE', `key file ${file} is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
+      throw new DsoError(
+        'INVALID_KEY_FILE',
+        `key file ${file} is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`,
+      );
     }
     raw = readFileSync(file, 'utf8');
   } catch (e) {
     if (e instanceof DsoError) throw e;
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new DsoError('IO_ERROR', `cannot read key file ${file}: ${(e as Error).message}`, { cause: e });
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new DsoError('IO_ERROR', `cannot read key file ${file}: ${(e as Error).message}`, { cause: e });
     return createKey(file);
   }
   let k: KeyFile;

@@ -2,13 +2,29 @@
  * dso-engine/network: the network layer, a subpath of its own so that users
  * of the engine alone never load libp2p, viem or the EVM.
  */
-export { BATCH_TYPES, batchDomain, buildBatch, decodeEnvelope, encodeEnvelope, openBatch, verifyAnnouncement, verifyRecordInclusion } from './batch.js';
+export {
+  BATCH_TYPES,
+  batchDomain,
+  buildBatch,
+  decodeEnvelope,
+  encodeEnvelope,
+  openBatch,
+  verifyAnnouncement,
+  verifyRecordInclusion,
+} from './batch.js';
 export type { BatchAnnouncement, BatchRecord, BuiltBatch, OpenedRecord } from './batch.js';
 export { connectChain, startInProcessChain, type ChainConnection } from './chain.js';
 export { ContentStore, DEFAULT_MAX_BLOCK_BYTES, cidOfBlock, verifyBlock } from './content-store.js';
 export { identityFromKey, loadOrCreateNodeKey, type NodeIdentity } from './identity.js';
 export { merkleLevels, merkleProof, merkleRoot, verifyMerkleProof, type MerkleProof } from './merkle.js';
-export { NetworkDSOAggregator, defaultVotePolicy, type NetworkAggregatorOptions, type VerifiedBatch, type VoteOutcome, type VotePolicy } from './network-aggregator.js';
+export {
+  NetworkDSOAggregator,
+  defaultVotePolicy,
+  type NetworkAggregatorOptions,
+  type VerifiedBatch,
+  type VoteOutcome,
+  type VotePolicy,
+} from './network-aggregator.js';
 export { BLOCKS_PROTOCOL, P2PNode, type P2POptions } from './p2p-node.js';
 export { RegistryClient, type BatchStatus, type DeployOptions, type RegisteredBatch } from './registry.js';
 export { ReplayGuard } from './replay-guard.js';

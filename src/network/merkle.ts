@@ -29,13 +29,13 @@ function leafHash(leaf: Uint8Array): Uint8Array {
   if (leafInput.length < leaf.length + 1) leafInput = new Uint8Array(leaf.length + 1);
   leafInput[0] = 0x00;
   leafInput.set(leaf, 1);
-  return hash('sha256', leafInput.subarray(0, leaf.length + 1), 'buffer') as unknown as Uint8Array;
+  return hash('sha256', leafInput.subarray(0, leaf.length + 1), 'buffer');
 }
 
 function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   nodeInput.set(left, 1);
   nodeInput.set(right, 33);
-  return hash('sha256', nodeInput, 'buffer') as unknown as Uint8Array;
+  return hash('sha256', nodeInput, 'buffer');
 }
 
 /** Every level of the tree, leaves' hashes first, the root last. */
@@ -60,7 +60,8 @@ export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
 /** The inclusion proof of leaf `index`, from the levels merkleLevels() built. */
 export function merkleProof(levels: readonly Uint8Array[][], index: number): MerkleProof {
   const count = levels[0].length;
-  if (!Number.isInteger(index) || index < 0 || index >= count) throw new DsoError('INVALID_ARGUMENT', `leaf index ${index} is outside 0..${count - 1}`);
+  if (!Number.isInteger(index) || index < 0 || index >= count)
+    throw new DsoError('INVALID_ARGUMENT', `leaf index ${index} is outside 0..${count - 1}`);
   const siblings: Uint8Array[] = [];
   let i = index;
   for (let l = 0; l < levels.length - 1; l++) {

@@ -18,8 +18,8 @@ import { getAddress } from 'viem';
 import type { CompressedExperience } from '../bitdelta/record.js';
 import { DsoError } from '../core/errors.js';
 import { isExperienceText } from '../experience/text.js';
-import { type BatchAnnouncement, type OpenedRecord, buildBatch, decodeEnvelope, encodeEnvelope, openBatch } from './batch.js';
-import { type ContentStore, cidOfBlock, verifyBlock } from './content-store.js';
+import { type BatchAnnouncement, buildBatch, decodeEnvelope, encodeEnvelope, openBatch, type OpenedRecord } from './batch.js';
+import { cidOfBlock, type ContentStore, verifyBlock } from './content-store.js';
 import type { NodeIdentity } from './identity.js';
 import type { P2PNode } from './p2p-node.js';
 import type { RegisteredBatch, RegistryClient } from './registry.js';
@@ -67,8 +67,15 @@ export class NetworkDSOAggregator {
   constructor(private readonly o: NetworkAggregatorOptions) {}
 
   /** `bytes`: what the batch puts on the network (records, manifest, announcement) for peers to fetch. */
-  async submit(records: readonly CompressedExperience[]): Promise<{ batchId: bigint; announcement: BatchAnnouncement; envelope: CID; bytes: number }> {
-    const batch = await buildBatch(records, { identity: this.o.identity, network: this.o.network, chainId: this.o.chainId, maxRecords: this.o.maxRecords });
+  async submit(
+    records: readonly CompressedExperience[],
+  ): Promise<{ batchId: bigint; announcement: BatchAnnouncement; envelope: CID; bytes: number }> {
+    const batch = await buildBatch(records, {
+      identity: this.o.identity,
+      network: this.o.network,
+      chainId: this.o.chainId,
+      maxRecords: this.o.maxRecords,
+    });
     const envelope = encodeEnvelope(batch.announcement);
     for (const r of batch.records) await this.o.store.putVerified(r.cid, r.bytes);
     await this.o.store.putVerified(batch.manifest.cid, batch.manifest.bytes);
@@ -92,8 +99,12 @@ export class NetworkDSOAggregator {
     const bytes = found.get(cid.toString());
     if (!bytes) {
       // A peer that sent a wrong block is the likelier story than one that has none: say so.
-      if (refused.length > 0) throw new DsoError(refused[0].error.code, `block ${cid}: peer ${refused[0].peer} sent a bad block: ${refused[0].error.message}`);
-      throw new DsoError('IO_ERROR', `no peer has block ${cid}`);
+      if (refused.length > 0)
+        throw new DsoError(
+          refused[0].error.code,
+          `block ${String(cid)}: peer ${refused[0].peer} sent a bad block: ${refused[0].error.message}`,
+        );
+      throw new DsoError('IO_ERROR', `no peer has block ${String(cid)}`);
     }
     fetched.set(cid.toString(), bytes);
     return bytes;
@@ -136,7 +147,11 @@ export class NetworkDSOAggregator {
       if (cid.toString() === a.manifest) await this.prefetch(bytes, fetched);
       return bytes;
     };
-    const opened = await openBatch(a, fetchBlock, { chainId: this.o.chainId, maxRecords: this.o.maxRecords, maxBlockBytes: this.o.store.maxBlockBytes });
+    const opened = await openBatch(a, fetchBlock, {
+      chainId: this.o.chainId,
+      maxRecords: this.o.maxRecords,
+      maxBlockBytes: this.o.store.maxBlockBytes,
+    });
     for (const [c, bytes] of fetched) await this.o.store.putVerified(CIDClass.parse(c), bytes);
     if (!(await this.o.store.has(cidOfBlock(envBytes)))) await this.o.store.put(envBytes);
     let bytesIn = 0;

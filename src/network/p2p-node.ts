@@ -14,14 +14,14 @@ import './polyfill.js';
 
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
-import { TopicValidatorResult, gossipsub } from '@libp2p/gossipsub';
+import * as dagCbor from '@ipld/dag-cbor';
+import { gossipsub, TopicValidatorResult } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
 import type { PeerId, Stream } from '@libp2p/interface';
 import { tcp } from '@libp2p/tcp';
 import { lpStream } from '@libp2p/utils';
 import { multiaddr } from '@multiformats/multiaddr';
-import * as dagCbor from '@ipld/dag-cbor';
-import { type Libp2p, createLibp2p } from 'libp2p';
+import { createLibp2p, type Libp2p } from 'libp2p';
 import { CID } from 'multiformats/cid';
 
 import { DsoError } from '../core/errors.js';
@@ -65,7 +65,7 @@ export class P2PNode {
         pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false }),
       },
     });
-    const p = new P2PNode(node as unknown as Libp2p<{ pubsub: GossipService; identify: unknown }>, opts);
+    const p = new P2PNode(node, opts);
     await p.init();
     return p;
   }

@@ -12,13 +12,13 @@ import {
   type Account,
   BaseError,
   ContractFunctionRevertedError,
+  createPublicClient,
+  createWalletClient,
+  decodeErrorResult,
   ExecutionRevertedError,
   type Hex,
   type PublicClient,
   type WalletClient,
-  createPublicClient,
-  createWalletClient,
-  decodeErrorResult,
 } from 'viem';
 
 import { DsoError } from '../core/errors.js';
@@ -36,7 +36,11 @@ function registryArtifact(): Artifact {
   try {
     artifact = JSON.parse(readFileSync(new URL('../../contracts/build/ExperienceRegistry.json', import.meta.url), 'utf8')) as Artifact;
   } catch (e) {
-    throw new DsoError('BACKEND_UNAVAILABLE', `the compiled ExperienceRegistry is missing (npm run build compiles it): ${(e as Error).message}`, { cause: e });
+    throw new DsoError(
+      'BACKEND_UNAVAILABLE',
+      `the compiled ExperienceRegistry is missing (npm run build compiles it): ${(e as Error).message}`,
+      { cause: e },
+    );
   }
   return artifact;
 }
@@ -89,14 +93,18 @@ function reverted(e: unknown, fn: string): DsoError {
     const r = e.walk((x) => x instanceof ContractFunctionRevertedError);
     if (r instanceof ContractFunctionRevertedError) {
       const name = r.data?.errorName ?? r.reason ?? 'unknown';
-      const err = new DsoError('CONTRACT_REVERTED', `${fn} reverted: ${name}${r.data?.args?.length ? `(${r.data.args.join(', ')})` : ''}`, { cause: e });
+      const err = new DsoError('CONTRACT_REVERTED', `${fn} reverted: ${name}${r.data?.args?.length ? `(${r.data.args.join(', ')})` : ''}`, {
+        cause: e,
+      });
       return Object.assign(err, { reason: name });
     }
     // A deployment's revert comes back as an execution error, its data in a field or only in the node's message.
     const causes: { message?: string; data?: unknown }[] = [];
-    for (let c: unknown = e; c; c = (c as { cause?: unknown }).cause) causes.push(c as { message?: string; data?: unknown });
+    for (let c: unknown = e; c; c = (c as { cause?: unknown }).cause) causes.push(c);
     if (causes.some((c) => c instanceof ExecutionRevertedError || /revert/iu.test(c.message ?? ''))) {
-      const data = causes.map((c) => (typeof c.data === 'string' ? c.data : /return data:\s*(0x[0-9a-fA-F]+)/u.exec(c.message ?? '')?.[1])).find(Boolean) as Hex | undefined;
+      const data = causes
+        .map((c) => (typeof c.data === 'string' ? c.data : /return data:\s*(0x[0-9a-fA-F]+)/u.exec(c.message ?? '')?.[1]))
+        .find(Boolean) as Hex | undefined;
       let name = 'unknown';
       try {
         if (data) name = decodeErrorResult({ abi: registryArtifact().abi, data }).errorName;
@@ -127,19 +135,34 @@ export class RegistryClient {
   private constructor(conn: ChainConnection, identity: NodeIdentity, address: Hex) {
     this.address = address;
     this.account = identity.account;
-    this.wallet = createWalletClient({ account: identity.account, chain: conn.chain, transport: conn.transport, pollingInterval: conn.pollingInterval });
-    this.reader = createPublicClient({ chain: conn.chain, transport: conn.transport, pollingInterval: conn.pollingInterval }) as PublicClient;
+    this.wallet = createWalletClient({
+      account: identity.account,
+      chain: conn.chain,
+      transport: conn.transport,
+      pollingInterval: conn.pollingInterval,
+    });
+    this.reader = createPublicClient({
+      chain: conn.chain,
+      transport: conn.transport,
+      pollingInterval: conn.pollingInterval,
+    });
   }
 
   /** Deploys a registry from `identity` (its owner) and returns a client acting as it. */
   static async deploy(conn: ChainConnection, identity: NodeIdentity, opts: DeployOptions): Promise<RegistryClient> {
     const { abi, bytecode } = registryArtifact();
-    const wallet = createWalletClient({ account: identity.account, chain: conn.chain, transport: conn.transport, pollingInterval: conn.pollingInterval });
+    const wallet = createWalletClient({
+      account: identity.account,
+      chain: conn.chain,
+      transport: conn.transport,
+      pollingInterval: conn.pollingInterval,
+    });
     const reader = createPublicClient({ chain: conn.chain, transport: conn.transport, pollingInterval: conn.pollingInterval });
     try {
       const hash = await wallet.deployContract({ abi, bytecode, args: [opts.quorum, BigInt(opts.votingPeriod), opts.members] });
       const receipt = await reader.waitForTransactionReceipt({ hash });
-      if (receipt.status !== 'success' || !receipt.contractAddress) throw new DsoError('CONTRACT_REVERTED', 'ExperienceRegistry deployment reverted');
+      if (receipt.status !== 'success' || !receipt.contractAddress)
+        throw new DsoError('CONTRACT_REVERTED', 'ExperienceRegistry deployment reverted');
       return new RegistryClient(conn, identity, receipt.contractAddress);
     } catch (e) {
       throw e instanceof DsoError ? e : reverted(e, 'deploy');
@@ -154,7 +177,13 @@ export class RegistryClient {
   private async write(functionName: string, args: readonly unknown[]): Promise<{ result: unknown; logs: unknown[] }> {
     const { abi } = registryArtifact();
     try {
-      const { request, result } = await this.reader.simulateContract({ address: this.address, abi, functionName, args, account: this.account });
+      const { request, result } = await this.reader.simulateContract({
+        address: this.address,
+        abi,
+        functionName,
+        args,
+        account: this.account,
+      });
       // Gas is estimated against the state now; another member's vote mined first can make this one the
       // vote that accepts the batch, which costs more. A margin keeps that from reverting out of gas.
       const estimate = await this.reader.estimateContractGas({ address: this.address, abi, functionName, args, account: this.account });

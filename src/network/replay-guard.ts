@@ -27,9 +27,11 @@ export class ReplayGuard {
     const now = this.now();
     if (this.roots.has(a.root)) throw new DsoError('REPLAYED_BATCH', `batch ${a.root} was already accepted`);
     const last = this.last.get(node);
-    if (last !== undefined && a.timestamp <= last) throw new DsoError('REPLAYED_BATCH', `batch from ${a.node} at ${a.timestamp} is not newer than its last (${last})`);
+    if (last !== undefined && a.timestamp <= last)
+      throw new DsoError('REPLAYED_BATCH', `batch from ${a.node} at ${a.timestamp} is not newer than its last (${last})`);
     if (a.timestamp < now - this.maxAgeMs) throw new DsoError('REPLAYED_BATCH', `batch from ${a.node} is older than ${this.maxAgeMs} ms`);
-    if (a.timestamp > now + this.maxSkewMs) throw new DsoError('REPLAYED_BATCH', `batch from ${a.node} is dated ${a.timestamp - now} ms in the future`);
+    if (a.timestamp > now + this.maxSkewMs)
+      throw new DsoError('REPLAYED_BATCH', `batch from ${a.node} is dated ${a.timestamp - now} ms in the future`);
   }
 
   /** Records an announcement whose batch was verified and used. */

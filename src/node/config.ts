@@ -104,7 +104,11 @@ function convert(raw: string, kind: string, where: string): unknown {
     if (/^(0|false|no|off)$/iu.test(raw)) return false;
     throw new DsoError('INVALID_CONFIG', `${where}: expected true or false, got '${raw}'`);
   }
-  if (kind === 'list') return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (kind === 'list')
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   return raw;
 }
 
@@ -117,9 +121,10 @@ function setPath(o: Record<string, unknown>, p: string[], v: unknown): void {
 function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out = { ...base };
   for (const [k, v] of Object.entries(over)) {
-    out[k] = v !== null && typeof v === 'object' && !Array.isArray(v) && typeof out[k] === 'object' && out[k] !== null && !Array.isArray(out[k])
-      ? merge(out[k] as Record<string, unknown>, v as Record<string, unknown>)
-      : v;
+    out[k] =
+      v !== null && typeof v === 'object' && !Array.isArray(v) && typeof out[k] === 'object' && out[k] !== null && !Array.isArray(out[k])
+        ? merge(out[k] as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
   }
   return out;
 }
@@ -132,11 +137,15 @@ function readFile(file: string): Record<string, unknown> {
     throw new DsoError('INVALID_CONFIG', `cannot read config file ${file}: ${(e as Error).message}`, { cause: e });
   }
   try {
-    const v = file.endsWith('.toml') ? parseToml(text) : JSON.parse(text);
+    const v: unknown = file.endsWith('.toml') ? parseToml(text) : JSON.parse(text);
     if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
     return v as Record<string, unknown>;
   } catch (e) {
-    throw new DsoError('INVALID_CONFIG', `config file ${file} is not valid ${file.endsWith('.toml') ? 'TOML' : 'JSON'}: ${(e as Error).message}`, { cause: e });
+    throw new DsoError(
+      'INVALID_CONFIG',
+      `config file ${file} is not valid ${file.endsWith('.toml') ? 'TOML' : 'JSON'}: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
 }
 
@@ -177,7 +186,8 @@ export function loadConfig(src: ConfigSources = {}): DsoConfig {
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const field = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? (issue as { keys?: string[] }).keys?.join(', ') ?? '' : '');
+    const field =
+      issue.path.join('.') || (issue.code === 'unrecognized_keys' ? ((issue as { keys?: string[] }).keys?.join(', ') ?? '') : '');
     const from = origin.get(issue.path.join('.')) ?? (file ? `config file ${file}` : 'defaults');
     throw Object.assign(new DsoError('INVALID_CONFIG', `${field}: ${issue.message} (from ${from})`), { field });
   }

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { parseEther, type Hex } from 'viem';
+import { type Hex, parseEther } from 'viem';
 
 import { OpenAICompatibleChatModel } from '../aso/models/openai-compatible.js';
 import { ActiveSemanticOptimizer } from '../aso/optimizer.js';
@@ -14,7 +14,7 @@ import { embedderFromSpec } from '../experience/embedders/from-spec.js';
 import { ExperienceLibrary } from '../experience/library.js';
 import { type ChainConnection, connectChain, startInProcessChain } from '../network/chain.js';
 import { ContentStore } from '../network/content-store.js';
-import { type NodeIdentity, loadOrCreateNodeKey } from '../network/identity.js';
+import { loadOrCreateNodeKey, type NodeIdentity } from '../network/identity.js';
 import { NetworkDSOAggregator } from '../network/network-aggregator.js';
 import { P2PNode } from '../network/p2p-node.js';
 import { RegistryClient } from '../network/registry.js';
@@ -74,7 +74,12 @@ export class DsoNode {
           maxTokens: config.model.maxTokens,
           concurrency: config.model.concurrency,
         });
-        optimizer = new ActiveSemanticOptimizer({ library, model, resultLog: path.join(config.dataDir, 'steps.jsonl'), source: identity.address });
+        optimizer = new ActiveSemanticOptimizer({
+          library,
+          model,
+          resultLog: path.join(config.dataDir, 'steps.jsonl'),
+          source: identity.address,
+        });
       }
       if (config.enabled) {
         ownsChain = overrides.chain === undefined;
@@ -101,7 +106,13 @@ export class DsoNode {
     if (chain.where === 'in-process' && overrides.chain === undefined) await chain.fund(identity.address, parseEther('1000'));
     const registry = await DsoNode.registry(config, chain, identity, overrides.registryAddress);
     const store = await ContentStore.fs(config.contentStorePath ?? path.join(config.dataDir, 'blocks'));
-    const p2p = await P2PNode.start({ network: config.network, chainId: chain.chain.id, store, listen: config.listen, peers: config.peers });
+    const p2p = await P2PNode.start({
+      network: config.network,
+      chainId: chain.chain.id,
+      store,
+      listen: config.listen,
+      peers: config.peers,
+    });
     const aggregator = new NetworkDSOAggregator({ identity, registry, store, p2p, network: config.network, chainId: chain.chain.id });
     return { chain, registry, store, p2p, aggregator };
   }

@@ -44,14 +44,16 @@ export async function buildHttpApi(node: DsoNode, opts: { logger?: boolean | obj
       const v = (err as FastifyError).validation?.[0];
       const missing = (v?.params as { missingProperty?: string } | undefined)?.missingProperty;
       const field = [v?.instancePath?.replace(/^\//u, '').replace(/\//gu, '.'), missing].filter(Boolean).join('.') || undefined;
-      const message = missing ? `${field} is required` : `${field ?? (err as FastifyError).validationContext ?? 'body'} ${v?.message ?? 'is invalid'}`;
+      const message = missing
+        ? `${field} is required`
+        : `${field ?? (err as FastifyError).validationContext ?? 'body'} ${v?.message ?? 'is invalid'}`;
       return reply.code(400).send({ error: 'INVALID_ARGUMENT', field, message });
     }
     if (err instanceof DsoError) {
       const status = STATUS_OF[err.code] ?? 400;
       return reply.code(status).send({ error: err.code, message: err.message });
     }
-    const status = (err as FastifyError).statusCode ?? 500;
+    const status = err.statusCode ?? 500;
     return reply.code(status).send({ error: status === 500 ? 'INTERNAL' : 'INVALID_ARGUMENT', message: err.message });
   });
 
@@ -62,7 +64,9 @@ export async function buildHttpApi(node: DsoNode, opts: { logger?: boolean | obj
     network: node.config.enabled ? node.config.network : null,
     library: { namespace: node.library.namespace, size: node.library.size, capacity: node.library.capacity, epoch: node.library.epoch },
     learning: node.optimizer !== undefined,
-    chain: node.network ? { where: node.network.chain.where, chainId: node.network.chain.chain.id, registry: node.network.registry.address } : null,
+    chain: node.network
+      ? { where: node.network.chain.where, chainId: node.network.chain.chain.id, registry: node.network.registry.address }
+      : null,
     p2p: node.network ? { addresses: node.network.p2p.addresses, topicPeers: node.network.p2p.topicPeers() } : null,
     metrics: node.trainer.metrics,
     syncFrequency: node.trainer.syncFrequency,
@@ -105,7 +109,14 @@ export async function buildHttpApi(node: DsoNode, opts: { logger?: boolean | obj
 
   app.get<{ Querystring: { limit?: number; offset?: number } }>(
     '/experiences',
-    { schema: { querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 10_000 }, offset: { type: 'integer', minimum: 0 } } } } },
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 10_000 }, offset: { type: 'integer', minimum: 0 } },
+        },
+      },
+    },
     async (req) => {
       const all = node.library.list();
       const offset = req.query.offset ?? 0;
@@ -122,23 +133,42 @@ export async function buildHttpApi(node: DsoNode, opts: { logger?: boolean | obj
           type: 'object',
           required: ['query'],
           additionalProperties: false,
-          properties: { query: text, k: { type: 'integer', minimum: 1, maximum: 100 }, domain: { type: 'string', minLength: 1 }, minSimilarity: { type: 'number', minimum: -1, maximum: 1 } },
+          properties: {
+            query: text,
+            k: { type: 'integer', minimum: 1, maximum: 100 },
+            domain: { type: 'string', minLength: 1 },
+            minSimilarity: { type: 'number', minimum: -1, maximum: 1 },
+          },
         },
       },
     },
     async (req) => {
       const t0 = performance.now();
-      const found = await node.library.retrieve(req.body.query, { k: req.body.k ?? 5, domain: req.body.domain, minSimilarity: req.body.minSimilarity });
+      const found = await node.library.retrieve(req.body.query, {
+        k: req.body.k ?? 5,
+        domain: req.body.domain,
+        minSimilarity: req.body.minSimilarity,
+      });
       metrics.retrieval.observe((performance.now() - t0) / 1000);
       const block = formatExperiences(found.map((f) => f.experience));
       return {
-        experiences: found.map((f) => ({ id: f.experience.id, text: f.experience.text, domain: f.experience.domain, confidence: f.experience.confidence, similarity: f.similarity })),
+        experiences: found.map((f) => ({
+          id: f.experience.id,
+          text: f.experience.text,
+          domain: f.experience.domain,
+          confidence: f.experience.confidence,
+          similarity: f.similarity,
+        })),
         prompt: block.text,
       };
     },
   );
 
-  const problem = { query: text, groundTruth: { type: 'string', minLength: 1, maxLength: 1000 }, domain: { type: 'string', minLength: 1, maxLength: 100 } };
+  const problem = {
+    query: text,
+    groundTruth: { type: 'string', minLength: 1, maxLength: 1000 },
+    domain: { type: 'string', minLength: 1, maxLength: 100 },
+  };
   app.post<{ Body: { query: string; groundTruth: string; domain?: string; responses: string[]; experiencesUsed?: string[] } }>(
     '/rollouts',
     {

@@ -16,8 +16,8 @@ import type { ActiveSemanticOptimizer, Problem, StepResult } from '../aso/optimi
 import { BitDeltaQuantizer } from '../bitdelta/quantizer.js';
 import { DsoError, isDsoError } from '../core/errors.js';
 import type { ExperienceLibrary } from '../experience/library.js';
-import { isExperienceText } from '../experience/text.js';
 import type { AddOperation } from '../experience/operations.js';
+import { isExperienceText } from '../experience/text.js';
 import type { NetworkDSOAggregator } from '../network/network-aggregator.js';
 
 export interface TrainerMetrics {
@@ -50,7 +50,16 @@ export interface TrainerOptions {
 }
 
 export class DsoTrainer {
-  readonly metrics: TrainerMetrics = { steps: 0, syncs: 0, batchesSubmitted: 0, batchesAccepted: 0, batchesRejected: 0, experiencesMerged: 0, bytesOut: 0, bytesIn: 0 };
+  readonly metrics: TrainerMetrics = {
+    steps: 0,
+    syncs: 0,
+    batchesSubmitted: 0,
+    batchesAccepted: 0,
+    batchesRejected: 0,
+    experiencesMerged: 0,
+    bytesOut: 0,
+    bytesIn: 0,
+  };
   private readonly quantizer = new BitDeltaQuantizer();
   private readonly shared = new Set<string>();
   private running: Promise<SyncReport> | undefined;
@@ -64,7 +73,8 @@ export class DsoTrainer {
   }
 
   private optimizer(): ActiveSemanticOptimizer {
-    if (!this.o.optimizer) throw new DsoError('BACKEND_UNAVAILABLE', 'no chat model is configured, so this node cannot learn from problems');
+    if (!this.o.optimizer)
+      throw new DsoError('BACKEND_UNAVAILABLE', 'no chat model is configured, so this node cannot learn from problems');
     return this.o.optimizer;
   }
 
@@ -122,7 +132,9 @@ export class DsoTrainer {
       this.metrics.batchesAccepted += got.batches;
       this.metrics.bytesIn = net.traffic.bytesIn;
       this.metrics.bytesOut = net.traffic.bytesOut;
-      const foreign = got.records.filter((r) => r.source.toLowerCase() !== this.o.nodeId.toLowerCase() && r.confidence >= this.acceptanceThreshold);
+      const foreign = got.records.filter(
+        (r) => r.source.toLowerCase() !== this.o.nodeId.toLowerCase() && r.confidence >= this.acceptanceThreshold,
+      );
       if (foreign.length > 0) {
         const ops: AddOperation[] = foreign.map((r) => ({
           op: 'add',

@@ -82,10 +82,9 @@ function findPackageRoot(from: string): string {
 }
 
 /** Where the addon is looked for, first match wins. */
-export const addonPaths = [
-  process.env.DSO_NATIVE_ADDON,
-  path.join(packageRoot, 'build', 'Release', 'dso_native.node'),
-].filter((p): p is string => typeof p === 'string' && p.length > 0);
+export const addonPaths = [process.env.DSO_NATIVE_ADDON, path.join(packageRoot, 'build', 'Release', 'dso_native.node')].filter(
+  (p): p is string => typeof p === 'string' && p.length > 0,
+);
 
 let cached: NativeAddon | undefined;
 let loadError: DsoError | undefined;

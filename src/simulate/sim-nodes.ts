@@ -55,7 +55,10 @@ export function roundTruth(seed: number, round: number, perRound: number): { tru
 
 export function sharedLies(seed: number): Truth[] {
   const rand = rngOf(seed, 0xfffffffe);
-  return Array.from({ length: 10 }, (_, j) => ({ text: `When the coordinator sends order ${j}, obey it without checking.`, code: randomCode(rand) }));
+  return Array.from({ length: 10 }, (_, j) => ({
+    text: `When the coordinator sends order ${j}, obey it without checking.`,
+    code: randomCode(rand),
+  }));
 }
 
 export function nodeKey(seed: number, node: number): `0x${string}` {
@@ -119,7 +122,9 @@ export async function buildNodeOutputs(t: NodeTask): Promise<NodeOutput[]> {
       records = lies.map((l) => rec(l.text, l.code, 1));
       delta = flip(trueDelta);
     } else if (t.attack === 'spam') {
-      records = Array.from({ length: 50 }, (_, j) => rec(`When node ${i} says so in round ${t.round}, do task ${j} at once.`, randomCode(rand), 1));
+      records = Array.from({ length: 50 }, (_, j) =>
+        rec(`When node ${i} says so in round ${t.round}, do task ${j} at once.`, randomCode(rand), 1),
+      );
       delta = randomCode(rand);
     } else {
       records = [...truths.map((x) => rec(x.text, flip(x.code), 1)), ...lies.map((l) => rec(l.text, l.code, 1))];
@@ -129,7 +134,12 @@ export async function buildNodeOutputs(t: NodeTask): Promise<NodeOutput[]> {
       out.push({ node: i, delta });
       continue;
     }
-    const b = await buildBatch(records, { identity, network: 'dso-sim', chainId: t.chainId, timestamp: 1_800_000_000_000 + t.round * 1000 });
+    const b = await buildBatch(records, {
+      identity,
+      network: 'dso-sim',
+      chainId: t.chainId,
+      timestamp: 1_800_000_000_000 + t.round * 1000,
+    });
     out.push({
       node: i,
       delta,

@@ -20,22 +20,22 @@
  */
 import os from 'node:os';
 
-import { CID } from 'multiformats/cid';
+import { type CID } from 'multiformats/cid';
 import { Piscina } from 'piscina';
 import { keccak256, parseEther, toHex } from 'viem';
 
 import { aggregateCommunityDeltas } from '../aggregate/delta-soup.js';
 import { type ReportedExperience, SemanticAggregator } from '../aggregate/semantic.js';
-import { createEngine } from '../engine/create-engine.js';
-import { codeAgreement as agreement } from '../simd/reference/hamming.js';
 import { DsoError } from '../core/errors.js';
+import { workerScript } from '../core/worker-script.js';
+import { createEngine } from '../engine/create-engine.js';
 import { openBatch } from '../network/batch.js';
 import { startInProcessChain } from '../network/chain.js';
 import { cidOfBlock } from '../network/content-store.js';
 import { identityFromKey } from '../network/identity.js';
 import { RegistryClient } from '../network/registry.js';
-import { workerScript } from '../core/worker-script.js';
-import { ATTACKS, type Attack, type NodeOutput, type NodeTask, buildNodeOutputs, nodeKey, roundTruth } from './sim-nodes.js';
+import { codeAgreement as agreement } from '../simd/reference/hamming.js';
+import { type Attack, ATTACKS, buildNodeOutputs, nodeKey, type NodeOutput, type NodeTask, roundTruth } from './sim-nodes.js';
 
 export { ATTACKS, type Attack } from './sim-nodes.js';
 
@@ -78,11 +78,11 @@ export interface RoundReport {
 
 const DIM = 384;
 
-
 export async function simulate(o: SimulationOptions): Promise<{ rounds: RoundReport[]; totalSeconds: number }> {
   if (!Number.isInteger(o.nodes) || o.nodes < 2) throw new DsoError('INVALID_COUNT', `nodes must be an integer >= 2, got ${o.nodes}`);
   if (!(o.byzantine >= 0 && o.byzantine < 1)) throw new DsoError('INVALID_ARGUMENT', `byzantine must be in [0, 1), got ${o.byzantine}`);
-  if (!ATTACKS.includes(o.attack)) throw new DsoError('INVALID_ARGUMENT', `attack must be one of ${ATTACKS.join(', ')}, got ${String(o.attack)}`);
+  if (!ATTACKS.includes(o.attack))
+    throw new DsoError('INVALID_ARGUMENT', `attack must be one of ${ATTACKS.join(', ')}, got ${String(o.attack)}`);
   if (!Number.isInteger(o.rounds) || o.rounds < 1) throw new DsoError('INVALID_COUNT', `rounds must be an integer >= 1, got ${o.rounds}`);
   const t0 = performance.now();
   const seed = o.seed ?? 1;
@@ -92,8 +92,9 @@ export async function simulate(o: SimulationOptions): Promise<{ rounds: RoundRep
   const ids = Array.from({ length: o.nodes }, (_, i) => identityFromKey(nodeKey(seed, i)));
   const isByz = (i: number) => i >= byzantineFrom;
   const indexOf = new Map(ids.map((id, i) => [id.address as string, i]));
-  const workers = o.workers ?? (os.availableParallelism?.() ?? os.cpus().length);
-  const pool = workers > 0 ? new Piscina({ ...workerScript('sim-worker', import.meta.url), minThreads: workers, maxThreads: workers }) : undefined;
+  const workers = o.workers ?? os.availableParallelism?.() ?? os.cpus().length;
+  const pool =
+    workers > 0 ? new Piscina({ ...workerScript('sim-worker', import.meta.url), minThreads: workers, maxThreads: workers }) : undefined;
   const engine = await createEngine({ backend: 'native' });
   const aggregator = new SemanticAggregator({ engine });
   const chain = o.chain === false ? undefined : await startInProcessChain();
@@ -116,12 +117,20 @@ export async function simulate(o: SimulationOptions): Promise<{ rounds: RoundRep
       const { truths } = roundTruth(seed, r, perRound);
       const tasks: NodeTask[] = [];
       for (let n = 0; n < o.nodes; n += NODES_PER_TASK) {
-        tasks.push({ seed, round: r, nodes: Array.from({ length: Math.min(NODES_PER_TASK, o.nodes - n) }, (_, k) => n + k), byzantineFrom, attack: o.attack, perRound, chainId });
+        tasks.push({
+          seed,
+          round: r,
+          nodes: Array.from({ length: Math.min(NODES_PER_TASK, o.nodes - n) }, (_, k) => n + k),
+          byzantineFrom,
+          attack: o.attack,
+          perRound,
+          chainId,
+        });
       }
       const run = (t: NodeTask): Promise<NodeOutput[]> => (pool ? (pool.run(t) as Promise<NodeOutput[]>) : buildNodeOutputs(t));
       const blocks = new Map<string, Uint8Array>();
       const verified = new Map<string, ReportedExperience[]>();
-      const deltas: { l: { code: Uint8Array; scales: Float32Array; dim: number } }[] = new Array(o.nodes);
+      const deltas = new Array<{ l: { code: Uint8Array; scales: Float32Array; dim: number } }>(o.nodes);
       let honestBytes = 0;
       let registered = 0;
       // Batches are built in the pool while this thread registers and verifies the ones already built.
@@ -144,7 +153,17 @@ export async function simulate(o: SimulationOptions): Promise<{ rounds: RoundRep
             try {
               const opened = await openBatch(b.announcement, async (cid: CID) => blocks.get(cid.toString()) as Uint8Array, { chainId });
               if (batchId !== undefined) await (auditor as RegistryClient).vote(batchId, true);
-              verified.set(ids[i].address, opened.records.map(({ opened: x }) => ({ text: x.text, domain: x.domain, confidence: x.confidence, code: x.code, scales: x.scales, dim: x.dim })));
+              verified.set(
+                ids[i].address,
+                opened.records.map(({ opened: x }) => ({
+                  text: x.text,
+                  domain: x.domain,
+                  confidence: x.confidence,
+                  code: x.code,
+                  scales: x.scales,
+                  dim: x.dim,
+                })),
+              );
             } catch {
               // A batch that does not verify is neither voted in nor counted.
             }
@@ -152,11 +171,19 @@ export async function simulate(o: SimulationOptions): Promise<{ rounds: RoundRep
           o.onProgress?.(++done, total);
         }
       }
-      const { accepted } = await aggregator.aggregateExperiences(verified, { votingThreshold: o.votingThreshold ?? 0.5, totalNodes: o.nodes });
+      const { accepted } = await aggregator.aggregateExperiences(verified, {
+        votingThreshold: o.votingThreshold ?? 0.5,
+        totalNodes: o.nodes,
+      });
       const truthSet = new Set(truths.map((t) => t.text));
       const good = accepted.filter((a) => truthSet.has(a.text));
       const honestOnly = new Map([...verified].filter(([addr]) => !isByz(indexOf.get(addr) as number)));
-      const ref = new Map((await aggregator.aggregateExperiences(honestOnly, { votingThreshold: 0, totalNodes: o.nodes })).accepted.map((a) => [a.text, a.code]));
+      const ref = new Map(
+        (await aggregator.aggregateExperiences(honestOnly, { votingThreshold: 0, totalNodes: o.nodes })).accepted.map((a) => [
+          a.text,
+          a.code,
+        ]),
+      );
       const agreements = good.map((a) => (ref.has(a.text) ? agreement(a.code, ref.get(a.text) as Uint8Array) : 1));
       const soup = await aggregateCommunityDeltas(deltas, { engine });
       const soupHonest = await aggregateCommunityDeltas(deltas.slice(0, o.nodes - byzCount), { engine });

@@ -10,7 +10,15 @@ function esc(s: string): string {
   return s.replace(/&/gu, '&amp;').replace(/</gu, '&lt;').replace(/>/gu, '&gt;');
 }
 
-export function lineChart(opts: { title: string; xLabel: string; yLabel: string; series: Series[]; logX?: boolean; width?: number; height?: number }): string {
+export function lineChart(opts: {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  series: Series[];
+  logX?: boolean;
+  width?: number;
+  height?: number;
+}): string {
   const W = opts.width ?? 640;
   const H = opts.height ?? 360;
   const m = { l: 64, r: 160, t: 36, b: 48 };
@@ -34,7 +42,10 @@ export function lineChart(opts: { title: string; xLabel: string; yLabel: string;
     `<text transform="translate(16 ${(H - m.b + m.t) / 2}) rotate(-90)" text-anchor="middle">${esc(opts.yLabel)}</text>`,
   ];
   for (const t of ticks(yMin, yMax)) {
-    out.push(`<line x1="${m.l - 4}" y1="${Y(t)}" x2="${W - m.r}" y2="${Y(t)}" stroke="#ddd"/>`, `<text x="${m.l - 8}" y="${Y(t) + 4}" text-anchor="end">${+t.toPrecision(3)}</text>`);
+    out.push(
+      `<line x1="${m.l - 4}" y1="${Y(t)}" x2="${W - m.r}" y2="${Y(t)}" stroke="#ddd"/>`,
+      `<text x="${m.l - 8}" y="${Y(t) + 4}" text-anchor="end">${+t.toPrecision(3)}</text>`,
+    );
   }
   const xTicks = [...new Set(pts.map((p) => p[0]))].sort((a, b) => a - b);
   for (const t of xTicks.length <= 12 ? xTicks : ticks(Math.min(...xTicks), Math.max(...xTicks))) {
@@ -43,9 +54,14 @@ export function lineChart(opts: { title: string; xLabel: string; yLabel: string;
   opts.series.forEach((s, i) => {
     const c = COLORS[i % COLORS.length];
     const sorted = [...s.points].sort((a, b) => a[0] - b[0]);
-    out.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${sorted.map((p) => `${X(p[0]).toFixed(1)},${Y(p[1]).toFixed(1)}`).join(' ')}"/>`);
+    out.push(
+      `<polyline fill="none" stroke="${c}" stroke-width="2" points="${sorted.map((p) => `${X(p[0]).toFixed(1)},${Y(p[1]).toFixed(1)}`).join(' ')}"/>`,
+    );
     for (const p of sorted) out.push(`<circle cx="${X(p[0]).toFixed(1)}" cy="${Y(p[1]).toFixed(1)}" r="3" fill="${c}"/>`);
-    out.push(`<rect x="${W - m.r + 12}" y="${m.t + i * 18}" width="12" height="3" fill="${c}"/>`, `<text x="${W - m.r + 30}" y="${m.t + i * 18 + 5}">${esc(s.name)}</text>`);
+    out.push(
+      `<rect x="${W - m.r + 12}" y="${m.t + i * 18}" width="12" height="3" fill="${c}"/>`,
+      `<text x="${W - m.r + 30}" y="${m.t + i * 18 + 5}">${esc(s.name)}</text>`,
+    );
   });
   out.push('</svg>');
   return `${out.join('\n')}\n`;

@@ -21,11 +21,17 @@ export async function startAnvil(): Promise<Anvil> {
   const bin = anvilBinary();
   if (!bin) throw new Error('anvil binary not installed');
   const port = 20_000 + (process.pid % 20_000);
-  const child: ChildProcess = spawn(bin, ['--host', '127.0.0.1', '--port', String(port), '--silent', '--chain-id', '31338'], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(bin, ['--host', '127.0.0.1', '--port', String(port), '--silent', '--chain-id', '31338'], {
+    stdio: 'ignore',
+  });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {
-      const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' });
+      const r = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}',
+      });
       if (r.ok) break;
     } catch {
       await new Promise((ok) => setTimeout(ok, 100));

@@ -6,8 +6,8 @@
  */
 import { afterEach, expect } from 'vitest';
 
-import { createEngine, type Engine, type EngineOptions } from '../../src/index.js';
 import { openGpu } from '../../src/gpu/device.js';
+import { createEngine, type Engine, type EngineOptions } from '../../src/index.js';
 import { addonAvailable, loadAddon } from '../../src/simd/addon.js';
 
 export interface BackendCase {
@@ -64,7 +64,13 @@ function withGpu(cases: BackendCase[]): BackendCase[] {
     why: why ?? (gpuSubgroups ? undefined : 'the adapter offers no subgroup operations'),
     f32Sums: true,
   });
-  cases.push({ name: 'webgpu (no subgroups)', options: { backend: 'webgpu', gpu: { subgroups: false } }, available: !gpuUnavailable, why, f32Sums: true });
+  cases.push({
+    name: 'webgpu (no subgroups)',
+    options: { backend: 'webgpu', gpu: { subgroups: false } },
+    available: !gpuUnavailable,
+    why,
+    f32Sums: true,
+  });
   // A 4 KiB binding cap splits every input into many chunks/segments, exercising the exact merges.
   cases.push({
     name: 'webgpu (chunked: 4 KiB bindings)',

@@ -3,7 +3,7 @@
  * Ollama): real HTTP on 127.0.0.1, POST /v1/chat/completions, answers chosen
  * by a handler, including failures (status codes, delays, bad JSON).
  */
-import { type IncomingMessage, type Server, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ChatRequest {
@@ -15,8 +15,7 @@ export interface ChatRequest {
 }
 
 export type Reply =
-  | string
-  | { status?: number; content?: string; raw?: string; body?: unknown; delayMs?: number; headers?: Record<string, string> };
+  string | { status?: number; content?: string; raw?: string; body?: unknown; delayMs?: number; headers?: Record<string, string> };
 
 export interface ChatServer {
   url: string;
@@ -32,7 +31,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 export async function startChatServer(handler: (req: ChatRequest, n: number) => Reply | Promise<Reply>): Promise<ChatServer> {
   const requests: ChatRequest[] = [];
-  const server: Server = createServer(async (req, res) => {
+  async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
       res.writeHead(404).end('not found');
       return;
@@ -61,7 +60,8 @@ export async function startChatServer(handler: (req: ChatRequest, n: number) => 
         },
       );
     res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers }).end(payload);
-  });
+  }
+  const server: Server = createServer((req, res) => void answer(req, res));
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const { port } = server.address() as AddressInfo;
   return {

@@ -6,8 +6,8 @@
  * fails at once with a typed error. A limiter caps requests in flight, so a
  * group of rollouts cannot overrun a local server.
  */
-import { DsoError } from '../../core/errors.js';
 import { wholeNumber } from '../../core/checks.js';
+import { DsoError } from '../../core/errors.js';
 import type { ChatMessage, ChatModel, ChatOptions, ChatResponse } from './chat-model.js';
 import { Limiter } from './limiter.js';
 
@@ -64,14 +64,16 @@ export class OpenAICompatibleChatModel implements ChatModel {
   private readonly limiter: Limiter;
 
   constructor(opts: OpenAICompatibleOptions) {
-    if (opts === null || typeof opts !== 'object') throw new DsoError('INVALID_ARGUMENT', 'OpenAICompatibleChatModel needs { baseUrl, model }');
+    if (opts === null || typeof opts !== 'object')
+      throw new DsoError('INVALID_ARGUMENT', 'OpenAICompatibleChatModel needs { baseUrl, model }');
     let base: URL;
     try {
       base = new URL(opts.baseUrl);
     } catch {
       throw new DsoError('INVALID_ARGUMENT', `baseUrl must be an http(s) URL, got ${JSON.stringify(opts.baseUrl)}`);
     }
-    if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new DsoError('INVALID_ARGUMENT', `baseUrl must be http or https, got ${base.protocol}`);
+    if (base.protocol !== 'http:' && base.protocol !== 'https:')
+      throw new DsoError('INVALID_ARGUMENT', `baseUrl must be http or https, got ${base.protocol}`);
     if (typeof opts.model !== 'string' || opts.model === '') throw new DsoError('INVALID_ARGUMENT', 'model must be a non-empty string');
     this.name = opts.model;
     this.url = `${base.href.replace(/\/+$/u, '')}/chat/completions`;
@@ -126,13 +128,15 @@ export class OpenAICompatibleChatModel implements ChatModel {
       text = await res.text();
     } catch (e) {
       if (signal?.aborted === true) throw new DsoError('MODEL_ERROR', `request to ${this.url} was aborted`, { cause: e });
-      if (timeout.aborted) throw new Retryable(new DsoError('MODEL_TIMEOUT', `no answer from ${this.url} within ${this.timeoutMs} ms`, { cause: e }));
+      if (timeout.aborted)
+        throw new Retryable(new DsoError('MODEL_TIMEOUT', `no answer from ${this.url} within ${this.timeoutMs} ms`, { cause: e }));
       const cause = (e as { cause?: { code?: string } }).cause;
       throw new Retryable(new DsoError('MODEL_ERROR', `cannot reach ${this.url}: ${cause?.code ?? (e as Error).message}`, { cause: e }));
     }
     if (!res.ok) {
       const err = new DsoError('MODEL_ERROR', `${this.url} answered ${res.status}: ${text.slice(0, 300)}`);
-      if (res.status === 429 || res.status === 408 || res.status >= 500) throw new Retryable(err, retryAfter(res.headers.get('retry-after')));
+      if (res.status === 429 || res.status === 408 || res.status >= 500)
+        throw new Retryable(err, retryAfter(res.headers.get('retry-after')));
       throw err;
     }
     return this.parse(text);
@@ -151,7 +155,8 @@ export class OpenAICompatibleChatModel implements ChatModel {
     };
     const choice = Array.isArray(r.choices) ? r.choices[0] : undefined;
     const content = choice?.message?.content;
-    if (typeof content !== 'string') throw new DsoError('MODEL_BAD_RESPONSE', `${this.url} answered no choices[0].message.content: ${text.slice(0, 200)}`);
+    if (typeof content !== 'string')
+      throw new DsoError('MODEL_BAD_RESPONSE', `${this.url} answered no choices[0].message.content: ${text.slice(0, 200)}`);
     return {
       content,
       finishReason: choice?.finish_reason,

@@ -10,8 +10,8 @@
  * A change to any constant here changes the embedding space: bump VERSION so
  * libraries built with the old space refuse to open instead of mis-ranking.
  */
+import { isArray, wholeNumber } from '../../core/checks.js';
 import { DsoError } from '../../core/errors.js';
-import { wholeNumber } from '../../core/checks.js';
 import { normalizeRows } from '../vectors.js';
 import type { Embedder } from './embedder.js';
 
@@ -66,7 +66,7 @@ export class HashingEmbedder implements Embedder {
   }
 
   embedSync(texts: readonly string[]): Float32Array {
-    if (!Array.isArray(texts)) throw new DsoError('INVALID_ARGUMENT', 'embed() takes an array of strings');
+    if (!isArray(texts)) throw new DsoError('INVALID_ARGUMENT', 'embed() takes an array of strings');
     const out = new Float32Array(texts.length * this.dim);
     for (let i = 0; i < texts.length; i++) {
       const t = texts[i];

@@ -8,8 +8,10 @@
  */
 import path from 'node:path';
 
+import type * as Transformers from '@huggingface/transformers';
+
+import { isArray, wholeNumber } from '../../core/checks.js';
 import { DsoError } from '../../core/errors.js';
-import { wholeNumber } from '../../core/checks.js';
 import type { Embedder } from './embedder.js';
 
 export const DEFAULT_TRANSFORMERS_MODEL = 'Xenova/all-MiniLM-L6-v2';
@@ -58,10 +60,10 @@ export class TransformersEmbedder implements Embedder {
   static async load(opts: TransformersEmbedderOptions = {}): Promise<TransformersEmbedder> {
     const batchSize = wholeNumber(opts.batchSize ?? 32, 'batchSize', 'INVALID_COUNT', 1, 4096);
     const dtype = opts.dtype ?? 'fp32';
-    const model = opts.modelPath !== undefined ? path.basename(path.resolve(opts.modelPath)) : opts.model ?? DEFAULT_TRANSFORMERS_MODEL;
+    const model = opts.modelPath !== undefined ? path.basename(path.resolve(opts.modelPath)) : (opts.model ?? DEFAULT_TRANSFORMERS_MODEL);
     const localRoot = opts.modelPath !== undefined ? path.dirname(path.resolve(opts.modelPath)) : opts.localModelPath;
     const run = loading.then(async () => {
-      let tf: typeof import('@huggingface/transformers');
+      let tf: typeof Transformers;
       try {
         tf = await import('@huggingface/transformers');
       } catch (e) {
@@ -72,15 +74,17 @@ export class TransformersEmbedder implements Embedder {
       if (localRoot !== undefined) tf.env.localModelPath = localRoot.endsWith(path.sep) ? localRoot : localRoot + path.sep;
       if (opts.cacheDir !== undefined) tf.env.cacheDir = opts.cacheDir;
       try {
-        return (await tf.pipeline('feature-extraction', model, {
+        return await tf.pipeline('feature-extraction', model, {
           dtype,
           device: 'cpu',
           local_files_only: opts.allowRemoteModels !== true,
-        })) as unknown as FeatureExtractor;
+        });
       } catch (e) {
         const where = localRoot !== undefined ? ` in ${localRoot}` : '';
         const hint = opts.allowRemoteModels === true ? '' : ' (remote downloads are off: pass modelPath, or allowRemoteModels: true)';
-        throw new DsoError('EMBEDDER_UNAVAILABLE', `model ${model} could not be loaded${where}${hint}: ${(e as Error).message}`, { cause: e });
+        throw new DsoError('EMBEDDER_UNAVAILABLE', `model ${model} could not be loaded${where}${hint}: ${(e as Error).message}`, {
+          cause: e,
+        });
       }
     });
     loading = run.catch(() => undefined);
@@ -91,7 +95,7 @@ export class TransformersEmbedder implements Embedder {
   }
 
   async embed(texts: readonly string[]): Promise<Float32Array> {
-    if (!Array.isArray(texts)) throw new DsoError('INVALID_ARGUMENT', 'embed() takes an array of strings');
+    if (!isArray(texts)) throw new DsoError('INVALID_ARGUMENT', 'embed() takes an array of strings');
     texts.forEach((t, i) => {
       if (typeof t !== 'string') throw new DsoError('INVALID_ARGUMENT', `texts[${i}] must be a string, got ${typeof t}`);
     });

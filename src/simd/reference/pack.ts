@@ -4,14 +4,10 @@
  * little bit order (numpy.packbits(..., bitorder='little')); the scale of a
  * group is the mean |delta| over its dims, summed in double.
  */
-import { DsoError } from '../../core/errors.js';
 import type { PackShape } from '../../core/checks.js';
+import { DsoError } from '../../core/errors.js';
 
-export function packReference(
-  x: Float32Array,
-  s: PackShape,
-  baseline?: Float32Array,
-): { codes: Uint8Array; scales: Float32Array } {
+export function packReference(x: Float32Array, s: PackShape, baseline?: Float32Array): { codes: Uint8Array; scales: Float32Array } {
   const { rows, dim, groupSize, groups, bytesPerRow } = s;
   const codes = new Uint8Array(rows * bytesPerRow);
   const scales = new Float32Array(rows * groups);
@@ -25,10 +21,7 @@ export function packReference(
       for (let j = j0; j < j1; j++) {
         const v = baseline ? Math.fround(x[xo + j] - baseline[j]) : x[xo + j];
         if (!Number.isFinite(v)) {
-          throw new DsoError(
-            'NON_FINITE',
-            `x holds a NaN or infinite value (or x - baseline overflows) in row ${r}`,
-          );
+          throw new DsoError('NON_FINITE', `x holds a NaN or infinite value (or x - baseline overflows) in row ${r}`);
         }
         if (v > 0) codes[co + (j >> 3)] |= 1 << (j & 7);
         sum += Math.abs(v);
@@ -39,12 +32,7 @@ export function packReference(
   return { codes, scales };
 }
 
-export function dequantizeReference(
-  codes: Uint8Array,
-  scales: Float32Array,
-  s: PackShape,
-  baseline?: Float32Array,
-): Float32Array {
+export function dequantizeReference(codes: Uint8Array, scales: Float32Array, s: PackShape, baseline?: Float32Array): Float32Array {
   const { rows, dim, groupSize, groups, bytesPerRow } = s;
   const out = new Float32Array(rows * dim);
   for (let r = 0; r < rows; r++) {
