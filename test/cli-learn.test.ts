@@ -104,9 +104,11 @@ describe('dso learn and dso library', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/dso: INVALID_ARGUMENT: .*bad\.jsonl:1: needs a "groundTruth"/u);
     const noUrl = await dso('learn', '--data', data, '--model', 'm');
-    expect(noUrl.stderr).toMatch(/INVALID_ARGUMENT: --model-url is required/u);
+    expect(noUrl.status).toBe(2);
+    expect(noUrl.stderr).toMatch(/^dso: required option '--model-url <url>' not specified\nUsage: dso learn \[options\]/u);
     const wrong = await dso('library', 'frob', '--library', lib);
-    expect(wrong.stderr).toMatch(/INVALID_ARGUMENT: unknown library command/u);
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toMatch(/^dso: unknown command 'frob'/u);
     const badImport = path.join(dir, 'bad-import.jsonl');
     writeFileSync(badImport, '{"text": "When fine, fine."}\n{"text": "not an experience"}\n');
     const imp = await dso('library', 'import', '--library', lib, '--namespace', 'copy2', '--in', badImport);

@@ -98,7 +98,7 @@ describe('dso simulate', () => {
       timeout: 60_000,
     });
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/INVALID_ARGUMENT: --attack/u);
+    expect(bad.stderr).toMatch(/^dso: option '--attack <list>' argument 'nuke' is invalid/u);
     expect(existsSync(path.join(out, 'results.json.tmp'))).toBe(false);
   }, 180_000);
 });

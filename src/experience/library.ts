@@ -16,7 +16,7 @@ import { BinaryIndex } from '../binary-index/binary-index.js';
 import { bytesPerRow, floats, wholeNumber } from '../core/checks.js';
 import { DsoError } from '../core/errors.js';
 import { createEngine } from '../engine/create-engine.js';
-import type { Engine } from '../engine/types.js';
+import type { BackendChoice, Engine } from '../engine/types.js';
 import { addonAvailable } from '../simd/addon.js';
 import { batchTexts, type Neighbour, type OperationOutcome, planBatch } from './batch-plan.js';
 import type { Embedder } from './embedders/embedder.js';
@@ -37,6 +37,8 @@ export interface ExperienceLibraryOptions {
   embedder?: Embedder;
   /** Default: a native engine (js where the addon is not built) that runs calls of up to 32 MB inline. */
   engine?: Engine;
+  /** The backend of the engine the library creates when none is given (default: native, else js). */
+  backend?: BackendChoice;
   /** Most experiences kept (default 200); batches that go over evict by `eviction`. */
   capacity?: number;
   eviction?: EvictionPolicy;
@@ -59,6 +61,15 @@ export interface ApplyResult {
   evicted: string[];
   size: number;
 }
+
+/**
+ * The cosine floor that `dso library search` and a node's /retrieve apply
+ * unless told otherwise. The default hashing embedder is lexical: related
+ * sentences can score as low as 0.1 and unrelated ones near 0 or below, so
+ * the floor only drops what shares nothing with the query. Model embedders
+ * separate better; raise it for them (0.3 is typical for MiniLM).
+ */
+export const DEFAULT_MIN_SIMILARITY = 0.05;
 
 export interface RetrieveOptions {
   /** Default 10. */
@@ -145,11 +156,19 @@ export class ExperienceLibrary {
     if (typeof ns !== 'string' || ns === '') throw new DsoError('INVALID_ARGUMENT', 'namespace must be a non-empty string');
     const embedder = opts.embedder ?? new HashingEmbedder();
     const store = ExperienceStore.open(opts.path ?? ':memory:', ns, { dim: embedder.dim, embedder: embedder.id }, opts.synchronous);
+    if (opts.engine !== undefined && opts.backend !== undefined) {
+      store.close();
+      throw new DsoError('INVALID_ARGUMENT', 'backend chooses the engine the library creates; pass engine or backend, not both');
+    }
     let engine = opts.engine;
     try {
       // Retrieval scans a few MB per query: inline, a hop to the thread pool costs more than it saves.
       // Libraries are searched one query at a time: shards across workers would cost more than they save.
-      engine ??= await createEngine({ backend: addonAvailable() ? 'native' : 'js', inlineBytes: LIBRARY_INLINE_BYTES, threads: 1 });
+      engine ??= await createEngine({
+        backend: opts.backend ?? (addonAvailable() ? 'native' : 'js'),
+        inlineBytes: LIBRARY_INLINE_BYTES,
+        threads: 1,
+      });
       const lib = new ExperienceLibrary(opts, embedder, engine, opts.engine === undefined, store);
       lib.load();
       return lib;

@@ -47,6 +47,8 @@ export const ConfigSchema = z
       .default({ namespace: 'default', capacity: 200, eviction: 'hybrid' }),
     /** 'hashing', or a local transformers model directory. */
     embedder: z.string().min(1).default('hashing'),
+    /** The compute backend of the node's library. */
+    backend: z.enum(['auto', 'native', 'webgpu', 'js']).default('auto'),
     model: z
       .object({
         baseUrl: z.string().url(),
@@ -65,33 +67,59 @@ export const ConfigSchema = z
 
 export type DsoConfig = z.infer<typeof ConfigSchema>;
 
-/** Flat keys that can come from the environment and flags, with how to read a string. */
-const FLAT: Record<string, { field: string[]; kind: 'string' | 'number' | 'boolean' | 'list' }> = {
-  enabled: { field: ['enabled'], kind: 'boolean' },
-  'data-dir': { field: ['dataDir'], kind: 'string' },
-  'key-file': { field: ['keyFile'], kind: 'string' },
-  'rpc-url': { field: ['rpcUrl'], kind: 'string' },
-  'registry-address': { field: ['registryAddress'], kind: 'string' },
-  'content-store-path': { field: ['contentStorePath'], kind: 'string' },
-  network: { field: ['network'], kind: 'string' },
-  listen: { field: ['listen'], kind: 'list' },
-  peers: { field: ['peers'], kind: 'list' },
-  'sync-frequency': { field: ['syncFrequency'], kind: 'number' },
-  'acceptance-threshold': { field: ['acceptanceThreshold'], kind: 'number' },
-  'byzantine-robust': { field: ['byzantineRobust'], kind: 'boolean' },
-  'voting-threshold': { field: ['votingThreshold'], kind: 'number' },
-  namespace: { field: ['library', 'namespace'], kind: 'string' },
-  capacity: { field: ['library', 'capacity'], kind: 'number' },
-  eviction: { field: ['library', 'eviction'], kind: 'string' },
-  embedder: { field: ['embedder'], kind: 'string' },
-  'model-url': { field: ['model', 'baseUrl'], kind: 'string' },
-  model: { field: ['model', 'name'], kind: 'string' },
-  host: { field: ['http', 'host'], kind: 'string' },
-  port: { field: ['http', 'port'], kind: 'number' },
+/** Flat keys that can come from the environment and flags: the field, how to read a string, and what it means. */
+const FLAT: Record<string, { field: string[]; kind: 'string' | 'number' | 'boolean' | 'list'; help: string }> = {
+  enabled: { field: ['enabled'], kind: 'boolean', help: 'network sync on/off; off, the node learns and serves locally only' },
+  'data-dir': { field: ['dataDir'], kind: 'string', help: 'library.db, node.key, blocks/ and logs live here' },
+  'key-file': { field: ['keyFile'], kind: 'string', help: 'the node key (created 0600 on first start; default <data-dir>/node.key)' },
+  'rpc-url': {
+    field: ['rpcUrl'],
+    kind: 'string',
+    help: 'JSON-RPC URL of the chain (anvil, a testnet); absent: an EVM inside this process',
+  },
+  'registry-address': { field: ['registryAddress'], kind: 'string', help: "the network's ExperienceRegistry (0x...)" },
+  'content-store-path': { field: ['contentStorePath'], kind: 'string', help: 'blockstore directory (default <data-dir>/blocks)' },
+  network: { field: ['network'], kind: 'string', help: 'network name: the gossip topic and the signatures are bound to it' },
+  listen: { field: ['listen'], kind: 'list', help: 'p2p listen multiaddrs, comma-separated' },
+  peers: { field: ['peers'], kind: 'list', help: 'p2p addresses of other nodes (/ip4/.../tcp/.../p2p/12D3Koo...), comma-separated' },
+  'sync-frequency': { field: ['syncFrequency'], kind: 'number', help: 'learning steps between network syncs' },
+  'acceptance-threshold': {
+    field: ['acceptanceThreshold'],
+    kind: 'number',
+    help: 'share and merge experiences at or above this confidence',
+  },
+  'byzantine-robust': { field: ['byzantineRobust'], kind: 'boolean', help: 'merge through the Byzantine-robust aggregation' },
+  'voting-threshold': {
+    field: ['votingThreshold'],
+    kind: 'number',
+    help: 'support (median confidence x share of nodes) an experience needs to be merged',
+  },
+  namespace: { field: ['library', 'namespace'], kind: 'string', help: 'library namespace' },
+  capacity: { field: ['library', 'capacity'], kind: 'number', help: 'most experiences the library keeps' },
+  eviction: { field: ['library', 'eviction'], kind: 'string', help: 'importance, temporal, diversity or hybrid' },
+  embedder: { field: ['embedder'], kind: 'string', help: "'hashing', or a local transformers model directory" },
+  backend: { field: ['backend'], kind: 'string', help: 'compute backend of the library: auto, native, webgpu or js' },
+  'model-url': {
+    field: ['model', 'baseUrl'],
+    kind: 'string',
+    help: 'an OpenAI-compatible server; absent, the node serves and syncs but does not learn',
+  },
+  model: { field: ['model', 'name'], kind: 'string', help: "the model's name on that server (required with --model-url)" },
+  host: { field: ['http', 'host'], kind: 'string', help: 'HTTP API address' },
+  port: { field: ['http', 'port'], kind: 'number', help: 'HTTP API port' },
 };
 
-/** The flags `dso node` accepts (each takes a value). */
-export const CONFIG_FLAGS = Object.keys(FLAT);
+/** The flags `dso node` accepts (each takes a value), with what they mean, the DSO_* variable and the default where there is one. */
+export function configFlags(): Array<{ flag: string; env: string; help: string; fallback?: string }> {
+  const defaults = ConfigSchema.parse({}) as Record<string, unknown>;
+  return Object.entries(FLAT).map(([flag, spec]) => {
+    const v = getPath(defaults, spec.field);
+    const fallback = v === undefined ? undefined : Array.isArray(v) ? v.join(',') : String(v);
+    return { flag, env: envName(flag), help: spec.help, fallback };
+  });
+}
+
+const envName = (flag: string) => `DSO_${flag.toUpperCase().replace(/-/gu, '_')}`;
 
 function convert(raw: string, kind: string, where: string): unknown {
   if (kind === 'number') {
@@ -110,6 +138,12 @@ function convert(raw: string, kind: string, where: string): unknown {
       .map((s) => s.trim())
       .filter(Boolean);
   return raw;
+}
+
+function getPath(o: unknown, p: readonly PropertyKey[]): unknown {
+  let cur = o;
+  for (const k of p) cur = cur !== null && typeof cur === 'object' ? (cur as Record<PropertyKey, unknown>)[k] : undefined;
+  return cur;
 }
 
 function setPath(o: Record<string, unknown>, p: string[], v: unknown): void {
@@ -176,9 +210,9 @@ export function loadConfig(src: ConfigSources = {}): DsoConfig {
   const env = src.env ?? process.env;
   layer(
     Object.keys(FLAT)
-      .map((k) => [k, env[`DSO_${k.toUpperCase().replace(/-/gu, '_')}`]] as [string, string | undefined])
+      .map((k) => [k, env[envName(k)]] as [string, string | undefined])
       .filter((e): e is [string, string] => e[1] !== undefined),
-    (k) => `environment DSO_${k.toUpperCase().replace(/-/gu, '_')}`,
+    (k) => `environment ${envName(k)}`,
   );
   const flags = Object.entries(src.flags ?? {}).filter((e): e is [string, string] => e[1] !== undefined);
   for (const [k] of flags) if (!(k in FLAT)) throw new DsoError('INVALID_CONFIG', `unknown flag --${k}`);
@@ -188,6 +222,13 @@ export function loadConfig(src: ConfigSources = {}): DsoConfig {
     const issue = parsed.error.issues[0];
     const field =
       issue.path.join('.') || (issue.code === 'unrecognized_keys' ? ((issue as { keys?: string[] }).keys?.join(', ') ?? '') : '');
+    const missing = issue.code === 'invalid_type' && getPath(raw, issue.path) === undefined;
+    if (missing) {
+      // A field required once its section is set (model.name beside model.baseUrl): say how to give it.
+      const flag = Object.entries(FLAT).find(([, spec]) => spec.field.join('.') === field)?.[0];
+      const how = flag ? `--${flag}, ${envName(flag)} or ${field} in the config file` : `${field} in the config file`;
+      throw Object.assign(new DsoError('INVALID_CONFIG', `${field} is required here (${how})`), { field });
+    }
     const from = origin.get(issue.path.join('.')) ?? (file ? `config file ${file}` : 'defaults');
     throw Object.assign(new DsoError('INVALID_CONFIG', `${field}: ${issue.message} (from ${from})`), { field });
   }

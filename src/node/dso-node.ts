@@ -59,6 +59,7 @@ export class DsoNode {
       capacity: config.library.capacity,
       eviction: config.library.eviction,
       embedder: await embedderFromSpec(config.embedder),
+      backend: config.backend,
       source: identity.address,
     });
     let optimizer: ActiveSemanticOptimizer | undefined;
