@@ -16,6 +16,36 @@ import { DsoError } from '../core/errors.js';
 
 const hex = z.string().regex(/^0x[0-9a-fA-F]{40}$/u, 'must be a 0x-prefixed 20-byte address');
 
+/** The HTTP API: where it listens, who may call it, and the limits that keep slow or hostile callers from holding it. */
+const HttpSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8787),
+    /** 'token': write endpoints (and, off loopback, every endpoint but /health) need `Authorization: Bearer <token>`. */
+    auth: z.enum(['token', 'none']).default('token'),
+    /** Where the token lives (created 0600 on first start); default <dataDir>/http.token. */
+    tokenFile: z.string().min(1).optional(),
+    /** Host header values accepted besides the bound address's own names (a reverse proxy's name). */
+    allowedHosts: z.array(z.string().min(1)).default([]),
+    /** Web origins allowed to call the API; a request carrying any other Origin is refused. */
+    allowedOrigins: z.array(z.string().min(1)).default([]),
+    /** Whole request, body included, must arrive within this. */
+    requestTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+    /** Headers must arrive within this. */
+    headersTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+    keepAliveTimeoutMs: z.number().int().min(100).max(600_000).default(5_000),
+    /** Open connections at most; past it the oldest connection not being answered is closed. */
+    maxConnections: z.number().int().min(4).max(100_000).default(256),
+    maxRequestsPerSocket: z.number().int().min(1).max(1_000_000).default(1000),
+    bodyLimit: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 << 20)
+      .default(4 << 20),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     /** Network sync on/off; off, the node learns and serves locally only. */
@@ -59,9 +89,7 @@ export const ConfigSchema = z
         concurrency: z.number().int().min(1).default(4),
       })
       .optional(),
-    http: z
-      .object({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8787) })
-      .default({ host: '127.0.0.1', port: 8787 }),
+    http: HttpSchema.default(HttpSchema.parse({})),
   })
   .strict();
 
@@ -107,6 +135,10 @@ const FLAT: Record<string, { field: string[]; kind: 'string' | 'number' | 'boole
   model: { field: ['model', 'name'], kind: 'string', help: "the model's name on that server (required with --model-url)" },
   host: { field: ['http', 'host'], kind: 'string', help: 'HTTP API address' },
   port: { field: ['http', 'port'], kind: 'number', help: 'HTTP API port' },
+  'http-auth': { field: ['http', 'auth'], kind: 'string', help: "'token' (write endpoints need the token) or 'none' (loopback only)" },
+  'token-file': { field: ['http', 'tokenFile'], kind: 'string', help: 'the HTTP token (created 0600; default <data-dir>/http.token)' },
+  'allowed-origins': { field: ['http', 'allowedOrigins'], kind: 'list', help: 'web origins allowed to call the API, comma-separated' },
+  'allowed-hosts': { field: ['http', 'allowedHosts'], kind: 'list', help: 'Host header values accepted besides the bound address' },
 };
 
 /** The flags `dso node` accepts (each takes a value), with what they mean, the DSO_* variable and the default where there is one. */

@@ -19,6 +19,7 @@ import { NetworkDSOAggregator } from '../network/network-aggregator.js';
 import { P2PNode } from '../network/p2p-node.js';
 import { RegistryClient } from '../network/registry.js';
 import type { DsoConfig } from './config.js';
+import { loadOrCreateToken } from './http/token.js';
 import { DsoTrainer } from './trainer.js';
 
 export interface NetworkParts {
@@ -44,6 +45,9 @@ export class DsoNode {
     readonly optimizer: ActiveSemanticOptimizer | undefined,
     readonly network: NetworkParts | undefined,
     private readonly ownsChain: boolean,
+    /** The bearer token of the HTTP API's write endpoints (undefined with http.auth 'none'). */
+    readonly httpToken: string | undefined,
+    readonly httpTokenFile: string | undefined,
   ) {}
 
   get nodeId(): Hex {
@@ -53,6 +57,8 @@ export class DsoNode {
   static async start(config: DsoConfig, overrides: NodeOverrides = {}): Promise<DsoNode> {
     mkdirSync(config.dataDir, { recursive: true });
     const identity = loadOrCreateNodeKey(config.keyFile ?? path.join(config.dataDir, 'node.key'));
+    const tokenFile = config.http.auth === 'token' ? (config.http.tokenFile ?? path.join(config.dataDir, 'http.token')) : undefined;
+    const httpToken = tokenFile === undefined ? undefined : loadOrCreateToken(tokenFile);
     const library = await ExperienceLibrary.open({
       path: path.join(config.dataDir, 'library.db'),
       namespace: config.library.namespace,
@@ -98,7 +104,7 @@ export class DsoNode {
       syncFrequency: config.syncFrequency,
       acceptanceThreshold: config.acceptanceThreshold,
     });
-    return new DsoNode(config, identity, library, trainer, optimizer, network, ownsChain);
+    return new DsoNode(config, identity, library, trainer, optimizer, network, ownsChain, httpToken, tokenFile);
   }
 
   private static async startNetwork(config: DsoConfig, identity: NodeIdentity, overrides: NodeOverrides): Promise<NetworkParts> {

@@ -19,7 +19,7 @@ export class NodeMetrics {
   readonly registry = new Registry();
   readonly retrieval: Histogram;
 
-  constructor(node: DsoNode) {
+  constructor(node: DsoNode, connections?: () => { open: number; shed: number }) {
     for (const [key, name, help] of COUNTERS) {
       // The trainer owns the counts; the counter reports them as they are at scrape time.
       new Counter({
@@ -40,6 +40,25 @@ export class NodeMetrics {
         this.set(node.library.size);
       },
     });
+    if (connections) {
+      new Gauge({
+        name: 'dso_http_connections',
+        help: 'Open HTTP connections',
+        registers: [this.registry],
+        collect() {
+          this.set(connections().open);
+        },
+      });
+      new Counter({
+        name: 'dso_http_connections_shed_total',
+        help: 'HTTP connections closed for being slow: past a header or request deadline, or to stay under the connection cap',
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(connections().shed);
+        },
+      });
+    }
     this.retrieval = new Histogram({
       name: 'dso_retrieval_seconds',
       help: 'Time to retrieve experiences for a query',

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 
 import { configFlags, loadConfig } from '../../node/config.js';
 import { DsoNode } from '../../node/dso-node.js';
-import { buildHttpApi } from '../../node/http-api.js';
+import { buildHttpApi } from '../../node/http/server.js';
 
 const camel = (flag: string) => flag.replace(/-([a-z])/gu, (_, c: string) => c.toUpperCase());
 
@@ -37,9 +37,16 @@ async function runNode(opts: Record<string, string | undefined>): Promise<void> 
       chain: node.network?.chain.where ?? null,
       registry: node.network?.registry.address ?? null,
       library: node.library.size,
+      httpToken: node.httpTokenFile ?? null,
     },
     'dso node ready',
   );
+  if (node.httpTokenFile) {
+    app.log.info(
+      { tokenFile: node.httpTokenFile },
+      `write endpoints need the token: curl -H "Authorization: Bearer $(cat ${node.httpTokenFile})" -H 'content-type: application/json' ${address}/sync -d '{}'`,
+    );
+  }
 }
 
 export function registerNode(program: Command): void {
