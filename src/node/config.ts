@@ -146,7 +146,11 @@ export function configFlags(): Array<{ flag: string; env: string; help: string; 
   const defaults = ConfigSchema.parse({}) as Record<string, unknown>;
   return Object.entries(FLAT).map(([flag, spec]) => {
     const v = getPath(defaults, spec.field);
-    const fallback = v === undefined ? undefined : Array.isArray(v) ? v.join(',') : String(v);
+    const fallback = Array.isArray(v)
+      ? v.join(',')
+      : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+        ? String(v)
+        : undefined;
     return { flag, env: envName(flag), help: spec.help, fallback };
   });
 }
