@@ -14,6 +14,9 @@ export interface CompressibleExperience {
   id: string;
   text: string;
   embedding: Float32Array;
+  /** The embedding's signs and mean |value| where already computed (a library stores them): sent as they are. */
+  code?: Uint8Array;
+  scale?: number;
   confidence: number;
   domain: string;
   epoch: number;
