@@ -11,6 +11,7 @@ import { Command, type CommanderError } from 'commander';
 import { registerIndex } from './commands/index.js';
 import { registerLearn } from './commands/learn.js';
 import { registerLibrary } from './commands/library.js';
+import { registerNetwork } from './commands/network.js';
 import { registerNode } from './commands/node.js';
 import { registerSimulate } from './commands/simulate.js';
 
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerLibrary(program);
   registerSimulate(program);
   registerNode(program);
+  registerNetwork(program);
   configure(program);
   return program;
 }

@@ -3,7 +3,9 @@
  * yamux multiplexing; gossipsub carries batch announcements on one topic per
  * network; a request/response protocol of this project's own
  * (/dso/blocks/1.0.0) moves content blocks. Peers come from configuration
- * only: no bootstrap list, no DHT, nothing dialled that was not named.
+ * (and the chain) only: no bootstrap list, no DHT, nothing dialled that was
+ * not named. Named peers are kept connected: dialled again with backoff when
+ * they are down at start or go away later.
  *
  * Gossip is validated before it spreads: an announcement whose envelope does
  * not decode or whose signature does not verify is rejected by the topic
@@ -17,7 +19,7 @@ import { yamux } from '@chainsafe/libp2p-yamux';
 import * as dagCbor from '@ipld/dag-cbor';
 import { gossipsub, TopicValidatorResult } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
-import type { PeerId, Stream } from '@libp2p/interface';
+import type { PeerId, PrivateKey, Stream } from '@libp2p/interface';
 import { tcp } from '@libp2p/tcp';
 import { lpStream } from '@libp2p/utils';
 import { multiaddr } from '@multiformats/multiaddr';
@@ -30,6 +32,11 @@ import { type ContentStore, verifyBlock } from './content-store.js';
 
 export const BLOCKS_PROTOCOL = '/dso/blocks/1.0.0';
 const MAX_CIDS_PER_REQUEST = 1024;
+/** A dial that has not connected by then is given up (and retried later, for kept peers). */
+const DIAL_TIMEOUT_MS = 10_000;
+/** Kept peers: the longest wait between redials, and how often a connected one is checked. */
+const MAX_BACKOFF_MS = 30_000;
+const CHECK_MS = 5_000;
 
 export interface P2POptions {
   network: string;
@@ -37,6 +44,8 @@ export interface P2POptions {
   store: ContentStore;
   /** Listen addresses (default /ip4/127.0.0.1/tcp/0). */
   listen?: string[];
+  /** The libp2p key (p2p-identity.ts derives one from the node key); default: a new one each start. */
+  privateKey?: PrivateKey;
   /** Peers to dial at start (multiaddrs with /p2p/<peer id>). */
   peers?: string[];
   /** Called for each verified announcement from the network (not our own). */
@@ -44,6 +53,15 @@ export interface P2POptions {
 }
 
 type GossipService = ReturnType<ReturnType<typeof gossipsub>>;
+
+/** The /p2p/<peer id> of a multiaddr, if it names one. */
+function peerIdOf(address: string): string | null {
+  return (
+    multiaddr(address)
+      .getComponents()
+      .find((c) => c.name === 'p2p')?.value ?? null
+  );
+}
 
 export class P2PNode {
   readonly topic: string;
@@ -56,6 +74,7 @@ export class P2PNode {
 
   static async start(opts: P2POptions): Promise<P2PNode> {
     const node = await createLibp2p({
+      privateKey: opts.privateKey,
       addresses: { listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'] },
       transports: [tcp()],
       connectionEncrypters: [noise()],
@@ -91,7 +110,49 @@ export class P2PNode {
     await this.node.handle(BLOCKS_PROTOCOL, (stream) => {
       void this.serveBlocks(stream);
     });
-    await Promise.all((this.opts.peers ?? []).map((p) => this.dial(p)));
+    for (const p of this.opts.peers ?? []) this.keepConnected(p);
+  }
+
+  /** Known peers' addresses, kept connected: a peer down at start or restarted later is dialled again with backoff. */
+  private readonly kept = new Map<string, { timer?: NodeJS.Timeout; backoff: number; lastError?: string }>();
+  private stopped = false;
+
+  /** Keeps a connection to `address` (a multiaddr with /p2p/<peer id>): dials now, and again with backoff whenever it is lost. */
+  keepConnected(address: string): void {
+    if (this.kept.has(address) || this.stopped) return;
+    const state: { timer?: NodeJS.Timeout; backoff: number; lastError?: string } = { backoff: 1000 };
+    this.kept.set(address, state);
+    const peer = peerIdOf(address);
+    const attempt = async () => {
+      state.timer = undefined;
+      if (this.stopped) return;
+      const connected = peer !== null && this.node.getPeers().some((p) => p.toString() === peer);
+      if (!connected) {
+        try {
+          await this.node.dial(multiaddr(address), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) });
+          state.backoff = 1000;
+          state.lastError = undefined;
+        } catch (e) {
+          state.lastError = (e as Error).message;
+          state.backoff = Math.min(MAX_BACKOFF_MS, state.backoff * 2);
+        }
+      }
+      if (this.stopped) return;
+      // Jitter, so peers that lost each other at once do not dial in lockstep.
+      state.timer = setTimeout(() => void attempt(), connected ? CHECK_MS : state.backoff * (0.75 + Math.random() / 2));
+      state.timer.unref();
+    };
+    void attempt();
+  }
+
+  /** The peers this node keeps connections to, and whether each is connected now. */
+  keptPeers(): Array<{ address: string; connected: boolean; lastError?: string }> {
+    const connected = new Set(this.node.getPeers().map((p) => p.toString()));
+    return [...this.kept].map(([address, s]) => ({
+      address,
+      connected: connected.has(peerIdOf(address) ?? ''),
+      ...(s.lastError ? { lastError: s.lastError } : {}),
+    }));
   }
 
   /** This node's listen addresses, with its peer id: what other nodes put in their peer lists. */
@@ -105,7 +166,7 @@ export class P2PNode {
 
   async dial(address: string): Promise<void> {
     try {
-      await this.node.dial(multiaddr(address));
+      await this.node.dial(multiaddr(address), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) });
     } catch (e) {
       throw new DsoError('IO_ERROR', `cannot dial ${address}: ${(e as Error).message}`, { cause: e });
     }
@@ -181,6 +242,8 @@ export class P2PNode {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    for (const s of this.kept.values()) clearTimeout(s.timer);
     await this.node.stop();
   }
 }

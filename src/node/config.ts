@@ -60,7 +60,8 @@ export const ConfigSchema = z
     /** Blockstore directory; default <dataDir>/blocks. */
     contentStorePath: z.string().min(1).optional(),
     network: z.string().min(1).default('dso-main'),
-    listen: z.array(z.string().startsWith('/')).default(['/ip4/127.0.0.1/tcp/0']),
+    /** p2p listen multiaddrs; absent: 127.0.0.1 on a port chosen at the first start and kept in the data dir. */
+    listen: z.array(z.string().startsWith('/')).optional(),
     peers: z.array(z.string().startsWith('/')).default([]),
     /** Optimizer steps between network syncs. */
     syncFrequency: z.number().int().min(1).default(100),
@@ -108,7 +109,11 @@ const FLAT: Record<string, { field: string[]; kind: 'string' | 'number' | 'boole
   'registry-address': { field: ['registryAddress'], kind: 'string', help: "the network's ExperienceRegistry (0x...)" },
   'content-store-path': { field: ['contentStorePath'], kind: 'string', help: 'blockstore directory (default <data-dir>/blocks)' },
   network: { field: ['network'], kind: 'string', help: 'network name: the gossip topic and the signatures are bound to it' },
-  listen: { field: ['listen'], kind: 'list', help: 'p2p listen multiaddrs, comma-separated' },
+  listen: {
+    field: ['listen'],
+    kind: 'list',
+    help: 'p2p listen multiaddrs, comma-separated (default: 127.0.0.1, a port kept across restarts)',
+  },
   peers: { field: ['peers'], kind: 'list', help: 'p2p addresses of other nodes (/ip4/.../tcp/.../p2p/12D3Koo...), comma-separated' },
   'sync-frequency': { field: ['syncFrequency'], kind: 'number', help: 'learning steps between network syncs' },
   'acceptance-threshold': {

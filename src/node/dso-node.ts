@@ -16,10 +16,12 @@ import { type ChainConnection, connectChain, startInProcessChain } from '../netw
 import { ContentStore } from '../network/content-store.js';
 import { loadOrCreateNodeKey, type NodeIdentity } from '../network/identity.js';
 import { NetworkDSOAggregator } from '../network/network-aggregator.js';
+import { p2pPrivateKey } from '../network/p2p-identity.js';
 import { P2PNode } from '../network/p2p-node.js';
 import { RegistryClient } from '../network/registry.js';
 import type { DsoConfig } from './config.js';
 import { loadOrCreateToken } from './http/token.js';
+import { savedListen,saveListen } from './p2p-listen.js';
 import { DsoTrainer } from './trainer.js';
 
 export interface NetworkParts {
@@ -117,9 +119,11 @@ export class DsoNode {
       network: config.network,
       chainId: chain.chain.id,
       store,
-      listen: config.listen,
+      privateKey: await p2pPrivateKey(identity),
+      listen: config.listen ?? savedListen(config.dataDir),
       peers: config.peers,
     });
+    if (config.listen === undefined) saveListen(config.dataDir, p2p.addresses);
     const aggregator = new NetworkDSOAggregator({ identity, registry, store, p2p, network: config.network, chainId: chain.chain.id });
     return { chain, registry, store, p2p, aggregator };
   }
