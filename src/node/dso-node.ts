@@ -21,7 +21,7 @@ import { P2PNode } from '../network/p2p-node.js';
 import { RegistryClient } from '../network/registry.js';
 import type { DsoConfig } from './config.js';
 import { loadOrCreateToken } from './http/token.js';
-import { savedListen,saveListen } from './p2p-listen.js';
+import { savedListen, saveListen } from './p2p-listen.js';
 import { DsoTrainer } from './trainer.js';
 
 export interface NetworkParts {
