@@ -51,7 +51,7 @@ export function registerNetwork(program: Command): void {
         console.log(JSON.stringify(rows));
         return;
       }
-      const cell = (v: unknown) => (v === undefined || v === null ? '-' : String(v));
+      const cell = (v: string | number | boolean | null | undefined) => (v === undefined || v === null ? '-' : String(v));
       console.log(
         table(
           ['node', 'state', 'library', 'peers', 'member', 'submitted', 'accepted', 'merged', 'pending', 'last error'],
