@@ -45,9 +45,9 @@ describe('dso --help and usage errors', () => {
   });
 
   it.each(commands.map((c) => [c.join(' '), c]))('dso %s --help shows the synopsis, every flag and an example', (_, path) => {
-    const r = dso(...(path), '--help');
+    const r = dso(...path, '--help');
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain(`Usage: dso ${(path).join(' ')}`);
+    expect(r.stdout).toContain(`Usage: dso ${path.join(' ')}`);
     expect(r.stdout).toMatch(/\nExamples?:\n {2}\$ dso /u);
     expect(r.stderr).toBe('');
   });

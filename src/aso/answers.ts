@@ -235,10 +235,13 @@ function numericallyEqual(x: Expression, y: Expression): boolean {
   });
 }
 
+/** A function expression's operands ([] for numbers and symbols). */
+const operands = (e: Expression): readonly Expression[] => (e as { ops?: readonly Expression[] }).ops ?? [];
+
 const ORDERED = new Set(['Tuple', 'List', 'Sequence', 'Pair', 'Triple']);
 
 function endpoint(e: Expression): { open: boolean; value: Expression } {
-  return e.operator === 'Open' ? { open: true, value: e.ops?.[0] as Expression } : { open: false, value: e };
+  return e.operator === 'Open' ? { open: true, value: operands(e)[0] } : { open: false, value: e };
 }
 
 /** Rule 4 and 5 on parsed expressions. */
@@ -246,25 +249,25 @@ function sameExpression(x: Expression, y: Expression): boolean {
   const hx = x.operator;
   const hy = y.operator;
   if (hx === 'Union' || hy === 'Union') {
-    const parts = (e: Expression) => (e.operator === 'Union' ? (e.ops ?? []) : [e]);
+    const parts = (e: Expression) => (e.operator === 'Union' ? operands(e) : [e]);
     return sameMultiset(parts(x), parts(y), sameExpression);
   }
   if (hx === 'Interval' || hy === 'Interval') {
     if (hx !== hy) return false;
-    const [a0, a1] = (x.ops ?? []).map(endpoint);
-    const [b0, b1] = (y.ops ?? []).map(endpoint);
+    const [a0, a1] = operands(x).map(endpoint);
+    const [b0, b1] = operands(y).map(endpoint);
     return a0.open === b0.open && a1.open === b1.open && sameExpression(a0.value, b0.value) && sameExpression(a1.value, b1.value);
   }
-  if (hx === 'Set' || hy === 'Set') return hx === hy && sameMultiset(x.ops ?? [], y.ops ?? [], sameExpression);
+  if (hx === 'Set' || hy === 'Set') return hx === hy && sameMultiset(operands(x), operands(y), sameExpression);
   if (ORDERED.has(hx) || ORDERED.has(hy)) {
-    const ox = x.ops ?? [];
-    const oy = y.ops ?? [];
+    const ox = operands(x);
+    const oy = operands(y);
     return ORDERED.has(hx) && ORDERED.has(hy) && ox.length === oy.length && ox.every((e, i) => sameExpression(e, oy[i]));
   }
   if (hx === 'Equal' || hy === 'Equal') {
     if (hx !== hy) return false;
-    const [l1, r1] = x.ops ?? [];
-    const [l2, r2] = y.ops ?? [];
+    const [l1, r1] = operands(x);
+    const [l2, r2] = operands(y);
     return (sameExpression(l1, l2) && sameExpression(r1, r2)) || (sameExpression(l1, r2) && sameExpression(r1, l2));
   }
   if (x.isSame(y) || x.isEqual(y) === true) return true;

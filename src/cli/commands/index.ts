@@ -5,7 +5,7 @@ import { BinaryIndex, type SearchResult } from '../../binary-index/binary-index.
 import { openVectors, type VectorFile } from '../../binary-index/readers.js';
 import { DsoError } from '../../core/errors.js';
 import type { Engine } from '../../engine/types.js';
-import { type EngineFlags,engineFor } from '../engine-options.js';
+import { type EngineFlags, engineFor } from '../engine-options.js';
 import { backendOption, int, verboseOption } from '../options.js';
 import { rate, table } from '../output.js';
 import { progress } from '../progress.js';

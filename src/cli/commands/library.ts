@@ -8,7 +8,7 @@ import { embedderFromSpec } from '../../experience/embedders/from-spec.js';
 import type { Experience } from '../../experience/experience.js';
 import { DEFAULT_MIN_SIMILARITY, ExperienceLibrary } from '../../experience/library.js';
 import type { AddOperation } from '../../experience/operations.js';
-import { readJsonLines } from '../jsonl.js';
+import { readJsonLines } from '../../core/jsonl.js';
 import { backendOption, int, num } from '../options.js';
 import { table } from '../output.js';
 
