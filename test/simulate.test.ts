@@ -98,7 +98,11 @@ describe('dso simulate', () => {
       const legend = checkLegend(svg);
       expect(legendInside(legend), f).toBe(true);
       expect(new Set(legend.colors).size, f).toBe(legend.labels.length);
-      expect(readFileSync(path.join(out, `${f}.png`)).subarray(1, 4).toString()).toBe('PNG');
+      expect(
+        readFileSync(path.join(out, `${f}.png`))
+          .subarray(1, 4)
+          .toString(),
+      ).toBe('PNG');
     }
     // The bytes chart puts the run beside FedAvg at several model sizes.
     const bytes = checkLegend(readFileSync(path.join(out, 'sybil-n10-f0.3-bytes.svg'), 'utf8'));

@@ -82,12 +82,12 @@ const config = {
 } as const;
 
 /** Scale ranges that give series i the i-th colour, marker and dash, whatever their names. */
-function seriesScales(names: readonly string[]) {
+function seriesScales(names: string[]) {
   const pick = <T>(list: readonly T[]) => names.map((_, i) => list[i % list.length]);
   return {
-    color: { domain: names, range: pick(COLORS) },
-    shape: { domain: names, range: pick(SHAPES) },
-    strokeDash: { domain: names, range: pick(DASHES) },
+    color: { domain: [...names], range: pick(COLORS) },
+    shape: { domain: [...names], range: pick(SHAPES) },
+    strokeDash: { domain: [...names], range: pick(DASHES) },
     // Earlier series are drawn wider and with larger markers, so series that coincide show as nested colours.
     strokeWidth: { domain: names.map((_, i) => i), range: names.map((_, i) => Math.max(1.5, 7 - 1.5 * i)) },
     size: { domain: names.map((_, i) => i), range: names.map((_, i) => Math.max(30, 260 - 45 * i)) },

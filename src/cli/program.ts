@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 
 import { Command, type CommanderError } from 'commander';
 
+import { registerEval } from './commands/eval.js';
 import { registerIndex } from './commands/index.js';
 import { registerLearn } from './commands/learn.js';
 import { registerLibrary } from './commands/library.js';
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
     .addHelpCommand(false);
   registerIndex(program);
   registerLearn(program);
+  registerEval(program);
   registerLibrary(program);
   registerSimulate(program);
   registerNode(program);
