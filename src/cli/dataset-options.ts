@@ -11,13 +11,14 @@ export interface DatasetFlags {
   format: DatasetFormat;
   questionField?: string;
   answerField?: string;
-  split: Split;
+  split?: Split;
   testFraction: number;
   seed: number;
 }
 
-export function addDatasetOptions(cmd: Command, defaultSplit: Split): Command {
-  return cmd
+/** The dataset flags; with a default split, --split too (the experiment splits by itself and takes none). */
+export function addDatasetOptions(cmd: Command, defaultSplit?: Split): Command {
+  cmd
     .requiredOption('--data <file>', 'JSON Lines problems, one a line')
     .addOption(
       new Option(
@@ -28,12 +29,14 @@ export function addDatasetOptions(cmd: Command, defaultSplit: Split): Command {
         .default('auto'),
     )
     .option('--question-field <name>', 'with --format jsonl: the field holding the question')
-    .option('--answer-field <name>', 'with --format jsonl: the field holding the answer')
-    .addOption(
+    .option('--answer-field <name>', 'with --format jsonl: the field holding the answer');
+  if (defaultSplit !== undefined)
+    cmd.addOption(
       new Option('--split <name>', 'which part of the data: train, test (a seeded held-out part) or all')
         .choices(['train', 'test', 'all'])
         .default(defaultSplit),
-    )
+    );
+  return cmd
     .addOption(
       new Option('--test-fraction <f>', 'share of the problems held out as the test split').argParser(num(0.01, 0.99)).default(0.2),
     )
@@ -41,7 +44,7 @@ export function addDatasetOptions(cmd: Command, defaultSplit: Split): Command {
 }
 
 /** The problems of the chosen split; an empty split is an error. */
-export function loadProblems(o: DatasetFlags, split: Split = o.split): DatasetProblem[] {
+export function loadProblems(o: DatasetFlags, split: Split = o.split ?? 'all'): DatasetProblem[] {
   const all = readDataset(o.data, { format: o.format, questionField: o.questionField, answerField: o.answerField });
   const out = splitDataset(all, split, { testFraction: o.testFraction, seed: o.seed });
   if (out.length === 0) throw new DsoError('INVALID_ARGUMENT', `the ${split} split of ${o.data} is empty (${all.length} problems)`);

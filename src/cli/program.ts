@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { Command, type CommanderError } from 'commander';
 
 import { registerEval } from './commands/eval.js';
+import { registerExperiment } from './commands/experiment.js';
 import { registerIndex } from './commands/index.js';
 import { registerLearn } from './commands/learn.js';
 import { registerLibrary } from './commands/library.js';
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerLibrary(program);
   registerSimulate(program);
+  registerExperiment(program);
   registerNode(program);
   configure(program);
   return program;

@@ -104,6 +104,8 @@ export interface ConditionDelta {
 export interface EvaluationReport {
   conditions: ConditionResult[];
   deltas: ConditionDelta[];
+  /** Per condition, each problem's pass@1, in the order of the problems. */
+  scores: Record<string, number[]>;
 }
 
 const recordKey = (condition: string, key: string, sample: number) => `${condition}\u0000${key}\u0000${sample}`;
@@ -256,5 +258,5 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluationReport> {
       });
     }
   }
-  return { conditions: results, deltas };
+  return { conditions: results, deltas, scores: Object.fromEntries(scores) };
 }
