@@ -5,9 +5,9 @@
  * node's /metrics counting the tokens its model server reported.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -17,7 +17,7 @@ import { ExperienceLibrary, HashingEmbedder, OpenAIEmbedder } from '../src/exper
 import { loadConfig } from '../src/node/config.js';
 import { DsoNode } from '../src/node/dso-node.js';
 import { buildHttpApi } from '../src/node/http-api.js';
-import { startChatServer, readBody } from './helpers/chat-server.js';
+import { readBody, startChatServer } from './helpers/chat-server.js';
 import { errorCode } from './helpers/errors.js';
 import { methodModel } from './helpers/method-model.js';
 

@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { OpenAICompatibleChatModel, readDataset, splitDataset } from '../src/aso/index.js';
 import { evaluate, nodeSource } from '../src/evaluate/index.js';
-import { DsoNode } from '../src/node/dso-node.js';
 import { loadConfig } from '../src/node/config.js';
+import { DsoNode } from '../src/node/dso-node.js';
 import { buildHttpApi } from '../src/node/http-api.js';
 import { checkLegend, legendInside } from './helpers/chart-check.js';
 import { type ChatServer, startChatServer } from './helpers/chat-server.js';

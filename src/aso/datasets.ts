@@ -12,8 +12,8 @@
  */
 import { createHash } from 'node:crypto';
 
-import { readJsonLines } from '../core/jsonl.js';
 import { DsoError } from '../core/errors.js';
+import { readJsonLines } from '../core/jsonl.js';
 import { seededRandom } from '../core/random.js';
 import { extractBoxed } from './answers.js';
 import type { Problem } from './optimizer.js';

@@ -163,7 +163,7 @@ export function lineChart(o: LineChartOptions): ChartSpec {
         },
       },
     ],
-  } as ChartSpec;
+  };
 }
 
 export interface Bar {

@@ -17,16 +17,16 @@
 import { readFileSync, truncateSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
-import { wholeNumber } from '../core/checks.js';
-import { DsoError } from '../core/errors.js';
-import { Limiter } from '../core/limiter.js';
-import { formatExperiences, injectExperiences } from '../experience/prompt.js';
-import type { DatasetProblem } from '../aso/datasets.js';
 import { extractFinalAnswer } from '../aso/answers.js';
+import type { DatasetProblem } from '../aso/datasets.js';
 import type { ChatModel } from '../aso/models/chat-model.js';
 import { costUsd, type TokenPrices } from '../aso/models/tokens.js';
 import { ResultLog } from '../aso/result-log.js';
 import { mathReward, type RewardFunction } from '../aso/rewards.js';
+import { isArray, wholeNumber } from '../core/checks.js';
+import { DsoError } from '../core/errors.js';
+import { Limiter } from '../core/limiter.js';
+import { formatExperiences, injectExperiences } from '../experience/prompt.js';
 import type { ExperienceSource } from './sources.js';
 import { bootstrapMeanCi, mean, pairedBootstrapCi } from './stats.js';
 
@@ -141,7 +141,7 @@ function readRecords(file: string): Map<string, SampleRecord> {
 }
 
 export async function evaluate(o: EvaluateOptions): Promise<EvaluationReport> {
-  if (o === null || typeof o !== 'object' || !o.model || !Array.isArray(o.problems) || !Array.isArray(o.conditions))
+  if (o === null || typeof o !== 'object' || !o.model || !isArray(o.problems) || !isArray(o.conditions))
     throw new DsoError('INVALID_ARGUMENT', 'evaluate needs { model, problems, conditions }');
   if (o.problems.length === 0) throw new DsoError('INVALID_ARGUMENT', 'evaluate needs at least one problem');
   if (o.conditions.length === 0) throw new DsoError('INVALID_ARGUMENT', 'evaluate needs at least one condition');

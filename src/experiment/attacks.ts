@@ -11,7 +11,7 @@
  */
 import type { CompressedExperience } from '../bitdelta/record.js';
 import { seededRandom } from '../core/random.js';
-import { ATTACKS, type Attack } from '../simulate/sim-nodes.js';
+import { type Attack, ATTACKS } from '../simulate/sim-nodes.js';
 
 export { ATTACKS, type Attack };
 

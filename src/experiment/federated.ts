@@ -27,7 +27,7 @@ import type { ChatModel } from '../aso/models/chat-model.js';
 import { addTokens, costUsd, noTokens, type TokenCounts, type TokenPrices } from '../aso/models/tokens.js';
 import { ActiveSemanticOptimizer } from '../aso/optimizer.js';
 import { BitDeltaQuantizer } from '../bitdelta/quantizer.js';
-import type { CompressedExperience } from '../bitdelta/record.js';
+import type { CompressedExperience, CompressibleExperience } from '../bitdelta/record.js';
 import { wholeNumber } from '../core/checks.js';
 import { DsoError } from '../core/errors.js';
 import { seededRandom } from '../core/random.js';
@@ -183,10 +183,10 @@ export async function runFederated(o: FederatedOptions): Promise<FederatedReport
       let records = await quantizer.compressForNetwork(libraries[i], { minConfidence: o.acceptanceThreshold ?? 0.7 });
       const plan = plans[i];
       if (plan !== undefined) {
-        const invented = plan.invented.map((text, k) => ({
+        const invented: CompressibleExperience[] = plan.invented.map((text, k) => ({
           id: `invented-${k}`,
           text,
-          embedding: new Float32Array(0) as Float32Array<ArrayBufferLike>,
+          embedding: new Float32Array(0),
           confidence: 1,
           domain: 'general',
           epoch: 1,

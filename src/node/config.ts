@@ -131,7 +131,7 @@ export function configFlags(): Array<{ flag: string; env: string; help: string; 
   const defaults = ConfigSchema.parse({}) as Record<string, unknown>;
   return Object.entries(FLAT).map(([flag, spec]) => {
     const v = getPath(defaults, spec.field);
-    const fallback = v === undefined ? undefined : Array.isArray(v) ? v.join(',') : String(v);
+    const fallback = v === undefined ? undefined : Array.isArray(v) ? v.join(',') : typeof v === 'string' ? v : JSON.stringify(v);
     return { flag, env: envName(flag), help: spec.help, fallback };
   });
 }

@@ -9,8 +9,8 @@ import path from 'node:path';
 
 import { type Command, Option } from 'commander';
 
-import { writeChart } from '../../charts/render.js';
 import { OpenAICompatibleChatModel } from '../../aso/models/openai-compatible.js';
+import { writeChart } from '../../charts/render.js';
 import { DsoError } from '../../core/errors.js';
 import type { BackendChoice } from '../../engine/types.js';
 import { accuracyChart } from '../../evaluate/chart.js';

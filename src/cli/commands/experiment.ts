@@ -10,12 +10,12 @@ import path from 'node:path';
 
 import { type Command, InvalidArgumentError, Option } from 'commander';
 
-import { writeChart } from '../../charts/render.js';
 import { OpenAICompatibleChatModel } from '../../aso/models/openai-compatible.js';
+import { writeChart } from '../../charts/render.js';
 import type { BackendChoice } from '../../engine/types.js';
 import { accuracyChart } from '../../evaluate/chart.js';
 import { embedderFromSpec } from '../../experience/embedders/from-spec.js';
-import { ATTACKS, type Attack } from '../../experiment/attacks.js';
+import { type Attack, ATTACKS } from '../../experiment/attacks.js';
 import { type FederatedReport, runFederated } from '../../experiment/federated.js';
 import {
   addDatasetOptions,

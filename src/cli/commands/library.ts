@@ -3,12 +3,12 @@ import { writeFileSync } from 'node:fs';
 
 import { type Command, Option } from 'commander';
 
+import { readJsonLines } from '../../core/jsonl.js';
 import type { BackendChoice } from '../../engine/types.js';
 import { embedderFromSpec } from '../../experience/embedders/from-spec.js';
 import type { Experience } from '../../experience/experience.js';
 import { DEFAULT_MIN_SIMILARITY, ExperienceLibrary } from '../../experience/library.js';
 import type { AddOperation } from '../../experience/operations.js';
-import { readJsonLines } from '../../core/jsonl.js';
 import { backendOption, int, num } from '../options.js';
 import { table } from '../output.js';
 

@@ -62,7 +62,7 @@ export class OpenAIEmbedder implements Embedder {
       const item = d as { embedding?: unknown; index?: unknown } | null;
       const at = item?.index === undefined ? i : item.index;
       if (typeof at !== 'number' || !Number.isInteger(at) || at < 0 || at >= input.length || out[at] !== undefined)
-        throw bad(`data[${i}].index ${String(at)} is not a fresh position in the batch`);
+        throw bad(`data[${i}].index ${JSON.stringify(at)} is not a fresh position in the batch`);
       const v = item?.embedding;
       if (!isArray(v) || v.length > MAX_DIM || !v.every((x) => typeof x === 'number' && Number.isFinite(x)))
         throw bad(`data[${i}].embedding is not a list of finite numbers`);
