@@ -43,7 +43,10 @@ export async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(parts).toString('utf8');
 }
 
-export async function startChatServer(handler: (req: ChatRequest, n: number) => Reply | Promise<Reply>): Promise<ChatServer> {
+export async function startChatServer(
+  handler: (req: ChatRequest, n: number) => Reply | Promise<Reply>,
+  opts: { port?: number } = {},
+): Promise<ChatServer> {
   const requests: ChatRequest[] = [];
   const reported = { prompt: 0, completion: 0, calls: 0 };
   let inFlight = 0;
@@ -91,7 +94,7 @@ export async function startChatServer(handler: (req: ChatRequest, n: number) => 
     res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers }).end(payload);
   }
   const server: Server = createServer((req, res) => void answer(req, res));
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  await new Promise<void>((ok) => server.listen(opts.port ?? 0, '127.0.0.1', ok));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/v1`,
