@@ -7,8 +7,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 
 import { Resvg } from '@resvg/resvg-js';
-import { parse as parseVega, View } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 
 import { DsoError } from '../core/errors.js';
 
@@ -20,6 +19,8 @@ export const CHART_FONT = 'DejaVu Sans';
 export const RESVG_FONTS = { loadSystemFonts: true, defaultFontFamily: CHART_FONT, sansSerifFamily: CHART_FONT } as const;
 
 export async function renderSvg(spec: ChartSpec): Promise<string> {
+  // Loaded when a chart is drawn, so the commands that draw none do not pay for Vega at start-up.
+  const [{ parse: parseVega, View }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   try {
     const view = new View(parseVega(compile(spec).spec), { renderer: 'none' });
     const svg = await view.toSVG();
