@@ -12,5 +12,7 @@ export { experienceId } from './content-id.js';
 export { checkExperienceText, MAX_EXPERIENCE_WORDS } from './text.js';
 export { EXPERIENCE_INJECTION_TEMPLATE, formatExperiences, injectExperiences, NO_EXPERIENCES } from './prompt.js';
 export type { Embedder } from './embedders/embedder.js';
+export { embedderFromSpec, type EmbedderSpec } from './embedders/from-spec.js';
 export { HashingEmbedder, type HashingEmbedderOptions } from './embedders/hashing.js';
+export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './embedders/openai.js';
 export { DEFAULT_TRANSFORMERS_MODEL, TransformersEmbedder, type TransformersEmbedderOptions } from './embedders/transformers.js';

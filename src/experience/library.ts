@@ -62,15 +62,6 @@ export interface ApplyResult {
   size: number;
 }
 
-/**
- * The cosine floor that `dso library search` and a node's /retrieve apply
- * unless told otherwise. The default hashing embedder is lexical: related
- * sentences can score as low as 0.1 and unrelated ones near 0 or below, so
- * the floor only drops what shares nothing with the query. Model embedders
- * separate better; raise it for them (0.3 is typical for MiniLM).
- */
-export const DEFAULT_MIN_SIMILARITY = 0.05;
-
 export interface RetrieveOptions {
   /** Default 10. */
   k?: number;
@@ -123,6 +114,11 @@ export class ExperienceLibrary {
   private readonly unfolded = new Set<string>();
   private usageLogRows = 0;
   private closed = false;
+
+  /** The cosine floor retrieval applies unless told otherwise: the embedder's (see Embedder.minSimilarity), else none. */
+  get defaultMinSimilarity(): number {
+    return this.embedder.minSimilarity ?? -1;
+  }
 
   private constructor(opts: ExperienceLibraryOptions, embedder: Embedder, engine: Engine, ownsEngine: boolean, store: ExperienceStore) {
     this.embedder = embedder;

@@ -76,8 +76,25 @@ export const ConfigSchema = z
         eviction: z.enum(['importance', 'temporal', 'diversity', 'hybrid']).default('hybrid'),
       })
       .default({ namespace: 'default', capacity: 200, eviction: 'hybrid' }),
-    /** 'hashing', or a local transformers model directory. */
-    embedder: z.string().min(1).default('hashing'),
+    /** 'hashing', a local transformers model directory, or a table: [embedder] kind = "openai", baseUrl, model. */
+    embedder: z
+      .union([
+        z.string().min(1),
+        z.object({ kind: z.literal('hashing') }).strict(),
+        z.object({ kind: z.literal('transformers'), path: z.string().min(1) }).strict(),
+        z
+          .object({
+            kind: z.literal('openai'),
+            baseUrl: z.string().url(),
+            model: z.string().min(1),
+            apiKeyEnv: z.string().min(1).optional(),
+            dim: z.number().int().min(1).max(65_536).optional(),
+            batchSize: z.number().int().min(1).max(4096).optional(),
+            timeoutMs: z.number().int().min(1).optional(),
+          })
+          .strict(),
+      ])
+      .default('hashing'),
     /** The compute backend of the node's library. */
     backend: z.enum(['auto', 'native', 'webgpu', 'js']).default('auto'),
     model: z
@@ -155,7 +172,9 @@ export function configFlags(): Array<{ flag: string; env: string; help: string; 
       ? v.join(',')
       : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
         ? String(v)
-        : undefined;
+        : v === undefined
+          ? undefined
+          : JSON.stringify(v);
     return { flag, env: envName(flag), help: spec.help, fallback };
   });
 }
