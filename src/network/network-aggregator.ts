@@ -54,17 +54,21 @@ export interface NetworkAggregatorOptions {
   chainId: number;
   votePolicy?: VotePolicy;
   maxRecords?: number;
+  /** What was accepted before; default: one in memory (a node passes one kept in its data dir, so replays stay refused across restarts). */
+  replayGuard?: ReplayGuard;
 }
 
 export class NetworkDSOAggregator {
-  private readonly guard = new ReplayGuard();
+  private readonly guard: ReplayGuard;
   private nextBatch = 0n;
   private acceptedSeen = 0;
   private readonly voted = new Set<bigint>();
   /** Bytes published for peers (submit) and fetched from them (verification), since start. */
   readonly traffic = { bytesOut: 0, bytesIn: 0 };
 
-  constructor(private readonly o: NetworkAggregatorOptions) {}
+  constructor(private readonly o: NetworkAggregatorOptions) {
+    this.guard = o.replayGuard ?? new ReplayGuard();
+  }
 
   /** `bytes`: what the batch puts on the network (records, manifest, announcement) for peers to fetch. */
   async submit(
