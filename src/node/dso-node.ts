@@ -124,6 +124,7 @@ export class DsoNode {
       privateKey: await p2pPrivateKey(identity),
       listen: config.listen ?? savedListen(config.dataDir),
       peers: config.peers,
+      limits: config.peerLimits,
     });
     if (config.listen === undefined) saveListen(config.dataDir, p2p.addresses);
     const replayGuard = new ReplayGuard({ file: path.join(config.dataDir, 'replay.db') });
