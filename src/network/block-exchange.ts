@@ -17,7 +17,7 @@ import { CID } from 'multiformats/cid';
 
 import { DsoError, type DsoErrorCode } from '../core/errors.js';
 import { type ContentStore, verifyBlock } from './content-store.js';
-import { deadline, within } from './deadline.js';
+import { Deadline } from './deadline.js';
 import type { InFlight, PeerLimits } from './peer-limits.js';
 
 export const BLOCKS_PROTOCOL = '/dso/blocks/1.0.0';
@@ -48,10 +48,12 @@ export interface ServerContext {
 /** A peer's failure as a DsoError: ours are kept, a message over the length limit is `oversize`, the transport's others IO_ERROR. */
 function asPeerError(e: unknown, what: string, oversize: DsoErrorCode): DsoError {
   if (e instanceof DsoError) return e;
-  const err = e as Error & { name?: string };
+  const err = e as { name?: string; message?: string; type?: string; error?: { message?: string } };
   if (err.name === 'InvalidDataLengthError' || err.name === 'InvalidDataLengthLengthError')
     return new DsoError(oversize, `${what}: a message over the size limit`, { cause: e });
-  return new DsoError('IO_ERROR', `${what}: ${err.message}`, { cause: e });
+  // A wait for the stream to drain ends with the stream's 'close' event when the peer goes away.
+  const why = err.message ?? err.error?.message ?? (err.type === 'close' ? 'the stream closed' : String(e));
+  return new DsoError('IO_ERROR', `${what}: ${why}`, { cause: e });
 }
 
 function decodeRequest(bytes: Uint8Array, max: number): unknown[] {
@@ -71,39 +73,50 @@ function decodeRequest(bytes: Uint8Array, max: number): unknown[] {
 export async function serveBlockRequest(stream: Stream, peer: string, ctx: ServerContext): Promise<void> {
   const { limits, inFlight, stats } = ctx;
   const maxBlock = ctx.store.maxBlockBytes;
-  const request = deadline(limits.requestTimeoutMs, `serving blocks to ${peer}`);
-  const step = limits.streamTimeoutMs;
+  const deadline = new Deadline(limits.requestTimeoutMs, limits.streamTimeoutMs, `serving blocks to ${peer}`);
   let claimed = 0;
   stats.requests++;
   try {
     const lp = lpStream(stream, { maxDataLength: 64 + REQUEST_BYTES_PER_CID * limits.maxCidsPerRequest });
-    const message = await within(step, request.signal, `block request from ${peer}`, (signal) => lp.read({ signal }));
+    const message = await deadline.run(`block request from ${peer}`, (signal) => lp.read({ signal }));
     const cids = decodeRequest(message.subarray(), limits.maxCidsPerRequest);
     inFlight.claimCids(peer, cids.length);
     claimed = cids.length;
     const answered = new Set<string>();
+    // Empty answers (repeats, blocks not here) go out together with the next block: a write per repeat would cost more than the repeat.
+    let empties = 0;
+    const flush = async (block?: Uint8Array) => {
+      const out = new Array<Uint8Array>(empties).fill(NOTHING);
+      if (block !== undefined) out.push(block);
+      empties = 0;
+      if (out.length > 0) await deadline.run(`sending blocks to ${peer}`, (signal) => lp.writeV(out, { signal }));
+    };
     for (const c of cids) {
       const cid = CID.asCID(c);
       const key = cid?.toString();
       if (cid === null || key === undefined || answered.has(key)) {
-        await within(step, request.signal, `answering ${peer}`, (signal) => lp.write(NOTHING, { signal }));
+        empties++;
         continue;
       }
       answered.add(key);
       // The block's size is known once it is read: reserve the largest, give back the rest.
-      await inFlight.reserve(peer, maxBlock, request.signal);
+      await deadline.hold((signal) => inFlight.reserve(peer, maxBlock, signal));
       let held = maxBlock;
       try {
-        const block = (await ctx.store.get(cid)) ?? NOTHING;
-        inFlight.release(peer, maxBlock - block.byteLength);
-        held = block.byteLength;
-        await within(step, request.signal, `sending a block to ${peer}`, (signal) => lp.write(block, { signal }));
-        stats.bytesServed += block.byteLength;
+        const block = await ctx.store.get(cid);
+        inFlight.release(peer, maxBlock - (block?.byteLength ?? 0));
+        held = block?.byteLength ?? 0;
+        if (block === undefined) empties++;
+        else {
+          await flush(block);
+          stats.bytesServed += block.byteLength;
+        }
       } finally {
         inFlight.release(peer, held);
       }
     }
-    await within(step, request.signal, `closing the block stream to ${peer}`, (signal) => stream.close({ signal }));
+    await flush();
+    await deadline.run(`closing the block stream to ${peer}`, (signal) => stream.close({ signal }));
   } catch (e) {
     const err = asPeerError(e, `block request from ${peer}`, 'PEER_LIMIT');
     stats.refused++;
@@ -111,7 +124,7 @@ export async function serveBlockRequest(stream: Stream, peer: string, ctx: Serve
     stream.abort(err);
   } finally {
     inFlight.releaseCids(peer, claimed);
-    request.clear();
+    deadline.clear();
   }
 }
 
@@ -136,26 +149,25 @@ export async function requestBlocks(
   ctx: RequestContext,
 ): Promise<void> {
   const { limits } = ctx;
-  const request = deadline(limits.requestTimeoutMs, `block request to ${peer}`);
-  const step = limits.streamTimeoutMs;
+  const deadline = new Deadline(limits.requestTimeoutMs, limits.streamTimeoutMs, `block request to ${peer}`);
   let stream: Stream | undefined;
   try {
-    stream = await within(limits.dialTimeoutMs, request.signal, `opening a block stream to ${peer}`, ctx.open);
-    const lp = lpStream(stream, { maxDataLength: ctx.maxBytes });
-    const s = stream;
-    await within(step, request.signal, `block request to ${peer}`, (signal) => lp.write(dagCbor.encode({ cids }), { signal }));
+    const s = await deadline.run(`opening a block stream to ${peer}`, ctx.open);
+    stream = s;
+    const lp = lpStream(s, { maxDataLength: ctx.maxBytes });
+    await deadline.run(`block request to ${peer}`, (signal) => lp.write(dagCbor.encode({ cids }), { signal }));
     for (const cid of cids) {
-      const bytes = (await within(step, request.signal, `block ${String(cid)} from ${peer}`, (signal) => lp.read({ signal }))).subarray();
+      const bytes = (await deadline.run(`block ${String(cid)} from ${peer}`, (signal) => lp.read({ signal }))).subarray();
       if (bytes.byteLength === 0) continue;
       verifyBlock(cid, bytes, ctx.maxBytes);
       found.set(cid.toString(), bytes);
     }
-    await within(step, request.signal, `closing the block stream to ${peer}`, (signal) => s.close({ signal }));
+    await deadline.run(`closing the block stream to ${peer}`, (signal) => s.close({ signal }));
   } catch (e) {
     const err = asPeerError(e, `block request to ${peer}`, 'TOO_LARGE');
     stream?.abort(err);
     throw err;
   } finally {
-    request.clear();
+    deadline.clear();
   }
 }

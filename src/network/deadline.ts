@@ -5,31 +5,66 @@
  */
 import { DsoError } from '../core/errors.js';
 
-/** A signal that aborts after `ms` with PEER_TIMEOUT; `clear()` when the wait is over, so no timer outlives it. */
-export function deadline(ms: number, what: string): { signal: AbortSignal; clear: () => void } {
-  const c = new AbortController();
-  const timer = setTimeout(() => c.abort(new DsoError('PEER_TIMEOUT', `${what}: no answer within ${ms} ms`)), ms);
-  return { signal: c.signal, clear: () => clearTimeout(timer) };
-}
-
 /**
- * Runs one step of an exchange with a signal that aborts after `ms`, or when
- * `outer` (the whole exchange's deadline, if any) does. Whatever the step
- * throws once a deadline has passed becomes that deadline's PEER_TIMEOUT.
+ * The deadlines of one exchange with a peer: the whole of it, and each step
+ * (a dial, a message read or written). One signal and two timers for the
+ * whole exchange, however many steps it has: a request of a thousand blocks
+ * must not cost a thousand timers and signals.
  */
-export async function within<T>(
-  ms: number,
-  outer: AbortSignal | undefined,
-  what: string,
-  step: (signal: AbortSignal) => Promise<T>,
-): Promise<T> {
-  const d = deadline(ms, what);
-  try {
-    return await step(outer === undefined ? d.signal : AbortSignal.any([outer, d.signal]));
-  } catch (e) {
-    for (const s of [d.signal, outer]) if (s?.aborted === true && s.reason instanceof DsoError) throw s.reason;
-    throw e;
-  } finally {
-    d.clear();
+export class Deadline {
+  private readonly controller = new AbortController();
+  private readonly whole: NodeJS.Timeout;
+  private readonly step: NodeJS.Timeout;
+  private current: string;
+  /** While set, the step timer does not run out (the wait is this node's, e.g. for its own byte budget). */
+  private holding = false;
+
+  constructor(
+    totalMs: number,
+    stepMs: number,
+    private readonly what: string,
+  ) {
+    this.current = what;
+    this.whole = setTimeout(() => this.abort(`${what}: not done within ${totalMs} ms`), totalMs);
+    this.step = setTimeout(
+      () => (this.holding ? this.step.refresh() : this.abort(`${this.current}: no answer within ${stepMs} ms`)),
+      stepMs,
+    );
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Runs one step under the step deadline (restarted) and the whole one; a deadline that passes becomes PEER_TIMEOUT. */
+  async run<T>(what: string, step: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    this.current = what;
+    this.step.refresh();
+    try {
+      return await step(this.controller.signal);
+    } catch (e) {
+      if (this.controller.signal.aborted) throw this.controller.signal.reason as DsoError;
+      throw e;
+    }
+  }
+
+  /** Runs a wait of this node's own under the whole deadline only. */
+  async hold<T>(wait: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    this.holding = true;
+    try {
+      return await this.run(this.what, wait);
+    } finally {
+      this.holding = false;
+      this.step.refresh();
+    }
+  }
+
+  clear(): void {
+    clearTimeout(this.whole);
+    clearTimeout(this.step);
+  }
+
+  private abort(why: string): void {
+    if (!this.controller.signal.aborted) this.controller.abort(new DsoError('PEER_TIMEOUT', why));
   }
 }

@@ -30,7 +30,7 @@ import { DsoError } from '../core/errors.js';
 import { type BatchAnnouncement, decodeEnvelope, verifyAnnouncement } from './batch.js';
 import { BLOCKS_PROTOCOL, requestBlocks, serveBlockRequest, type ServerContext, type ServingStats } from './block-exchange.js';
 import type { ContentStore } from './content-store.js';
-import { within } from './deadline.js';
+import { Deadline } from './deadline.js';
 import { InFlight, type PeerLimits, peerLimits } from './peer-limits.js';
 
 export { BLOCKS_PROTOCOL } from './block-exchange.js';
@@ -209,11 +209,14 @@ export class P2PNode {
 
   /** Connects to a peer; PEER_TIMEOUT past dialTimeoutMs, IO_ERROR when it cannot be reached. */
   async dial(address: string): Promise<void> {
+    const deadline = new Deadline(this.limits.dialTimeoutMs, this.limits.dialTimeoutMs, `dialling ${address}`);
     try {
-      await within(this.limits.dialTimeoutMs, undefined, `dialling ${address}`, (signal) => this.node.dial(multiaddr(address), { signal }));
+      await deadline.run(`dialling ${address}`, (signal) => this.node.dial(multiaddr(address), { signal }));
     } catch (e) {
       if (e instanceof DsoError) throw e;
       throw new DsoError('IO_ERROR', `cannot dial ${address}: ${(e as Error).message}`, { cause: e });
+    } finally {
+      deadline.clear();
     }
   }
 
