@@ -84,6 +84,7 @@ describe('experience text is capped in bytes on every path', () => {
     expect(await errorCode(lib.add({ text: 'When a domain is huge, refuse it.', domain: 'd'.repeat(600) }))).toBe('INVALID_OPERATION');
     expect(lib.size).toBe(0);
     await lib.close();
+    expect(await errorCode(ExperienceLibrary.open({ defaultDomain: 'd'.repeat(600) }))).toBe('INVALID_ARGUMENT');
   });
 
   it('refuses a record whose text is over the cap when it is encoded, decoded, or opened from a signed batch', async () => {

@@ -20,6 +20,7 @@
  * of the candidates against the stored float embeddings.
  */
 import { BinaryIndex } from '../binary-index/binary-index.js';
+import { MAX_DOMAIN_BYTES } from '../bitdelta/record.js';
 import { bytesPerRow, floats, wholeNumber } from '../core/checks.js';
 import { DsoError } from '../core/errors.js';
 import { createEngine } from '../engine/create-engine.js';
@@ -33,6 +34,7 @@ import type { Experience, RetrievedExperience } from './experience.js';
 import { checkConfidence, checkOperations, type LibraryOperation } from './operations.js';
 import { formatExperiences, type FormattedExperiences, injectExperiences } from './prompt.js';
 import { type Changes, ExperienceStore, type Synchronous } from './store.js';
+import { isDomain } from './text.js';
 import { dot } from './vectors.js';
 
 export interface ExperienceLibraryOptions {
@@ -162,6 +164,8 @@ export class ExperienceLibrary {
         throw new DsoError('INVALID_ARGUMENT', `duplicateThreshold must be in [-1, 1], got ${String(t)}`);
     }
     if (opts.defaultConfidence !== undefined) checkConfidence(opts.defaultConfidence, 'defaultConfidence');
+    if (opts.defaultDomain !== undefined && !isDomain(opts.defaultDomain))
+      throw new DsoError('INVALID_ARGUMENT', `defaultDomain must be a non-empty, well-formed string of at most ${MAX_DOMAIN_BYTES} bytes`);
     const ns = opts.namespace ?? 'default';
     if (typeof ns !== 'string' || ns === '') throw new DsoError('INVALID_ARGUMENT', 'namespace must be a non-empty string');
     const embedder = opts.embedder ?? new HashingEmbedder();

@@ -9,8 +9,7 @@
  */
 import { MAX_DOMAIN_BYTES } from '../bitdelta/record.js';
 import { DsoError } from '../core/errors.js';
-import { isWellFormedText } from './content-id.js';
-import { checkExperienceText } from './text.js';
+import { checkExperienceText, isDomain } from './text.js';
 
 export interface AddOperation {
   op: 'add';
@@ -84,9 +83,8 @@ export function checkOperations(ops: unknown, exists: (id: string) => boolean): 
     switch (op) {
       case 'add': {
         const a = o as AddOperation;
-        if (a.domain !== undefined && (typeof a.domain !== 'string' || a.domain === '')) throw bad(i, 'domain must be a non-empty string');
-        if (a.domain !== undefined && (Buffer.byteLength(a.domain, 'utf8') > MAX_DOMAIN_BYTES || !isWellFormedText(a.domain)))
-          throw bad(i, `domain must be well-formed text of at most ${MAX_DOMAIN_BYTES} bytes`);
+        if (a.domain !== undefined && !isDomain(a.domain))
+          throw bad(i, `domain must be a non-empty, well-formed string of at most ${MAX_DOMAIN_BYTES} bytes`);
         if (a.metadata !== undefined && (a.metadata === null || typeof a.metadata !== 'object')) throw bad(i, 'metadata must be an object');
         return withText(a);
       }

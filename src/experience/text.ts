@@ -4,7 +4,7 @@
  * of the form "When <situation>, <advice>": long or multi-sentence text costs
  * prompt tokens on every call and is how a node smuggles instructions.
  */
-import { MAX_TEXT_BYTES } from '../bitdelta/record.js';
+import { MAX_DOMAIN_BYTES, MAX_TEXT_BYTES } from '../bitdelta/record.js';
 import { DsoError } from '../core/errors.js';
 import { isWellFormedText } from './content-id.js';
 
@@ -12,6 +12,11 @@ export const MAX_EXPERIENCE_WORDS = 32;
 export const MAX_EXPERIENCE_BYTES = MAX_TEXT_BYTES;
 /** Raw text longer than this (UTF-16 units) is refused before whitespace is collapsed: no regex runs over megabytes. */
 const MAX_RAW_LENGTH = 8 * MAX_EXPERIENCE_BYTES;
+
+/** Whether `domain` is a domain every path accepts: a non-empty, well-formed string of at most MAX_DOMAIN_BYTES. */
+export function isDomain(domain: unknown): domain is string {
+  return typeof domain === 'string' && domain !== '' && Buffer.byteLength(domain, 'utf8') <= MAX_DOMAIN_BYTES && isWellFormedText(domain);
+}
 
 /** Collapses runs of whitespace and trims, so formatting never changes an experience's content id. */
 export function normalizeText(text: string): string {
