@@ -9,7 +9,7 @@ export type { OperationOutcome } from './batch-plan.js';
 export type { LibraryOperation } from './operations.js';
 export { EVICTION_POLICIES, type EvictionPolicy } from './eviction.js';
 export { experienceId } from './content-id.js';
-export { checkExperienceText, MAX_EXPERIENCE_WORDS } from './text.js';
+export { checkExperienceText, MAX_EXPERIENCE_BYTES, MAX_EXPERIENCE_WORDS } from './text.js';
 export { EXPERIENCE_INJECTION_TEMPLATE, formatExperiences, injectExperiences, NO_EXPERIENCES } from './prompt.js';
 export type { Embedder } from './embedders/embedder.js';
 export { embedderFromSpec, type EmbedderSpec } from './embedders/from-spec.js';

@@ -25,6 +25,13 @@ import { merkleLevels, type MerkleProof, merkleProof, merkleRoot, verifyMerklePr
 
 const MANIFEST_VERSION = 1;
 export const DEFAULT_MAX_RECORDS = 10_000;
+/**
+ * Half the secp256k1 group order. (r, s) and (r, n - s) both verify, so a
+ * signature with s above this is a second encoding of the same one; EIP-2 and
+ * OpenZeppelin's ECDSA refuse it, and so do we (the envelope, and its CID,
+ * would otherwise have two forms).
+ */
+const SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
 
 export const BATCH_TYPES = {
   Batch: [
@@ -150,6 +157,9 @@ export async function buildBatch(
     const bytes = encodeCompressed({ ...r, source: node });
     return { cid: cidOfBlock(bytes), bytes };
   });
+  const cids = new Set(blocks.map((b) => b.cid.toString()));
+  if (cids.size !== blocks.length)
+    throw new DsoError('INVALID_ARGUMENT', `a batch lists each record once: ${blocks.length - cids.size} of its records are repeats`);
   const levels = merkleLevels(blocks.map((b) => b.cid.bytes));
   const root = levels[levels.length - 1][0];
   const manifest: Manifest = {
@@ -201,7 +211,11 @@ export async function verifyAnnouncement(a: BatchAnnouncement, opts: { chainId: 
   if (a.count > (opts.maxRecords ?? DEFAULT_MAX_RECORDS)) throw new DsoError('TOO_LARGE', `batch of ${a.count} records is over the limit`);
   if (!Number.isSafeInteger(a.timestamp) || a.timestamp < 0) throw bad('timestamp must be a non-negative integer');
   if (typeof a.node !== 'string' || !isAddress(a.node)) throw bad('node must be an address');
-  if (!isHex(a.signature)) throw bad('signature must be hex');
+  if (!isHex(a.signature) || a.signature.length !== 132) throw bad('signature must be 65 bytes of hex (r, s, v)');
+  const s = BigInt(`0x${a.signature.slice(66, 130)}`);
+  if (s === 0n || s > SECP256K1_HALF_N) throw bad('signature s must be in the lower half of the curve order (no malleable signatures)');
+  const v = Number.parseInt(a.signature.slice(130), 16);
+  if (v !== 27 && v !== 28) throw bad(`signature v must be 27 or 28, got ${v}`);
   let signer: Hex;
   try {
     signer = await recoverTypedDataAddress({
@@ -283,6 +297,8 @@ export async function openBatch(
   ) {
     throw new DsoError('BAD_PROOF', 'the manifest does not match the signed announcement');
   }
+  const listed = new Set(m.records.map((c) => c.toString()));
+  if (listed.size !== m.records.length) throw new DsoError('MALFORMED_RECORD', 'the manifest lists a record more than once');
   if (bytesToHex(m.root) !== a.root || bytesToHex(merkleRoot(m.records.map((c) => c.bytes))) !== a.root) {
     throw new DsoError('BAD_PROOF', "the manifest's record list does not hash to the signed root");
   }

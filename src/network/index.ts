@@ -25,6 +25,8 @@ export {
   type VoteOutcome,
   type VotePolicy,
 } from './network-aggregator.js';
-export { BLOCKS_PROTOCOL, P2PNode, type P2POptions } from './p2p-node.js';
+export type { ServingStats } from './block-exchange.js';
+export { BLOCKS_PROTOCOL, P2PNode, type FetchOptions, type P2POptions, type PeerFailure } from './p2p-node.js';
+export { DEFAULT_PEER_LIMITS, type PeerLimits } from './peer-limits.js';
 export { RegistryClient, type BatchStatus, type DeployOptions, type RegisteredBatch } from './registry.js';
-export { ReplayGuard } from './replay-guard.js';
+export { ReplayGuard, type ReplayGuardOptions } from './replay-guard.js';

@@ -63,6 +63,19 @@ export const ConfigSchema = z
     /** p2p listen multiaddrs; absent: 127.0.0.1 on a port chosen at the first start and kept in the data dir. */
     listen: z.array(z.string().startsWith('/')).optional(),
     peers: z.array(z.string().startsWith('/')).default([]),
+    /** What peers may cost this node and how long it waits on them (network/peer-limits.ts); what is left out keeps its default. */
+    peerLimits: z
+      .object({
+        maxCidsPerRequest: z.number().int().min(1).optional(),
+        maxCidsPerPeer: z.number().int().min(1).optional(),
+        maxBytesInFlightPerPeer: z.number().int().min(1).optional(),
+        maxBytesInFlight: z.number().int().min(1).optional(),
+        dialTimeoutMs: z.number().int().min(1).optional(),
+        streamTimeoutMs: z.number().int().min(1).optional(),
+        requestTimeoutMs: z.number().int().min(1).optional(),
+      })
+      .strict()
+      .default({}),
     /** Optimizer steps between network syncs. */
     syncFrequency: z.number().int().min(1).default(100),
     /** Experiences from the network are merged at or above this confidence; own ones are shared at or above it. */

@@ -19,6 +19,7 @@ import { NetworkDSOAggregator } from '../network/network-aggregator.js';
 import { p2pPrivateKey } from '../network/p2p-identity.js';
 import { P2PNode } from '../network/p2p-node.js';
 import { RegistryClient } from '../network/registry.js';
+import { ReplayGuard } from '../network/replay-guard.js';
 import type { DsoConfig } from './config.js';
 import { loadOrCreateToken } from './http/token.js';
 import { savedListen, saveListen } from './p2p-listen.js';
@@ -30,6 +31,7 @@ export interface NetworkParts {
   store: ContentStore;
   p2p: P2PNode;
   aggregator: NetworkDSOAggregator;
+  replayGuard: ReplayGuard;
 }
 
 /** Parts a caller can hand in instead of having the node create them (several nodes sharing one in-process chain). */
@@ -122,10 +124,20 @@ export class DsoNode {
       privateKey: await p2pPrivateKey(identity),
       listen: config.listen ?? savedListen(config.dataDir),
       peers: config.peers,
+      limits: config.peerLimits,
     });
     if (config.listen === undefined) saveListen(config.dataDir, p2p.addresses);
-    const aggregator = new NetworkDSOAggregator({ identity, registry, store, p2p, network: config.network, chainId: chain.chain.id });
-    return { chain, registry, store, p2p, aggregator };
+    const replayGuard = new ReplayGuard({ file: path.join(config.dataDir, 'replay.db') });
+    const aggregator = new NetworkDSOAggregator({
+      identity,
+      registry,
+      store,
+      p2p,
+      network: config.network,
+      chainId: chain.chain.id,
+      replayGuard,
+    });
+    return { chain, registry, store, p2p, aggregator, replayGuard };
   }
 
   /** The configured registry; else, on a chain, the one this node deployed before (recorded in its data dir), or a new one. */
@@ -152,6 +164,7 @@ export class DsoNode {
     if (this.network) {
       await this.network.p2p.stop();
       await this.network.store.close();
+      this.network.replayGuard.close();
       if (this.ownsChain) await this.network.chain.close();
     }
     await this.library.close();
