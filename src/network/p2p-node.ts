@@ -25,15 +25,14 @@ import { createLibp2p, type Libp2p } from 'libp2p';
 import { CID } from 'multiformats/cid';
 
 import { DsoError } from '../core/errors.js';
-import { type BatchAnnouncement, decodeEnvelope, verifyAnnouncement } from './batch.js';
+import { type BatchAnnouncement, type BatchDomain, decodeEnvelope, verifyAnnouncement } from './batch.js';
 import { type ContentStore, verifyBlock } from './content-store.js';
 
 export const BLOCKS_PROTOCOL = '/dso/blocks/1.0.0';
 const MAX_CIDS_PER_REQUEST = 1024;
 
-export interface P2POptions {
+export interface P2POptions extends BatchDomain {
   network: string;
-  chainId: number;
   store: ContentStore;
   /** Listen addresses (default /ip4/127.0.0.1/tcp/0). */
   listen?: string[];
@@ -76,7 +75,7 @@ export class P2PNode {
       try {
         const a = decodeEnvelope(msg.data);
         if (a.network !== this.opts.network) return TopicValidatorResult.Reject;
-        await verifyAnnouncement(a, { chainId: this.opts.chainId });
+        await verifyAnnouncement(a, this.opts);
         return TopicValidatorResult.Accept;
       } catch {
         return TopicValidatorResult.Reject;
