@@ -663,6 +663,11 @@ export class RegistryClient {
     return this.read<boolean>('wasMember', [account, epoch]);
   }
 
+  /** The block the registry was deployed in: where a scan of its events starts. */
+  async deployedAt(): Promise<bigint> {
+    return this.read<bigint>('deployedAt');
+  }
+
   async parameters(): Promise<RegistryParameters> {
     const [quorumBps, approvalBps, votingPeriod] = await Promise.all([
       this.read<number>('quorumBps'),
