@@ -11,7 +11,7 @@ import { gpuUnavailable } from './helpers/backends.js';
 /** The parts of the report bench/run.ts writes that are checked here. */
 interface BenchReport {
   machine: { streamReadGBs: number };
-  rows: Array<{ workload: string; impl: string; throughput: number; note?: string }>;
+  rows: Array<{ workload: string; impl: string; size: string; throughput: number; note?: string }>;
 }
 
 // Keeps `npm run bench` working: a quick run of the aggregation workload must
@@ -71,9 +71,7 @@ describe.skipIf(!addonAvailable())('bench harness', () => {
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toContain('| operation | 10 members | 100 members |');
       const [file] = readdirSync(out);
-      const { rows } = JSON.parse(readFileSync(path.join(out, file), 'utf8')) as BenchReport & {
-        rows: { size: string; unit: string }[];
-      };
+      const { rows } = JSON.parse(readFileSync(path.join(out, file), 'utf8')) as BenchReport;
       const gas = rows.filter((x) => x.workload === 'GAS registry');
       for (const op of ['submitBatch', 'vote (batch stays open)', 'vote that accepts the batch', 'finalizeProposal removing a member']) {
         const [ten, hundred] = ['10 members', '100 members'].map((size) => gas.find((x) => x.impl === op && x.size === size)?.throughput);
