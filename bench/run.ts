@@ -6,7 +6,7 @@
  *
  *   npm run bench                 full sizes (as in the README)
  *   npm run bench -- --quick      small sizes, a smoke run
- *   npm run bench -- --only W2    some workloads (W1, W2, W3, W4 = BinaryIndex, RECALL, GPU, DSO = L1-L4 local DSO, NET = N1-N3 protocol and Byzantine robustness, NODE = dso node HTTP load, PEERS = dso node serving blocks to 20 peers, EVAL = dso eval overhead and concurrency; comma-separated)
+ *   npm run bench -- --only W2    some workloads (W1, W2, W3, W4 = BinaryIndex, RECALL, GPU, DSO = L1-L4 local DSO, NET = N1-N3 protocol and Byzantine robustness, NODE = dso node HTTP load, PEERS = dso node serving blocks to 20 peers, EVAL = dso eval overhead and concurrency, GAS = ExperienceRegistry gas per operation; comma-separated)
  *   npm run bench -- --gpu        GPU rows on a software adapter too (lavapipe; quick sizes)
  *
  * GPU rows run by default where a hardware WebGPU adapter exists.
@@ -24,6 +24,7 @@ import { aggregateWorkload } from './workloads/aggregate.js';
 import { byzantineWorkload } from './workloads/byzantine.js';
 import { localDsoWorkload } from './workloads/dso-local.js';
 import { evalWorkload } from './workloads/eval.js';
+import { gasWorkload } from './workloads/gas.js';
 import { gpuWorkload } from './workloads/gpu.js';
 import { gpuKernelRows } from './workloads/gpu-kernels.js';
 import { hammingData, hammingWorkload } from './workloads/hamming.js';
@@ -37,7 +38,7 @@ import { recallWorkload } from './workloads/recall.js';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const forceGpu = args.includes('--gpu');
-const onlyArg = args.find((a, i) => args[i - 1] === '--only') ?? 'W1,W2,W3,W4,RECALL,GPU,DSO,NET,NODE,PEERS,EVAL';
+const onlyArg = args.find((a, i) => args[i - 1] === '--only') ?? 'W1,W2,W3,W4,RECALL,GPU,DSO,NET,NODE,PEERS,EVAL,GAS';
 const only = new Set(onlyArg.split(',').map((s) => s.trim().toUpperCase()));
 const outDir = args.find((a, i) => args[i - 1] === '--out') ?? path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 
@@ -51,6 +52,7 @@ const S = quick
       dso: { ingest: 10_000, batch: 2_000, queries: 300, steps: 40 },
       net: { records: 1_000 },
       peers: { blocks: 16 },
+      gas: [10, 100],
     }
   : {
       w1: { rows: 1_000_000, dim: 384 },
@@ -61,6 +63,7 @@ const S = quick
       dso: { ingest: 100_000, batch: 5_000, queries: 2_000, steps: 200 },
       net: { records: 10_000 },
       peers: { blocks: 64 },
+      gas: [10, 100, 1000],
     };
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
@@ -109,6 +112,7 @@ async function main() {
   if (only.has('PEERS')) rows.push(...(await peerLoadWorkload(S.peers.blocks)));
   if (only.has('EVAL')) rows.push(...(await evalWorkload(quick ? 300 : 2_000)));
   if (only.has('NET')) rows.push(...(await networkWorkload(S.net.records)), ...(await byzantineWorkload()));
+  if (only.has('GAS')) rows.push(...(await gasWorkload(S.gas)));
 
   const extra: Record<string, unknown> = {};
   if (only.has('GPU')) {

@@ -29,7 +29,7 @@ import { errorCode } from './helpers/errors.js';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dso-limits-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const CHAIN = 31337;
+const DOMAIN = { chainId: 31337, registry: '0x00000000000000000000000000000000000000d5' as const };
 const node = identityFromKey('0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d');
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
@@ -65,7 +65,7 @@ async function signedBatch(recordBlocks: Uint8Array[], listed?: CID[]) {
     count: records.length,
     timestamp: BigInt(timestamp),
   };
-  const signature = await node.account.signTypedData({ domain: batchDomain(CHAIN), types: BATCH_TYPES, primaryType: 'Batch', message });
+  const signature = await node.account.signTypedData({ domain: batchDomain(DOMAIN), types: BATCH_TYPES, primaryType: 'Batch', message });
   const announcement: BatchAnnouncement = { ...message, timestamp, node: node.address, signature };
   const fetch = async (cid: CID) => blocks.get(cid.toString()) as Uint8Array;
   return { announcement, fetch };
@@ -90,13 +90,13 @@ describe('experience text is capped in bytes on every path', () => {
   it('refuses a record whose text is over the cap when it is encoded, decoded, or opened from a signed batch', async () => {
     const text = `When ${'y'.repeat(900_000)}, stop.`;
     expect(await errorCode(() => encodeCompressed(record(text)))).toBe('INVALID_EXPERIENCE');
-    expect(await errorCode(buildBatch([record(text)], { identity: node, network: 'n', chainId: CHAIN }))).toBe('INVALID_EXPERIENCE');
+    expect(await errorCode(buildBatch([record(text)], { identity: node, network: 'n', ...DOMAIN }))).toBe('INVALID_EXPERIENCE');
     // Encoded by hand, as a hostile signer would: a 900 KB one-word text fit a block and passed verification.
     const r = record(text);
     const block = dagCbor.encode({ ...r, v: 1, scales: new Uint8Array(r.scales.buffer) });
     expect(await errorCode(() => decodeCompressed(block, ''))).toBe('TOO_LARGE');
     const { announcement, fetch } = await signedBatch([block]);
-    expect(await errorCode(openBatch(announcement, fetch, { chainId: CHAIN }))).toBe('TOO_LARGE');
+    expect(await errorCode(openBatch(announcement, fetch, DOMAIN))).toBe('TOO_LARGE');
     // Under the record cap, the text cap still holds.
     const t = record(`When ${'z'.repeat(2000)}, stop.`);
     const mid = dagCbor.encode({ ...t, v: 1, scales: new Uint8Array(t.scales.buffer) });
@@ -122,15 +122,15 @@ describe('lone UTF-16 surrogates', () => {
 
 describe('signatures, CIDs and manifests', () => {
   it('refuses the high-s twin of a valid signature', async () => {
-    const b = await buildBatch([record('When signing, use low s.')], { identity: node, network: 'n', chainId: CHAIN });
+    const b = await buildBatch([record('When signing, use low s.')], { identity: node, network: 'n', ...DOMAIN });
     const sig = b.announcement.signature;
     const s = BigInt(`0x${sig.slice(66, 130)}`);
     const v = Number.parseInt(sig.slice(130), 16);
     const twin = `${sig.slice(0, 66)}${(N - s).toString(16).padStart(64, '0')}${(v === 27 ? 28 : 27).toString(16)}` as Hex;
-    await verifyAnnouncement(b.announcement, { chainId: CHAIN });
-    expect(await errorCode(verifyAnnouncement({ ...b.announcement, signature: twin }, { chainId: CHAIN }))).toBe('BAD_SIGNATURE');
+    await verifyAnnouncement(b.announcement, DOMAIN);
+    expect(await errorCode(verifyAnnouncement({ ...b.announcement, signature: twin }, DOMAIN))).toBe('BAD_SIGNATURE');
     const fetch = async (cid: CID) => (cid.equals(b.manifest.cid) ? b.manifest.bytes : b.records[0].bytes);
-    expect(await errorCode(openBatch({ ...b.announcement, signature: twin }, fetch, { chainId: CHAIN }))).toBe('BAD_SIGNATURE');
+    expect(await errorCode(openBatch({ ...b.announcement, signature: twin }, fetch, DOMAIN))).toBe('BAD_SIGNATURE');
   });
 
   it('verifyBlock refuses a CID of another version or codec over the same hash', async () => {
@@ -145,9 +145,9 @@ describe('signatures, CIDs and manifests', () => {
     const bytes = encodeCompressed(record('When listing records, list each once.'));
     const cid = cidOfBlock(bytes);
     const { announcement, fetch } = await signedBatch([bytes], [cid, cid]);
-    expect(await errorCode(openBatch(announcement, fetch, { chainId: CHAIN }))).toBe('MALFORMED_RECORD');
+    expect(await errorCode(openBatch(announcement, fetch, DOMAIN))).toBe('MALFORMED_RECORD');
     const r = record('When listing records, list each once.');
-    expect(await errorCode(buildBatch([r, r], { identity: node, network: 'n', chainId: CHAIN }))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(buildBatch([r, r], { identity: node, network: 'n', ...DOMAIN }))).toBe('INVALID_ARGUMENT');
   });
 });
 
@@ -159,7 +159,7 @@ describe('the replay guard', () => {
     const first = await buildBatch([record('When replayed, refuse.')], {
       identity: node,
       network: 'n',
-      chainId: CHAIN,
+      ...DOMAIN,
       timestamp: now - 1000,
     });
     const guard = new ReplayGuard({ file, now: () => now });
@@ -170,12 +170,12 @@ describe('the replay guard', () => {
     const older = await buildBatch([record('When older, refuse.')], {
       identity: node,
       network: 'n',
-      chainId: CHAIN,
+      ...DOMAIN,
       timestamp: now - 2000,
     });
     expect(await errorCode(() => again.accept(older.announcement))).toBe('REPLAYED_BATCH');
     now += 8 * day;
-    const later = await buildBatch([record('When later, accept.')], { identity: node, network: 'n', chainId: CHAIN, timestamp: now });
+    const later = await buildBatch([record('When later, accept.')], { identity: node, network: 'n', ...DOMAIN, timestamp: now });
     again.accept(later.announcement);
     again.close();
     const db = new Database(file, { readonly: true });

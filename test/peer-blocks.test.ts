@@ -47,7 +47,14 @@ async function server(blocks: Uint8Array[], limits: Partial<PeerLimits> = {}) {
   const cids = [];
   for (const b of blocks) cids.push(await store.put(b));
   const log: string[] = [];
-  const p2p = await P2PNode.start({ network: 'dso-peers', chainId: 31337, store, limits, log: (l) => log.push(l) });
+  const p2p = await P2PNode.start({
+    network: 'dso-peers',
+    chainId: 31337,
+    registry: '0x0000000000000000000000000000000000000000',
+    store,
+    limits,
+    log: (l) => log.push(l),
+  });
   cleanups.push(() => p2p.stop());
   return { p2p, store, cids, log };
 }
@@ -146,7 +153,8 @@ describe('serving blocks to peers', () => {
 
   it('checks its limits when it starts', async () => {
     const store = ContentStore.memory();
-    const start = (limits: Partial<PeerLimits>) => P2PNode.start({ network: 'n', chainId: 1, store, limits });
+    const start = (limits: Partial<PeerLimits>) =>
+      P2PNode.start({ network: 'n', chainId: 1, registry: '0x0000000000000000000000000000000000000000', store, limits });
     expect(await errorCode(start({ maxBytesInFlightPerPeer: 1000 }))).toBe('INVALID_ARGUMENT');
     expect(await errorCode(start({ maxBytesInFlight: 4 << 20 }))).toBe('INVALID_ARGUMENT');
     expect(await errorCode(start({ maxCidsPerPeer: 10 }))).toBe('INVALID_ARGUMENT');
@@ -264,6 +272,7 @@ describe('deadlines on peers', () => {
     const p = await P2PNode.start({
       network: 'n',
       chainId: 1,
+      registry: '0x0000000000000000000000000000000000000000',
       store: ContentStore.memory(),
       limits: fast,
       peers: [`/ip4/127.0.0.1/tcp/${port}/p2p/${id}`],
@@ -279,7 +288,7 @@ describe('deadlines on peers', () => {
     const key = (s: string) => keccak256(toHex(`dso stall ${s}`));
     const [voter, submitter] = [identityFromKey(key('voter')), identityFromKey(key('submitter'))];
     for (const id of [voter, submitter]) await chain.fund(id.address, parseEther('10'));
-    const reg = await RegistryClient.deploy(chain, voter, { quorum: 2, votingPeriod: 3600, members: [voter.address, submitter.address] });
+    const reg = await RegistryClient.deploy(chain, voter, { votingPeriod: 3600, members: [voter.address, submitter.address] });
     const rec = (text: string) => ({
       id: '',
       text,
@@ -301,6 +310,7 @@ describe('deadlines on peers', () => {
         identity: submitter,
         network: 'dso-stall',
         chainId: chain.chain.id,
+        registry: reg.address,
         timestamp: Date.now() + i,
       });
       const envelope = encodeEnvelope(b.announcement);

@@ -97,7 +97,15 @@ export async function peerLoadWorkload(blocks: number): Promise<Row[]> {
     };
     for (let i = 0; i < PEERS; i++)
       clients.push(
-        await connect(() => P2PNode.start({ network: 'dso-bench-peers', chainId: 0, store: ContentStore.memory(), peers: [address] })),
+        await connect(() =>
+          P2PNode.start({
+            network: 'dso-bench-peers',
+            chainId: 0,
+            registry: '0x0000000000000000000000000000000000000000',
+            store: ContentStore.memory(),
+            peers: [address],
+          }),
+        ),
       );
     let fetched = 0;
     const t0 = performance.now();

@@ -175,7 +175,6 @@ export async function runFederated(o: FederatedOptions): Promise<FederatedReport
 
     // 2. Sharing: compress, batch, sign, register; every member verifies every other batch and votes.
     registry = await ExperimentRegistry.start(ids);
-    const chainId = registry.chainId;
     const blocks = new Map<string, Uint8Array>();
     const batches: { node: number; id: bigint; bytes: number; announcement: Awaited<ReturnType<typeof buildBatch>>['announcement'] }[] = [];
     const shared: number[] = ids.map(() => 0);
@@ -200,7 +199,12 @@ export async function runFederated(o: FederatedOptions): Promise<FederatedReport
       }
       if (records.length === 0) continue;
       shared[i] = records.length;
-      const b = await buildBatch(records, { identity: ids[i], network: 'dso-experiment', chainId, timestamp: 1_800_000_000_000 + i });
+      const b = await buildBatch(records, {
+        identity: ids[i],
+        network: 'dso-experiment',
+        ...registry.domain,
+        timestamp: 1_800_000_000_000 + i,
+      });
       const envelope = encodeEnvelope(b.announcement);
       for (const r of b.records) blocks.set(r.cid.toString(), r.bytes);
       blocks.set(b.manifest.cid.toString(), b.manifest.bytes);
@@ -217,7 +221,11 @@ export async function runFederated(o: FederatedOptions): Promise<FederatedReport
         if (honest(voter)) {
           // An honest member fetches and verifies every block of the batch before it votes.
           try {
-            const opened = await openBatch(batch.announcement, async (cid) => blocks.get(cid.toString()) ?? new Uint8Array(0), { chainId });
+            const opened = await openBatch(
+              batch.announcement,
+              async (cid) => blocks.get(cid.toString()) ?? new Uint8Array(0),
+              registry.domain,
+            );
             if (voter !== batch.node) received[voter] += batch.bytes;
             if (!verified.has(batch.node))
               verified.set(
@@ -232,8 +240,8 @@ export async function runFederated(o: FederatedOptions): Promise<FederatedReport
           // Byzantine members approve each other and reject the honest.
           approve = !honest(batch.node);
         }
-        // The registry decides as soon as the outcome is settled; a member does not vote on a decided batch.
-        if ((await registry.status(batch.id)) === 'pending') await registry.vote(voter, batch.id, approve);
+        // A submission is its submitter's yes; the registry decides as soon as the outcome is settled, and a member does not vote on a decided batch.
+        if (voter !== batch.node && (await registry.status(batch.id)) === 'pending') await registry.vote(voter, batch.id, approve);
         progress('voting', ++votes, batches.length * n);
       }
     }

@@ -2,7 +2,8 @@
  * The experiment's use of the ExperienceRegistry, kept thin and in one place:
  * deploy on an in-process chain with the nodes as members, submit a batch,
  * vote, and read a batch's status. Members decide as the contract says (a
- * quorum of two thirds of the members, two thirds of the votes approving).
+ * quorum of two thirds of the members, two thirds of the votes approving, the
+ * submitter's registration counting as its yes).
  */
 import { keccak256, parseEther, toHex } from 'viem';
 
@@ -20,6 +21,11 @@ export class ExperimentRegistry {
     return this.chain.chain.id;
   }
 
+  /** The EIP-712 domain batches of this registry are signed in. */
+  get domain(): { chainId: number; registry: `0x${string}` } {
+    return { chainId: this.chain.chain.id, registry: this.clients[0].address };
+  }
+
   /** A fresh chain in this process and a registry whose members are the given nodes. */
   static async start(members: readonly NodeIdentity[]): Promise<ExperimentRegistry> {
     const chain = await startInProcessChain();
@@ -28,7 +34,7 @@ export class ExperimentRegistry {
       await chain.fund(owner.address, parseEther('1000'));
       for (const m of members) await chain.fund(m.address, parseEther('100'));
       const deployed = await RegistryClient.deploy(chain, owner, {
-        quorum: Math.ceil((2 * members.length) / 3),
+        quorumBps: 6667,
         votingPeriod: 365 * 24 * 3600,
         members: members.map((m) => m.address),
       });

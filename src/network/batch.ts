@@ -6,7 +6,9 @@
  * Merkle root over them (merkle.ts), the network id, the node and a
  * timestamp. The node signs an announcement { network, root, manifest CID,
  * count, timestamp } as EIP-712 typed data with its Ethereum key, so the same
- * signature can be checked by any EVM contract. Peers check the signature
+ * signature can be checked by any EVM contract; the domain names the chain
+ * and the registry (verifyingContract), so a signature made for one network's
+ * registry is worthless on another's. Peers check the signature
  * before fetching anything, then every block's hash against its CID, the
  * manifest against the announcement, and the Merkle root against the
  * record list. docs/protocol.md describes the bytes.
@@ -43,8 +45,14 @@ export const BATCH_TYPES = {
   ],
 } as const;
 
-export function batchDomain(chainId: number) {
-  return { name: 'DSO ExperienceRegistry', version: '1', chainId } as const;
+/** Where a batch is registered: the chain and the ExperienceRegistry's address. */
+export interface BatchDomain {
+  chainId: number;
+  registry: Hex;
+}
+
+export function batchDomain(d: BatchDomain) {
+  return { name: 'DSO ExperienceRegistry', version: '1', chainId: d.chainId, verifyingContract: d.registry } as const;
 }
 
 /** What a node gossips and registers: enough to verify before fetching anything. */
@@ -145,7 +153,7 @@ interface Manifest {
 
 export async function buildBatch(
   records: readonly CompressedExperience[],
-  opts: { identity: NodeIdentity; network: string; chainId: number; timestamp?: number; maxRecords?: number },
+  opts: BatchDomain & { identity: NodeIdentity; network: string; timestamp?: number; maxRecords?: number },
 ): Promise<BuiltBatch> {
   const max = opts.maxRecords ?? DEFAULT_MAX_RECORDS;
   if (records.length === 0) throw new DsoError('INVALID_COUNT', 'a batch needs at least one record');
@@ -181,7 +189,7 @@ export async function buildBatch(
     timestamp: BigInt(timestamp),
   };
   const signature = await opts.identity.account.signTypedData({
-    domain: batchDomain(opts.chainId),
+    domain: batchDomain(opts),
     types: BATCH_TYPES,
     primaryType: 'Batch',
     message,
@@ -202,7 +210,7 @@ export async function buildBatch(
 }
 
 /** Checks an announcement's shape and that `node` signed it; throws BAD_SIGNATURE otherwise. */
-export async function verifyAnnouncement(a: BatchAnnouncement, opts: { chainId: number; maxRecords?: number }): Promise<void> {
+export async function verifyAnnouncement(a: BatchAnnouncement, opts: BatchDomain & { maxRecords?: number }): Promise<void> {
   const bad = (why: string) => new DsoError('BAD_SIGNATURE', `batch announcement: ${why}`);
   if (a === null || typeof a !== 'object') throw bad('not an object');
   if (typeof a.network !== 'string' || typeof a.manifest !== 'string') throw bad('network and manifest must be strings');
@@ -219,7 +227,7 @@ export async function verifyAnnouncement(a: BatchAnnouncement, opts: { chainId: 
   let signer: Hex;
   try {
     signer = await recoverTypedDataAddress({
-      domain: batchDomain(opts.chainId),
+      domain: batchDomain(opts),
       types: BATCH_TYPES,
       primaryType: 'Batch',
       message: { network: a.network, root: a.root, manifest: a.manifest, count: a.count, timestamp: BigInt(a.timestamp) },
@@ -275,7 +283,7 @@ export interface OpenedRecord extends CompressedExperience {
 export async function openBatch(
   a: BatchAnnouncement,
   fetchBlock: (cid: CID) => Promise<Uint8Array>,
-  opts: { chainId: number; maxRecords?: number; maxBlockBytes?: number },
+  opts: BatchDomain & { maxRecords?: number; maxBlockBytes?: number },
 ): Promise<{ manifest: { cid: CID; bytes: Uint8Array }; records: { opened: OpenedRecord; bytes: Uint8Array }[] }> {
   await verifyAnnouncement(a, opts);
   const maxBlock = opts.maxBlockBytes ?? DEFAULT_MAX_BLOCK_BYTES;

@@ -79,6 +79,7 @@ export class NetworkDSOAggregator {
       identity: this.o.identity,
       network: this.o.network,
       chainId: this.o.chainId,
+      registry: this.o.registry.address,
       maxRecords: this.o.maxRecords,
     });
     const envelope = encodeEnvelope(batch.announcement);
@@ -138,7 +139,7 @@ export class NetworkDSOAggregator {
   }
 
   /** Fetches and verifies a registered batch; stores its blocks only if all of it verified. */
-  async loadBatch(b: RegisteredBatch): Promise<VerifiedBatch> {
+  async loadBatch(b: Pick<RegisteredBatch, 'id' | 'root' | 'cid' | 'count' | 'submitter'>): Promise<VerifiedBatch> {
     const fetched = new Map<string, Uint8Array>();
     const skip = new Map<string, DsoError>();
     let envCid: CID;
@@ -161,6 +162,7 @@ export class NetworkDSOAggregator {
     };
     const opened = await openBatch(a, fetchBlock, {
       chainId: this.o.chainId,
+      registry: this.o.registry.address,
       maxRecords: this.o.maxRecords,
       maxBlockBytes: this.o.store.maxBlockBytes,
     });
@@ -179,8 +181,9 @@ export class NetworkDSOAggregator {
     for (let id = this.nextBatch; id < count; id++) {
       this.nextBatch = id + 1n;
       if (this.voted.has(id)) continue;
+      // Open by the chain's clock, and this account in the batch's membership snapshot without a vote yet.
+      if (!(await this.o.registry.canVote(id))) continue;
       const b = await this.o.registry.getBatch(id);
-      if (b.status !== 'pending' || b.deadline * 1000 < Date.now() - 3600_000) continue;
       let approve: boolean;
       let reason: string | undefined;
       try {

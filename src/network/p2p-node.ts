@@ -27,7 +27,7 @@ import { createLibp2p, type Libp2p } from 'libp2p';
 import type { CID } from 'multiformats/cid';
 
 import { DsoError } from '../core/errors.js';
-import { type BatchAnnouncement, decodeEnvelope, verifyAnnouncement } from './batch.js';
+import { type BatchAnnouncement, type BatchDomain, decodeEnvelope, verifyAnnouncement } from './batch.js';
 import { BLOCKS_PROTOCOL, requestBlocks, serveBlockRequest, type ServerContext, type ServingStats } from './block-exchange.js';
 import type { ContentStore } from './content-store.js';
 import { Deadline } from './deadline.js';
@@ -39,9 +39,8 @@ export { BLOCKS_PROTOCOL } from './block-exchange.js';
 const MAX_BACKOFF_MS = 30_000;
 const CHECK_MS = 5_000;
 
-export interface P2POptions {
+export interface P2POptions extends BatchDomain {
   network: string;
-  chainId: number;
   store: ContentStore;
   /** Listen addresses (default /ip4/127.0.0.1/tcp/0). */
   listen?: string[];
@@ -132,7 +131,7 @@ export class P2PNode {
       try {
         const a = decodeEnvelope(msg.data);
         if (a.network !== this.opts.network) return TopicValidatorResult.Reject;
-        await verifyAnnouncement(a, { chainId: this.opts.chainId });
+        await verifyAnnouncement(a, this.opts);
         return TopicValidatorResult.Accept;
       } catch {
         return TopicValidatorResult.Reject;

@@ -18,7 +18,7 @@ import { loadOrCreateNodeKey, type NodeIdentity } from '../network/identity.js';
 import { NetworkDSOAggregator } from '../network/network-aggregator.js';
 import { p2pPrivateKey } from '../network/p2p-identity.js';
 import { P2PNode } from '../network/p2p-node.js';
-import { RegistryClient } from '../network/registry.js';
+import { DEFAULT_PARAMETERS, RegistryClient } from '../network/registry.js';
 import { ReplayGuard } from '../network/replay-guard.js';
 import type { DsoConfig } from './config.js';
 import { loadOrCreateToken } from './http/token.js';
@@ -120,6 +120,7 @@ export class DsoNode {
     const p2p = await P2PNode.start({
       network: config.network,
       chainId: chain.chain.id,
+      registry: registry.address,
       store,
       privateKey: await p2pPrivateKey(identity),
       listen: config.listen ?? savedListen(config.dataDir),
@@ -149,7 +150,7 @@ export class DsoNode {
       const saved = JSON.parse(readFileSync(record, 'utf8')) as { chainId: number; address: Hex };
       if (saved.chainId === chain.chain.id) return RegistryClient.at(chain, identity, saved.address);
     }
-    const reg = await RegistryClient.deploy(chain, identity, { quorum: 1, votingPeriod: 3600, members: [identity.address] });
+    const reg = await RegistryClient.deploy(chain, identity, { ...DEFAULT_PARAMETERS, members: [identity.address] });
     if (chain.where !== 'in-process') {
       writeFileSync(`${record}.tmp`, JSON.stringify({ chainId: chain.chain.id, address: reg.address }));
       renameSync(`${record}.tmp`, record);

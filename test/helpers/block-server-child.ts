@@ -15,6 +15,7 @@ for (let i = 0; i < Number(count); i++) cids.push((await store.put(bigBlock(Numb
 const p2p = await P2PNode.start({
   network: 'dso-peer-load',
   chainId: 31337,
+  registry: '0x0000000000000000000000000000000000000000',
   store,
   limits: JSON.parse(limits) as object,
   log: () => undefined,
