@@ -19,7 +19,7 @@
 import { performance } from 'node:perf_hooks';
 
 import { isArray, wholeNumber } from '../core/checks.js';
-import { DsoError } from '../core/errors.js';
+import { describeError, DsoError } from '../core/errors.js';
 import type { Experience } from '../experience/experience.js';
 import type { ApplyResult, ExperienceLibrary } from '../experience/library.js';
 import type { LibraryOperation } from '../experience/operations.js';
@@ -128,10 +128,6 @@ type Chat = (messages: readonly ChatMessage[], opts?: ChatOptions) => Promise<Ch
 interface Candidate {
   operation: LibraryOperation;
   domain: string;
-}
-
-function describe(e: unknown): string {
-  return e instanceof DsoError ? `${e.code}: ${e.message}` : (e as Error).message;
 }
 
 function referencedIds(op: LibraryOperation): string[] {
@@ -247,7 +243,7 @@ export class ActiveSemanticOptimizer {
           ),
         ).then((rs) => rs.map((r) => r.content)));
     } catch (e) {
-      return finish(`rollouts failed: ${describe(e)}`);
+      return finish(`rollouts failed: ${describeError(e)}`);
     }
     const rewards = await Promise.all(rollouts.map((r) => Promise.resolve(this.reward(r, problem.groundTruth, problem.query))));
     rewards.forEach((r, i) => {
@@ -284,7 +280,7 @@ export class ActiveSemanticOptimizer {
         ),
       ).then((rs) => rs.map((r) => r.content.trim()));
     } catch (e) {
-      return finish(`summaries failed: ${describe(e)}`);
+      return finish(`summaries failed: ${describeError(e)}`);
     }
 
     const order = advantages.map((_, i) => i).sort((a, b) => advantages[b] - advantages[a]);
@@ -335,7 +331,7 @@ export class ActiveSemanticOptimizer {
       try {
         answer = (await model(() => chat(messages, { temperature: this.analysisTemperature }))).content;
       } catch (e) {
-        return `operations request failed: ${describe(e)}`;
+        return `operations request failed: ${describeError(e)}`;
       }
       try {
         return parseOperations(answer, ctx);
@@ -442,7 +438,7 @@ export class ActiveSemanticOptimizer {
         return this.logConsolidation({
           candidates: pending.length,
           operations: [],
-          skipped: `library refused the proposals: ${describe(e)}`,
+          skipped: `library refused the proposals: ${describeError(e)}`,
           tokens,
         });
       try {
@@ -451,14 +447,14 @@ export class ActiveSemanticOptimizer {
           candidates: pending.length,
           operations: original,
           applied,
-          fallback: `library refused the consolidated operations: ${describe(e)}`,
+          fallback: `library refused the consolidated operations: ${describeError(e)}`,
           tokens,
         });
       } catch (e2) {
         return this.logConsolidation({
           candidates: pending.length,
           operations: [],
-          skipped: `library refused the proposals: ${describe(e2)}`,
+          skipped: `library refused the proposals: ${describeError(e2)}`,
           tokens,
         });
       }

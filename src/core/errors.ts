@@ -62,3 +62,8 @@ export class DsoError extends Error {
 export function isDsoError(e: unknown, code?: DsoErrorCode): e is DsoError {
   return e instanceof DsoError && (code === undefined || e.code === code);
 }
+
+/** One line for a log or a report: the code and message of a DsoError, the message of anything else. */
+export function describeError(e: unknown): string {
+  return e instanceof DsoError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
+}

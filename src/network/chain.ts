@@ -119,6 +119,9 @@ export async function startInProcessChain(opts: ChainTimeouts = {}): Promise<Cha
   };
 }
 
+/** viem's short message (its full one spans the request, the URL and the version, on several lines). */
+const firstLine = (e: unknown) => ((e as { shortMessage?: string }).shortMessage ?? (e as Error).message).split('\n')[0];
+
 /** A JSON-RPC chain by URL; its chain id is asked once. */
 export async function connectChain(url: string, opts: { pollingInterval?: number } & ChainTimeouts = {}): Promise<ChainConnection> {
   const rpcTimeoutMs = opts.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
@@ -128,13 +131,13 @@ export async function connectChain(url: string, opts: { pollingInterval?: number
   try {
     id = await client.getChainId();
   } catch (e) {
-    throw new DsoError('CHAIN_ERROR', `cannot reach the chain at ${url}: ${(e as Error).message}`, { cause: e });
+    throw new DsoError('CHAIN_ERROR', `cannot reach the chain at ${url}: ${firstLine(e)}`, { cause: e });
   }
   const request = async (a: { method: string; params?: unknown[] }) => {
     try {
       return await client.request(a as never);
     } catch (e) {
-      throw new DsoError('CHAIN_ERROR', `${a.method} failed on ${url}: ${(e as Error).message}`, { cause: e });
+      throw new DsoError('CHAIN_ERROR', `${a.method} failed on ${url}: ${firstLine(e)}`, { cause: e });
     }
   };
   // anvil names its balance method after itself; hardhat-compatible nodes answer hardhat_setBalance.

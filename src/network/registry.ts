@@ -395,6 +395,27 @@ export class RegistryClient {
     return new RegistryClient(conn, identity, address);
   }
 
+  /** The registry at `address`, once the chain shows one there: a wrong address fails here, with what was found, not at the first sync. */
+  static async open(conn: ChainConnection, identity: NodeIdentity, address: Hex): Promise<RegistryClient> {
+    const client = new RegistryClient(conn, identity, address);
+    let code: Hex | undefined;
+    try {
+      code = await client.reader.getCode({ address });
+    } catch (e) {
+      throw chainError(e, 'getCode');
+    }
+    if (code === undefined || code === '0x')
+      throw new DsoError('INVALID_CONFIG', `no contract at ${address} on chain ${conn.chain.id}: check registryAddress`);
+    try {
+      await client.deployedAt();
+    } catch (e) {
+      throw new DsoError('INVALID_CONFIG', `the contract at ${address} on chain ${conn.chain.id} is not an ExperienceRegistry`, {
+        cause: e,
+      });
+    }
+    return client;
+  }
+
   // ---- transactions ----
 
   /** Estimates (a refusal comes back named), sends, waits for the receipt; a revert in the block is named by a replay. */
@@ -601,6 +622,45 @@ export class RegistryClient {
   /** Whether `account` (default: this one) may vote on batch `id` now: open, in its snapshot, not voted. */
   async canVote(id: bigint, account: Hex = this.account): Promise<boolean> {
     return this.read<boolean>('canVote', [id, account]);
+  }
+
+  /**
+   * The votes cast on batch `id`, from its Voted events (one per member at
+   * most, so the answer is bounded by the membership). The submitter's yes is
+   * its submission and has no Voted event.
+   */
+  async batchVotes(id: bigint, fromBlock?: bigint): Promise<{ member: Hex; approve: boolean }[]> {
+    const abi = registryArtifact().abi;
+    const event = abi.find((x) => x.type === 'event' && x.name === 'Voted');
+    let logs: Log[];
+    try {
+      logs = await this.reader.getLogs({
+        address: this.address,
+        event: event as never,
+        args: { id } as never,
+        fromBlock: fromBlock ?? (await this.deployedAt()),
+        toBlock: 'latest',
+        strict: true,
+      });
+    } catch (e) {
+      throw chainError(e, 'getLogs');
+    }
+    const parsed = parseEventLogs({ abi, logs, eventName: 'Voted' }) as unknown as {
+      args: { id: bigint; member: Hex; approve: boolean };
+    }[];
+    const seen = new Map<string, { member: Hex; approve: boolean }>();
+    for (const l of parsed)
+      if (l.args.id === id) seen.set(getAddress(l.args.member), { member: getAddress(l.args.member), approve: l.args.approve });
+    return [...seen.values()];
+  }
+
+  /** The balance of `account` (default: this one) in wei: what it can spend on transactions. */
+  async balance(account: Hex = this.account): Promise<bigint> {
+    try {
+      return await this.reader.getBalance({ address: account });
+    } catch (e) {
+      throw chainError(e, 'getBalance');
+    }
   }
 
   async acceptedCount(): Promise<bigint> {

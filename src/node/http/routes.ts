@@ -59,6 +59,12 @@ export function installRoutes(app: FastifyInstance, node: DsoNode, metrics: Node
     p2p: node.network ? { addresses: node.network.p2p.addresses, topicPeers: node.network.p2p.topicPeers() } : null,
     metrics: node.trainer.metrics,
     syncFrequency: node.trainer.syncFrequency,
+    // What the last sync saw and did (this account's standing, failures tried again next time) and what waits on the chain.
+    sync: {
+      standing: node.trainer.lastStanding ?? null,
+      last: node.trainer.last ?? null,
+      pending: node.network ? node.network.aggregator.pending() : null,
+    },
   }));
 
   app.get('/metrics', async (_req, reply) => {
