@@ -11,13 +11,13 @@
 
 #include "args.h"
 #include "bindings.h"
+#include "v8_values.h"
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <v8.h>
 
 #include <cerrno>
 #include <cstring>
@@ -28,14 +28,6 @@ namespace dso {
 namespace {
 
 #if defined(__unix__) || defined(__APPLE__)
-// N-API has no shared buffers over external memory, so this one value is made
-// with V8's API; napi_value is a v8::Local's slot, as Node's own N-API glue
-// converts it.
-Napi::Value toNapi(Napi::Env env, v8::Local<v8::Value> v) {
-  static_assert(sizeof(napi_value) == sizeof(v8::Local<v8::Value>), "napi_value must be a v8::Local");
-  return Napi::Value(env, reinterpret_cast<napi_value>(*v));
-}
-
 Napi::Value mapFile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) fail("INVALID_ARGUMENT", "mapFile expects a path");

@@ -12,7 +12,7 @@
  * row count, and re-sorts and compactions build new buffers (copy on write),
  * so a running search sees the rows present when it started.
  */
-import { bytes, bytesPerRow, floats, wholeNumber } from '../core/checks.js';
+import { bytes, bytesPerRow, checkResults, floats, wholeNumber } from '../core/checks.js';
 import { DsoError } from '../core/errors.js';
 import { createEngine } from '../engine/create-engine.js';
 import { LazyEngine } from '../engine/lazy-engine.js';
@@ -244,6 +244,7 @@ export class BinaryIndex {
       }
       candidates = Math.max(k, wholeNumber(opts.rescore.candidates ?? 100, 'rescore.candidates', 'INVALID_K', 1));
     }
+    checkResults(nq, candidates);
     if (!this.sorted) this.rebuild();
     const snap: Snapshot = {
       codes: this.codes,
