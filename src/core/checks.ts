@@ -56,6 +56,13 @@ function isDetached(buf: ArrayBuffer): boolean {
 export const floats = (v: unknown, name: string) => typed(v, Float32Array, name);
 export const bytes = (v: unknown, name: string) => typed(v, Uint8Array, name);
 
+/** Index of the first NaN or infinite value, or -1; a bit test per value (exponent all ones), no float compare. */
+export function firstNonFinite(a: Float32Array): number {
+  const bits = new Int32Array(a.buffer, a.byteOffset, a.length);
+  for (let i = 0; i < bits.length; i++) if ((bits[i] & 0x7f800000) === 0x7f800000) return i;
+  return -1;
+}
+
 export function wholeNumber(v: unknown, name: string, code: DsoErrorCode, min: number, max = MAX_ELEMENTS): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
     throw new DsoError(code, `${name} must be an integer in [${min}, ${max}], got ${describe(v)}`);

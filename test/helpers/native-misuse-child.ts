@@ -67,9 +67,9 @@ async function transfer(): Promise<void> {
     if (p.scales[0] !== 0.5 || s.distances[0] !== 0) throw new Error('a held input was read wrong');
   }
   // A resizable buffer shrunk under the call: its pages are decommitted in place.
-  const rab = new (ArrayBuffer as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void })(64 << 20, {
-    maxByteLength: 64 << 20,
-  });
+  type Resizable = ArrayBuffer & { resize(n: number): void };
+  const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => Resizable;
+  const rab = new Resizable(64 << 20, { maxByteLength: 64 << 20 });
   const y = new Float32Array(rab).fill(0.25);
   const packed = addon.pack(y, dim, undefined, null, { async: true });
   rab.resize(0);
