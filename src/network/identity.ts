@@ -8,6 +8,7 @@
  * IO_ERROR; readable by others, too large, not JSON, not a key file object or
  * not a valid secp256k1 key is INVALID_KEY_FILE.
  */
+import { hash } from 'node:crypto';
 import {
   closeSync,
   constants,
@@ -34,6 +35,8 @@ export interface NodeIdentity {
   /** The node id: its Ethereum address (checksummed). */
   address: Hex;
   account: PrivateKeyAccount;
+  /** 32 bytes derived from the key (never the key itself): the seed of the node's libp2p identity, stable across restarts. */
+  p2pSeed: Uint8Array;
 }
 
 interface KeyFile {
@@ -47,7 +50,10 @@ const MAX_KEY_FILE_BYTES = 4096;
 
 export function identityFromKey(privateKey: Hex): NodeIdentity {
   const account = privateKeyToAccount(privateKey);
-  return { address: account.address, account };
+  const p2pSeed = new Uint8Array(
+    hash('sha256', Buffer.concat([Buffer.from('dso/p2p-identity/v1'), Buffer.from(privateKey.slice(2), 'hex')]), 'buffer'),
+  );
+  return { address: account.address, account, p2pSeed };
 }
 
 const invalid = (file: string, why: string) => new DsoError('INVALID_KEY_FILE', `key file ${file} ${why}`);
