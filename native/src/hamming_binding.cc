@@ -11,20 +11,19 @@ namespace {
 
 class HammingJob : public Job {
  public:
-  HammingJob(const KernelTable* t, View<uint8_t> base, View<uint8_t> queries, size_t n, size_t nq, size_t dim, size_t k,
-             Napi::Env env)
+  HammingJob(const KernelTable* t, View<uint8_t> base, View<uint8_t> queries, size_t n, size_t nq, size_t dim, size_t k)
       : table_(t), base_(std::move(base)), queries_(std::move(queries)), n_(n), nq_(nq), dim_(dim), k_(k) {
-    ids_.allocate(env, nq * k);
-    dists_.allocate(env, nq * k);
+    ids_.allocate(nq * k);
+    dists_.allocate(nq * k);
   }
   void execute() override {
     if (nq_ == 0) return;
-    check(table_->hammingTopK(base_.data, n_, queries_.data, nq_, dim_, k_, ids_.data, dists_.data), "");
+    check(table_->hammingTopK(base_.data, n_, queries_.data, nq_, dim_, k_, ids_.data(), dists_.data()), "");
   }
   Napi::Value result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
-    o.Set("ids", Napi::Int32Array::New(env, ids_.length, ids_.ref.Value(), 0));
-    o.Set("distances", Napi::Int32Array::New(env, dists_.length, dists_.ref.Value(), 0));
+    o.Set("ids", Napi::Int32Array::New(env, ids_.length(), ids_.take(env), 0));
+    o.Set("distances", Napi::Int32Array::New(env, dists_.length(), dists_.take(env), 0));
     return o;
   }
 
@@ -50,10 +49,11 @@ Napi::Value hammingTopK(const Napi::CallbackInfo& info) {
                                 ") is not a multiple of ceil(dim/8) = " + std::to_string(B));
   const size_t n = base.length / B, nq = queries.length / B;
   if (n > kMaxElements) fail("TOO_LARGE", "base holds more than 2^31-1 rows; ids are Int32");
-  if (static_cast<double>(nq) * static_cast<double>(k) > static_cast<double>(kMaxElements))
-    fail("TOO_LARGE", "queries x k = " + std::to_string(nq) + " x " + std::to_string(k) + " exceeds 2^31-1 results");
+  if (static_cast<double>(nq) * static_cast<double>(k) > static_cast<double>(kMaxResults))
+    fail("TOO_LARGE", "queries x k = " + std::to_string(nq) + " x " + std::to_string(k) + " exceeds " +
+                          std::to_string(kMaxResults) + " results");
   CallOptions o = callOptions(optionsArg(info, 4));
-  return runJob(env, std::make_unique<HammingJob>(o.table, std::move(base), std::move(queries), n, nq, dim, k, env),
+  return runJob(env, std::make_unique<HammingJob>(o.table, std::move(base), std::move(queries), n, nq, dim, k),
                 o.async);
 }
 

@@ -1,13 +1,13 @@
-// One kernel call, run either on the calling thread or on the libuv pool
-// (Napi::AsyncWorker) so large inputs leave the event loop. Outputs are
-// allocated as ArrayBuffers on the JS thread before the work starts and
-// handed out only if the kernel succeeds: a failed call changes nothing.
+// One kernel call, run either on the calling thread or on the libuv pool so
+// large inputs leave the event loop. Outputs are allocated on the JS thread
+// before the work starts and handed to JS only if the kernel succeeds: a
+// failed call changes nothing.
 #pragma once
 #include <napi.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "errors.h"
 #include "kernels/types.h"
@@ -38,19 +38,40 @@ class Job {
   }
 };
 
-// An output typed array allocated up front; `data` stays valid while `ref` lives.
+// An output array in C++ heap memory until a successful call hands it to JS
+// as an ArrayBuffer. Zeroed, so no byte a kernel skipped can leak old heap
+// contents; an allocation that fails is OUT_OF_MEMORY, where V8's own
+// ArrayBuffer allocation would end the process.
 template <class T>
-struct Output {
-  Napi::Reference<Napi::ArrayBuffer> ref;
-  T* data = nullptr;
-  size_t length = 0;
-
-  void allocate(Napi::Env env, size_t n) {
-    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, n * sizeof(T));
-    data = static_cast<T*>(ab.Data());
-    length = n;
-    ref = Napi::Persistent(ab);
+class Output {
+ public:
+  void allocate(size_t n) {
+    length_ = n;
+    if (n == 0) return;
+    data_.reset(static_cast<T*>(std::calloc(n, sizeof(T))));
+    if (!data_) fail("OUT_OF_MEMORY", "could not allocate " + std::to_string(n * sizeof(T)) + " bytes for the result");
   }
+  T* data() const { return data_.get(); }
+  size_t length() const { return length_; }
+
+  // The memory as an ArrayBuffer that frees it when collected.
+  Napi::ArrayBuffer take(Napi::Env env) {
+    if (!data_) return Napi::ArrayBuffer::New(env, 0);
+    napi_value ab;
+    if (napi_create_external_arraybuffer(
+            env, data_.get(), length_ * sizeof(T), [](napi_env, void* p, void*) { std::free(p); }, nullptr, &ab) !=
+        napi_ok)
+      fail("OUT_OF_MEMORY", "could not wrap the result in an ArrayBuffer");
+    data_.release();
+    return Napi::ArrayBuffer(env, ab);
+  }
+
+ private:
+  struct Free {
+    void operator()(T* p) const { std::free(p); }
+  };
+  std::unique_ptr<T, Free> data_;
+  size_t length_ = 0;
 };
 
 Napi::Value runJob(Napi::Env env, std::unique_ptr<Job> job, bool async);

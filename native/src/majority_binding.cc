@@ -11,12 +11,12 @@ namespace {
 
 class MajorityJob : public Job {
  public:
-  MajorityJob(const KernelTable* t, View<uint8_t> codes, size_t n, size_t dim, Napi::Env env)
+  MajorityJob(const KernelTable* t, View<uint8_t> codes, size_t n, size_t dim)
       : table_(t), codes_(std::move(codes)), n_(n), dim_(dim) {
-    out_.allocate(env, (dim + 7) / 8);
+    out_.allocate((dim + 7) / 8);
   }
-  void execute() override { table_->majority(codes_.data, n_, dim_, out_.data); }
-  Napi::Value result(Napi::Env env) override { return Napi::Uint8Array::New(env, out_.length, out_.ref.Value(), 0); }
+  void execute() override { table_->majority(codes_.data, n_, dim_, out_.data()); }
+  Napi::Value result(Napi::Env env) override { return Napi::Uint8Array::New(env, out_.length(), out_.take(env), 0); }
 
  private:
   const KernelTable* table_;
@@ -35,7 +35,7 @@ Napi::Value majority(const Napi::CallbackInfo& info) {
     fail("LENGTH_MISMATCH",
          "codes.length must be n x ceil(dim/8) = " + std::to_string(n * B) + ", got " + std::to_string(codes.length));
   CallOptions o = callOptions(optionsArg(info, 3));
-  return runJob(env, std::make_unique<MajorityJob>(o.table, std::move(codes), n, dim, env), o.async);
+  return runJob(env, std::make_unique<MajorityJob>(o.table, std::move(codes), n, dim), o.async);
 }
 
 }  // namespace

@@ -30,7 +30,7 @@ PackShape packShape(size_t rows, const Napi::Value& dimV, const Napi::Value& gro
 View<float> optionalBaseline(const Napi::Value& v, size_t dim) {
   View<float> b;
   if (v.IsUndefined() || v.IsNull()) return b;
-  b = floatArray(v, "baseline");
+  b = privateCopy(floatArray(v, "baseline"));
   if (b.length != dim)
     fail("LENGTH_MISMATCH",
          "baseline must hold dim = " + std::to_string(dim) + " values, got " + std::to_string(b.length));
@@ -42,20 +42,20 @@ View<float> optionalBaseline(const Napi::Value& v, size_t dim) {
 
 class PackJob : public Job {
  public:
-  PackJob(const KernelTable* t, View<float> x, View<float> b, PackShape s, Napi::Env env)
+  PackJob(const KernelTable* t, View<float> x, View<float> b, PackShape s)
       : table_(t), x_(std::move(x)), baseline_(std::move(b)), s_(s) {
-    codes_.allocate(env, s.rows * s.bytesPerRow);
-    scales_.allocate(env, s.rows * s.groups);
+    codes_.allocate(s.rows * s.bytesPerRow);
+    scales_.allocate(s.rows * s.groups);
   }
   void execute() override {
     if (s_.rows == 0) return;
-    check(table_->pack(x_.data, s_.rows, s_.dim, s_.groupSize, baseline_.data, codes_.data, scales_.data),
+    check(table_->pack(x_.data, s_.rows, s_.dim, s_.groupSize, baseline_.data, codes_.data(), scales_.data()),
           "x holds a NaN or infinite value (or x - baseline overflows) in row ");
   }
   Napi::Value result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
-    o.Set("codes", Napi::Uint8Array::New(env, codes_.length, codes_.ref.Value(), 0));
-    o.Set("scales", Napi::Float32Array::New(env, scales_.length, scales_.ref.Value(), 0));
+    o.Set("codes", Napi::Uint8Array::New(env, codes_.length(), codes_.take(env), 0));
+    o.Set("scales", Napi::Float32Array::New(env, scales_.length(), scales_.take(env), 0));
     return o;
   }
 
@@ -69,15 +69,15 @@ class PackJob : public Job {
 
 class DequantizeJob : public Job {
  public:
-  DequantizeJob(const KernelTable* t, View<uint8_t> c, View<float> sc, View<float> b, PackShape s, Napi::Env env)
+  DequantizeJob(const KernelTable* t, View<uint8_t> c, View<float> sc, View<float> b, PackShape s)
       : table_(t), codes_(std::move(c)), scales_(std::move(sc)), baseline_(std::move(b)), s_(s) {
-    out_.allocate(env, s.rows * s.dim);
+    out_.allocate(s.rows * s.dim);
   }
   void execute() override {
     if (s_.rows == 0) return;
-    table_->dequantize(codes_.data, scales_.data, s_.rows, s_.dim, s_.groupSize, baseline_.data, out_.data);
+    table_->dequantize(codes_.data, scales_.data, s_.rows, s_.dim, s_.groupSize, baseline_.data, out_.data());
   }
-  Napi::Value result(Napi::Env env) override { return Napi::Float32Array::New(env, out_.length, out_.ref.Value(), 0); }
+  Napi::Value result(Napi::Env env) override { return Napi::Float32Array::New(env, out_.length(), out_.take(env), 0); }
 
  private:
   const KernelTable* table_;
@@ -97,13 +97,13 @@ Napi::Value pack(const Napi::CallbackInfo& info) {
   s.rows = x.length / s.dim;
   View<float> b = optionalBaseline(info[3], s.dim);
   CallOptions o = callOptions(optionsArg(info, 4));
-  return runJob(env, std::make_unique<PackJob>(o.table, std::move(x), std::move(b), s, env), o.async);
+  return runJob(env, std::make_unique<PackJob>(o.table, std::move(x), std::move(b), s), o.async);
 }
 
 Napi::Value dequantize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   View<uint8_t> codes = byteArray(info[0], "codes");
-  View<float> scales = floatArray(info[1], "scales");
+  View<float> scales = privateCopy(floatArray(info[1], "scales"));
   PackShape s = packShape(0, info[2], info[3]);
   if (scales.length % s.groups != 0)
     fail("LENGTH_MISMATCH", "scales.length (" + std::to_string(scales.length) + ") is not a multiple of the " +
@@ -120,8 +120,7 @@ Napi::Value dequantize(const Napi::CallbackInfo& info) {
            "scales must be finite and >= 0; index " + std::to_string(i) + " holds " + std::to_string(scales.data[i]));
   View<float> b = optionalBaseline(info[4], s.dim);
   CallOptions o = callOptions(optionsArg(info, 5));
-  return runJob(env,
-                std::make_unique<DequantizeJob>(o.table, std::move(codes), std::move(scales), std::move(b), s, env),
+  return runJob(env, std::make_unique<DequantizeJob>(o.table, std::move(codes), std::move(scales), std::move(b), s),
                 o.async);
 }
 

@@ -7,6 +7,18 @@ import { DsoError, type DsoErrorCode } from './errors.js';
 
 const MAX_ELEMENTS = 2 ** 31 - 1;
 
+/**
+ * Most results one top-k call returns (nq x k ids and as many distances:
+ * 1 GiB). The result is nq x k whatever n is (-1 past the rows), so this
+ * bounds k as well; native/src/args.h holds the same bound.
+ */
+export const MAX_RESULTS = 2 ** 27;
+
+/** TOO_LARGE unless nq x k results fit MAX_RESULTS. */
+export function checkResults(nq: number, k: number): void {
+  if (nq * k > MAX_RESULTS) throw new DsoError('TOO_LARGE', `queries x k = ${nq} x ${k} exceeds ${MAX_RESULTS} results`);
+}
+
 export function bytesPerRow(dim: number): number {
   return Math.ceil(dim / 8);
 }
@@ -43,6 +55,13 @@ function isDetached(buf: ArrayBuffer): boolean {
 
 export const floats = (v: unknown, name: string) => typed(v, Float32Array, name);
 export const bytes = (v: unknown, name: string) => typed(v, Uint8Array, name);
+
+/** Index of the first NaN or infinite value, or -1; a bit test per value (exponent all ones), no float compare. */
+export function firstNonFinite(a: Float32Array): number {
+  const bits = new Int32Array(a.buffer, a.byteOffset, a.length);
+  for (let i = 0; i < bits.length; i++) if ((bits[i] & 0x7f800000) === 0x7f800000) return i;
+  return -1;
+}
 
 export function wholeNumber(v: unknown, name: string, code: DsoErrorCode, min: number, max = MAX_ELEMENTS): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
@@ -140,7 +159,7 @@ export function checkHamming(base: unknown, queries: unknown, p: { dim: number; 
   const k = wholeNumber(p.k, 'k', 'INVALID_K', 1);
   const n = codeRows(b, 'base', dim);
   const nq = codeRows(q, 'queries', dim);
-  if (nq * k > MAX_ELEMENTS) throw new DsoError('TOO_LARGE', `queries x k = ${nq} x ${k} exceeds 2^31-1 results`);
+  checkResults(nq, k);
   return { base: b, queries: q, dim, k, n, nq };
 }
 

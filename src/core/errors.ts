@@ -25,6 +25,7 @@ export type DsoErrorCode =
   | 'DUPLICATE_LABEL'
   | 'CORRUPT_INDEX'
   | 'IO_ERROR'
+  | 'NOT_A_FILE'
   | 'INVALID_EXPERIENCE'
   | 'UNKNOWN_EXPERIENCE'
   | 'INVALID_OPERATION'

@@ -22,6 +22,7 @@ import { autoBackend } from './auto-backend.js';
 import type { Backend } from './backend.js';
 import { jsBackend } from './js-backend.js';
 import { nativeBackend } from './native-backend.js';
+import { padTopK } from './pad-top-k.js';
 import { Resident } from './resident.js';
 import { DEFAULT_SHARD_ROWS, type ShardedBackend, shardedBackend } from './sharded-backend.js';
 import type { Engine, EngineOptions } from './types.js';
@@ -94,13 +95,13 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
     },
     async hammingTopK(base, queries, o) {
       open();
-      if (base instanceof Resident) {
-        const r = base.use(o?.dim);
-        const c = checkHamming(r.codes, queries, o);
-        return backend.hammingTopK(c.base, c.queries, c.dim, c.k, r.device);
-      }
-      const c = checkHamming(base, queries, o);
-      return backend.hammingTopK(c.base, c.queries, c.dim, c.k);
+      const r = base instanceof Resident ? base.use(o?.dim) : undefined;
+      const c = checkHamming(r ? r.codes : base, queries, o);
+      // Backends work for at most n results per query; the slots past them are padding, added once here.
+      const kk = Math.min(c.k, c.n);
+      const empty = { ids: new Int32Array(0), distances: new Int32Array(0) };
+      const found = kk === 0 ? empty : await backend.hammingTopK(c.base, c.queries, c.dim, kk, r?.device);
+      return padTopK(found, c.nq, c.k);
     },
     async median(rows, o) {
       open();
