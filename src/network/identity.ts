@@ -37,6 +37,18 @@ export function identityFromKey(privateKey: Hex): NodeIdentity {
 
 /** Reads the key at `file`, or creates it (mode 0600, parents as needed) when there is none. */
 export function loadOrCreateNodeKey(file: string): NodeIdentity {
+  return readKey(file) ?? createKey(file);
+}
+
+/** Reads an existing key (dso registry acts as a node's account): INVALID_KEY_FILE when there is none at `file`. */
+export function loadNodeKey(file: string): NodeIdentity {
+  const id = readKey(file);
+  if (!id) throw new DsoError('INVALID_KEY_FILE', `no key file at ${file} (dso node creates one in its data dir on first start)`);
+  return id;
+}
+
+/** The key at `file`; undefined when the file does not exist. */
+function readKey(file: string): NodeIdentity | undefined {
   let raw: string;
   try {
     const st = statSync(file);
@@ -51,7 +63,7 @@ export function loadOrCreateNodeKey(file: string): NodeIdentity {
     if (e instanceof DsoError) throw e;
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
       throw new DsoError('IO_ERROR', `cannot read key file ${file}: ${(e as Error).message}`, { cause: e });
-    return createKey(file);
+    return undefined;
   }
   let k: KeyFile;
   try {
