@@ -103,7 +103,7 @@ describe.skipIf(anvilBinary() === undefined)('peer discovery through the registr
         },
       );
       const n: Running = { name: k.name, http: `http://127.0.0.1:${base + i}`, child, stderr: '' };
-      child.stderr!.on('data', (d: Buffer) => (n.stderr += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (n.stderr += d.toString()));
       nodes.push(n);
     });
 

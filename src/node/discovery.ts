@@ -74,10 +74,8 @@ export class PeerDiscovery {
   }
 
   private async round(): Promise<void> {
-    let error: string | null = null;
-    const fail = (what: string, e: unknown) => {
-      error = `${(e as DsoError).code ?? 'ERROR'}: ${what}: ${(e as Error).message}`;
-    };
+    const failures: string[] = [];
+    const fail = (what: string, e: unknown) => failures.push(`${(e as DsoError).code ?? 'ERROR'}: ${what}: ${(e as Error).message}`);
     try {
       await this.announce();
     } catch (e) {
@@ -91,6 +89,7 @@ export class PeerDiscovery {
       }
     }
     this.status.rounds += 1;
+    const error = failures.length > 0 ? failures.join('; ') : null;
     // One line per new failure, not one per round.
     if (error !== null && error !== this.status.lastError) this.o.log(`discovery: ${error}`);
     if (error === null && this.status.lastError !== null) this.o.log('discovery: working again');

@@ -14,7 +14,7 @@ import {
   type RegistryProposal,
   type RegistryStatus,
 } from '../../network/registry.js';
-import { openChain, openRegistry, type RegistryFlags, signer, type ChainFlags } from './session.js';
+import { type ChainFlags, openChain, openRegistry, type RegistryFlags, signer } from './session.js';
 
 export interface DeployFlags extends ChainFlags {
   members: Hex[];
