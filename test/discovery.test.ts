@@ -3,7 +3,8 @@
  * configurations name no peers, only rpcUrl and registryAddress. Members a
  * and b (funded) announce their endpoints and are found by everyone; member
  * c has no funds, so its announcement fails with one log line and it still
- * dials a and b; d is no member and only reads and dials.
+ * dials a and b; d is no member and only reads and dials. When b restarts,
+ * the others reconnect to it on their own.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,12 +25,31 @@ const base = 31_000 + (process.pid % 4_000) * 2;
 interface Running {
   name: string;
   http: string;
+  config: string;
   child: ChildProcess;
   stderr: string;
 }
 
 interface Status {
   p2p: { addresses: string[]; topicPeers: number; discovery: { announced: string | null; discovered: number; lastError: string | null } };
+}
+
+function startNode(name: string, http: string, config: string): Running {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'node', '--config', config], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, DSO_LOG_LEVEL: 'warn' },
+  });
+  const n: Running = { name, http, config, child, stderr: '' };
+  child.stderr.on('data', (d: Buffer) => (n.stderr += d.toString()));
+  return n;
+}
+
+function stopNode(n: Running): Promise<void> {
+  return new Promise<void>((ok) => {
+    if (n.child.exitCode !== null || n.child.signalCode !== null) return ok();
+    n.child.once('exit', () => ok());
+    n.child.kill('SIGTERM');
+  });
 }
 
 async function status(n: Running): Promise<Status> {
@@ -58,16 +78,7 @@ describe.skipIf(anvilBinary() === undefined)('peer discovery through the registr
     anvil = await startAnvil();
   }, 30_000);
   afterAll(async () => {
-    await Promise.all(
-      nodes.map(
-        (n) =>
-          new Promise<void>((ok) => {
-            if (n.child.exitCode !== null) return ok();
-            n.child.once('exit', () => ok());
-            n.child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all(nodes.map(stopNode));
     await anvil?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -94,17 +105,7 @@ describe.skipIf(anvilBinary() === undefined)('peer discovery through the registr
         http: { host: '127.0.0.1', port: base + i },
       };
       writeFileSync(path.join(dataDir, 'dso.config.json'), JSON.stringify(config));
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', 'src/cli/main.ts', 'node', '--config', path.join(dataDir, 'dso.config.json')],
-        {
-          stdio: ['ignore', 'ignore', 'pipe'],
-          env: { ...process.env, DSO_LOG_LEVEL: 'warn' },
-        },
-      );
-      const n: Running = { name: k.name, http: `http://127.0.0.1:${base + i}`, child, stderr: '' };
-      child.stderr.on('data', (d: Buffer) => (n.stderr += d.toString()));
-      nodes.push(n);
+      nodes.push(startNode(k.name, `http://127.0.0.1:${base + i}`, path.join(dataDir, 'dso.config.json')));
     });
 
     const [a, b, c, d] = nodes;
@@ -134,6 +135,13 @@ describe.skipIf(anvilBinary() === undefined)('peer discovery through the registr
     const sd = await status(d);
     expect(sd.p2p.discovery).toMatchObject({ announced: null, discovered: 2, lastError: null });
     for (const n of nodes) expect(n.child.exitCode).toBeNull();
+
+    // b restarts (same data dir, so the same port and peer id): the others dial it again with backoff.
+    await stopNode(b);
+    await until('a losing b', 30_000, async () => ((await status(a)).p2p.topicPeers === 2 ? true : undefined));
+    nodes[1] = startNode(b.name, b.http, b.config);
+    for (const n of nodes)
+      await until(`${n.name} reconnected`, 90_000, async () => ((await status(n)).p2p.topicPeers === want[n.name] ? true : undefined));
     await conn.close();
   }, 240_000);
 });
