@@ -214,7 +214,7 @@ describe.skipIf(anvilBinary() === undefined)('a network of dso node processes am
     );
     expect([wrong.status, wrong.stderr.trim().split('\n')]).toEqual([
       2,
-      [expect.stringMatching(/^dso: INVALID_CONFIG: no contract at 0x0+aa/iu)],
+      [expect.stringMatching(/^dso: NOT_A_REGISTRY: no contract at 0x0+aa/iu)],
     ]);
   }, 300_000);
 });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import {
+  BaseError,
   type Chain,
   createPublicClient,
   custom,
@@ -119,8 +120,11 @@ export async function startInProcessChain(opts: ChainTimeouts = {}): Promise<Cha
   };
 }
 
-/** viem's short message (its full one spans the request, the URL and the version, on several lines). */
-const firstLine = (e: unknown) => ((e as { shortMessage?: string }).shortMessage ?? (e as Error).message).split('\n')[0];
+/** viem's message in one line: its short message and the transport's detail (the full one repeats the request). */
+function oneLine(e: unknown): string {
+  if (e instanceof BaseError) return e.details && e.details !== e.shortMessage ? `${e.shortMessage} (${e.details})` : e.shortMessage;
+  return (e as Error).message;
+}
 
 /** A JSON-RPC chain by URL; its chain id is asked once. */
 export async function connectChain(url: string, opts: { pollingInterval?: number } & ChainTimeouts = {}): Promise<ChainConnection> {
@@ -131,13 +135,13 @@ export async function connectChain(url: string, opts: { pollingInterval?: number
   try {
     id = await client.getChainId();
   } catch (e) {
-    throw new DsoError('CHAIN_ERROR', `cannot reach the chain at ${url}: ${firstLine(e)}`, { cause: e });
+    throw new DsoError('CHAIN_ERROR', `cannot reach the chain at ${url}: ${oneLine(e)}`, { cause: e });
   }
   const request = async (a: { method: string; params?: unknown[] }) => {
     try {
       return await client.request(a as never);
     } catch (e) {
-      throw new DsoError('CHAIN_ERROR', `${a.method} failed on ${url}: ${firstLine(e)}`, { cause: e });
+      throw new DsoError('CHAIN_ERROR', `${a.method} failed on ${url}: ${oneLine(e)}`, { cause: e });
     }
   };
   // anvil names its balance method after itself; hardhat-compatible nodes answer hardhat_setBalance.

@@ -72,6 +72,18 @@ export function loadOrCreateNodeKey(file: string): NodeIdentity {
   return exists ? readKey(file) : createKey(file);
 }
 
+/** Reads an existing key (dso registry acts as a node's account): INVALID_KEY_FILE when there is none at `file`. */
+export function loadNodeKey(file: string): NodeIdentity {
+  try {
+    lstatSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new DsoError('INVALID_KEY_FILE', `no key file at ${file} (dso node creates one in its data dir on first start)`);
+    throw new DsoError('IO_ERROR', `cannot read key file ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  return readKey(file);
+}
+
 function readKey(file: string): NodeIdentity {
   danglingLink(file);
   const { fd, st } = openRegularFileSync(file);

@@ -63,6 +63,8 @@ export const ConfigSchema = z
     /** p2p listen multiaddrs; absent: 127.0.0.1 on a port chosen at the first start and kept in the data dir. */
     listen: z.array(z.string().startsWith('/')).optional(),
     peers: z.array(z.string().startsWith('/')).default([]),
+    /** Find peers from the registry: announce this node's endpoint (a member) and keep the other members' connected. */
+    discovery: z.boolean().default(true),
     /** What peers may cost this node and how long it waits on them (network/peer-limits.ts); what is left out keeps its default. */
     peerLimits: z
       .object({
@@ -151,6 +153,11 @@ const FLAT: Record<string, { field: string[]; kind: 'string' | 'number' | 'boole
     help: 'p2p listen multiaddrs, comma-separated (default: 127.0.0.1, a port kept across restarts)',
   },
   peers: { field: ['peers'], kind: 'list', help: 'p2p addresses of other nodes (/ip4/.../tcp/.../p2p/12D3Koo...), comma-separated' },
+  discovery: {
+    field: ['discovery'],
+    kind: 'boolean',
+    help: "find peers from the registry: announce this node's p2p address (members) and dial the other members'",
+  },
   'sync-frequency': { field: ['syncFrequency'], kind: 'number', help: 'learning steps between network syncs' },
   'acceptance-threshold': {
     field: ['acceptanceThreshold'],

@@ -23,6 +23,7 @@ import { DEFAULT_PARAMETERS, RegistryClient } from '../network/registry.js';
 import { ReplayGuard } from '../network/replay-guard.js';
 import { type RobustVotePolicy, robustVotePolicy } from '../network/vote-policy.js';
 import type { DsoConfig } from './config.js';
+import { PeerDiscovery } from './discovery.js';
 import { loadOrCreateToken } from './http/token.js';
 import { savedListen, saveListen } from './p2p-listen.js';
 import { DsoTrainer } from './trainer.js';
@@ -35,6 +36,8 @@ export interface NetworkParts {
   aggregator: NetworkDSOAggregator;
   replayGuard: ReplayGuard;
   policy: RobustVotePolicy | undefined;
+  /** Peers from the registry; absent when turned off, or on a chain of this process's own (nobody else is there). */
+  discovery?: PeerDiscovery;
 }
 
 /** Parts a caller can hand in instead of having the node create them (several nodes sharing one in-process chain). */
@@ -153,7 +156,17 @@ export class DsoNode {
       confirmations: config.confirmations,
       ...(policy ? { votePolicy: policy.policy } : {}),
     });
-    return { chain, registry, store, p2p, aggregator, replayGuard, policy };
+    let discovery: PeerDiscovery | undefined;
+    if (config.discovery && !(chain.where === 'in-process' && overrides.chain === undefined)) {
+      discovery = new PeerDiscovery({
+        registry,
+        p2p,
+        configured: config.peers,
+        log: overrides.log ?? ((line) => process.stderr.write(`dso node: ${line}\n`)),
+      });
+      discovery.start();
+    }
+    return { chain, registry, store, p2p, aggregator, replayGuard, policy, discovery };
   }
 
   /** The configured registry; else, on a chain, the one this node deployed before (recorded in its data dir), or a new one. */
@@ -178,6 +191,7 @@ export class DsoNode {
     await this.trainer.stop();
     this.optimizer?.close();
     if (this.network) {
+      await this.network.discovery?.stop();
       await this.network.p2p.stop();
       await this.network.store.close();
       this.network.replayGuard.close();
