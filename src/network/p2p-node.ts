@@ -2,10 +2,11 @@
  * The peer-to-peer side of a node: libp2p over TCP with Noise encryption and
  * yamux multiplexing; gossipsub carries batch announcements on one topic per
  * network; a request/response protocol of this project's own
- * (/dso/blocks/1.0.0) moves content blocks. Peers come from configuration
- * (and the chain) only: no bootstrap list, no DHT, nothing dialled that was
- * not named. Named peers are kept connected: dialled again with backoff when
- * they are down at start or go away later.
+ * (/dso/blocks/1.0.0) moves content blocks between dso nodes, and bitswap
+ * (bitswap.ts) serves and fetches the same blocks for any IPFS node. Peers
+ * come from configuration (and the chain) only: no bootstrap list, no DHT,
+ * nothing dialled that was not named. Named peers are kept connected:
+ * dialled again with backoff when they are down at start or go away later.
  *
  * Gossip is validated before it spreads: an announcement whose envelope does
  * not decode or whose signature does not verify is rejected by the topic
@@ -28,6 +29,7 @@ import { CID } from 'multiformats/cid';
 
 import { DsoError } from '../core/errors.js';
 import { type BatchAnnouncement, decodeEnvelope, verifyAnnouncement } from './batch.js';
+import { BITSWAP_LIMITS, BitswapExchange } from './bitswap.js';
 import { type ContentStore, verifyBlock } from './content-store.js';
 
 export const BLOCKS_PROTOCOL = '/dso/blocks/1.0.0';
@@ -50,6 +52,8 @@ export interface P2POptions {
   peers?: string[];
   /** Called for each verified announcement from the network (not our own). */
   onAnnouncement?: (a: BatchAnnouncement, envelope: Uint8Array) => void;
+  /** Bitswap limits (BITSWAP_LIMITS), e.g. a shorter fetch deadline. */
+  bitswap?: Partial<typeof BITSWAP_LIMITS>;
 }
 
 type GossipService = ReturnType<ReturnType<typeof gossipsub>>;
@@ -65,6 +69,7 @@ function peerIdOf(address: string): string | null {
 
 export class P2PNode {
   readonly topic: string;
+  private bitswap: BitswapExchange | undefined;
   private constructor(
     private readonly node: Libp2p<{ pubsub: GossipService; identify: unknown }>,
     private readonly opts: P2POptions,
@@ -110,6 +115,7 @@ export class P2PNode {
     await this.node.handle(BLOCKS_PROTOCOL, (stream) => {
       void this.serveBlocks(stream);
     });
+    this.bitswap = await BitswapExchange.start(this.node, this.opts.store, this.opts.bitswap);
     for (const p of this.opts.peers ?? []) this.keepConnected(p);
   }
 
@@ -160,6 +166,11 @@ export class P2PNode {
     return this.node.getMultiaddrs().map((m) => m.toString());
   }
 
+  /** The protocols this node answers (/dso/blocks, bitswap, gossipsub, identify). */
+  get protocols(): string[] {
+    return this.node.getProtocols();
+  }
+
   get peerId(): PeerId {
     return this.node.peerId;
   }
@@ -200,8 +211,10 @@ export class P2PNode {
 
   /**
    * Fetches blocks from connected peers, each checked against its CID and
-   * the size limit; a peer that sends a wrong block is not asked again in
-   * this call. Returns what was found (verified), and the peers that sent
+   * the size limit: first over /dso/blocks from the peers that speak it (the
+   * fast path), then what is still missing over bitswap from any peer, under
+   * its deadline. A peer that sends a wrong block is not asked again in this
+   * call. Returns what was found (verified), and the peers that sent
    * something else.
    */
   async fetchBlocks(cids: CID[]): Promise<{ found: Map<string, Uint8Array>; refused: { peer: string; error: DsoError }[] }> {
@@ -238,12 +251,18 @@ export class P2PNode {
       }
       missing = missing.filter((c) => !found.has(c.toString()));
     }
+    if (missing.length > 0 && this.bitswap) {
+      const viaBitswap = await this.bitswap.fetch(missing);
+      for (const [k, v] of viaBitswap.found) found.set(k, v);
+      for (const error of viaBitswap.refused) refused.push({ peer: 'bitswap', error });
+    }
     return { found, refused };
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     for (const s of this.kept.values()) clearTimeout(s.timer);
+    await this.bitswap?.stop();
     await this.node.stop();
   }
 }
