@@ -31,6 +31,9 @@ describe('dso --help and usage errors', () => {
   it('knows every command the README documents', () => {
     expect(commands.map((c) => c.join(' ')).sort()).toEqual(
       [
+        'batch export',
+        'batch import',
+        'batch list',
         'index build',
         'index search',
         'learn',
@@ -53,7 +56,7 @@ describe('dso --help and usage errors', () => {
   });
 
   it('top-level and group help list the commands', () => {
-    for (const args of [['--help'], [], ['index', '--help'], ['library', '--help']]) {
+    for (const args of [['--help'], [], ['index', '--help'], ['library', '--help'], ['batch', '--help']]) {
       const r = dso(...args);
       expect(r.status, args.join(' ')).toBe(0);
       expect(r.stdout).toMatch(/Commands:/u);

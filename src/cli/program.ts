@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 
 import { Command, type CommanderError } from 'commander';
 
+import { registerBatch } from './commands/batch.js';
 import { registerIndex } from './commands/index.js';
 import { registerLearn } from './commands/learn.js';
 import { registerLibrary } from './commands/library.js';
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerSimulate(program);
   registerNode(program);
   registerNetwork(program);
+  registerBatch(program);
   configure(program);
   return program;
 }

@@ -20,8 +20,9 @@
  *    BITSWAP_LIMITS.streamsPerConnection streams, each message received
  *    within BITSWAP_LIMITS.messageTimeoutMs.
  * Fetching, this node wants at most BITSWAP_LIMITS.fetchConcurrency CIDs at
- * once, every want has a deadline, and what arrives is checked against its
- * CID and size before the caller sees it; nothing is stored here.
+ * once, gives up once no block has come for BITSWAP_LIMITS.fetchIdleMs (or
+ * after fetchTimeoutMs in all), and checks what arrives against its CID and
+ * size before the caller sees it; nothing is stored here.
  */
 import { setMaxListeners } from 'node:events';
 
@@ -36,7 +37,17 @@ import { type ContentStore, verifyBlock } from './content-store.js';
 
 export const BITSWAP_PROTOCOL = '/ipfs/bitswap/1.2.0';
 
-export const BITSWAP_LIMITS = {
+export const BITSWAP_LIMITS: Readonly<Record<
+  | 'wantsPerPeer'
+  | 'replyBytes'
+  | 'messageBytes'
+  | 'streamsPerConnection'
+  | 'messageTimeoutMs'
+  | 'fetchConcurrency'
+  | 'fetchIdleMs'
+  | 'fetchTimeoutMs',
+  number
+>> = {
   /** CIDs one peer may have on its wantlist here; the same cap as one /dso/blocks request. */
   wantsPerPeer: 1024,
   /** Bytes of blocks in one reply to one peer (a reply holds at least one block, and a block is at most 1 MiB). */
@@ -49,9 +60,13 @@ export const BITSWAP_LIMITS = {
   messageTimeoutMs: 10_000,
   /** CIDs this node wants from its peers at once. */
   fetchConcurrency: 256,
-  /** Default deadline of one fetch (all the CIDs it asks for). */
-  fetchTimeoutMs: 20_000,
-} as const;
+  /** A fetch ends when no block has arrived for this long (what nobody has costs this much)... */
+  fetchIdleMs: 5_000,
+  /** ...or after this long in all. */
+  fetchTimeoutMs: 60_000,
+};
+
+export type BitswapLimits = typeof BITSWAP_LIMITS;
 
 /** What the ledger of @helia/bitswap takes for "we do not have it": it tests the error's name. */
 function notFound(cid: CID): Error {
@@ -130,11 +145,11 @@ export class BitswapExchange {
     private readonly libp2p: Libp2p,
     private readonly broker: BitswapBroker,
     private readonly store: ContentStore,
-    private readonly limits: typeof BITSWAP_LIMITS,
+    private readonly limits: BitswapLimits,
   ) {}
 
   /** Serves `store` over bitswap on `libp2p` and fetches through it, with BITSWAP_LIMITS (some overridable, for tests). */
-  static async start(libp2p: Libp2p, store: ContentStore, limits: Partial<typeof BITSWAP_LIMITS> = {}): Promise<BitswapExchange> {
+  static async start(libp2p: Libp2p, store: ContentStore, limits: Partial<BitswapLimits> = {}): Promise<BitswapExchange> {
     const l = { ...BITSWAP_LIMITS, ...limits };
     const mixins: Mixin[] = [];
     const brokers: unknown[] = [];
@@ -172,18 +187,17 @@ export class BitswapExchange {
 
   /**
    * Asks every connected bitswap peer for `cids`, at most fetchConcurrency at
-   * a time, until each arrived or the deadline passed. Returns the blocks
-   * that arrived, each checked against its CID and the store's size limit;
-   * stores nothing.
+   * a time, until each arrived or the deadlines passed (fetchIdleMs without a
+   * block, fetchTimeoutMs in all). Returns the blocks that arrived, each
+   * checked against its CID and the store's size limit; stores nothing.
    */
-  async fetch(
-    cids: readonly CID[],
-    opts: { timeoutMs?: number; concurrency?: number } = {},
-  ): Promise<{ found: Map<string, Uint8Array>; refused: DsoError[] }> {
+  async fetch(cids: readonly CID[]): Promise<{ found: Map<string, Uint8Array>; refused: DsoError[] }> {
     const found = new Map<string, Uint8Array>();
     const refused: DsoError[] = [];
     if (cids.length === 0 || this.libp2p.getConnections().length === 0) return { found, refused };
-    const deadline = AbortSignal.timeout(opts.timeoutMs ?? this.limits.fetchTimeoutMs);
+    const idle = new AbortController();
+    let timer = setTimeout(() => idle.abort(), this.limits.fetchIdleMs);
+    const deadline = AbortSignal.any([idle.signal, AbortSignal.timeout(this.limits.fetchTimeoutMs)]);
     setMaxListeners(Infinity, deadline); // one listener per want in flight
     let next = 0;
     const worker = async () => {
@@ -195,6 +209,8 @@ export class BitswapExchange {
         } catch {
           continue; // not found before the deadline
         }
+        clearTimeout(timer);
+        timer = setTimeout(() => idle.abort(), this.limits.fetchIdleMs);
         try {
           verifyBlock(cid, bytes, this.store.maxBlockBytes);
           found.set(cid.toString(), bytes);
@@ -204,8 +220,11 @@ export class BitswapExchange {
         }
       }
     };
-    const workers = Math.min(opts.concurrency ?? this.limits.fetchConcurrency, cids.length);
-    await Promise.all(Array.from({ length: workers }, worker));
+    try {
+      await Promise.all(Array.from({ length: Math.min(this.limits.fetchConcurrency, cids.length) }, worker));
+    } finally {
+      clearTimeout(timer);
+    }
     return { found, refused };
   }
 

@@ -29,7 +29,7 @@ import { CID } from 'multiformats/cid';
 
 import { DsoError } from '../core/errors.js';
 import { type BatchAnnouncement, decodeEnvelope, verifyAnnouncement } from './batch.js';
-import { BITSWAP_LIMITS, BitswapExchange } from './bitswap.js';
+import { BitswapExchange, type BitswapLimits } from './bitswap.js';
 import { type ContentStore, verifyBlock } from './content-store.js';
 
 export const BLOCKS_PROTOCOL = '/dso/blocks/1.0.0';
@@ -53,7 +53,7 @@ export interface P2POptions {
   /** Called for each verified announcement from the network (not our own). */
   onAnnouncement?: (a: BatchAnnouncement, envelope: Uint8Array) => void;
   /** Bitswap limits (BITSWAP_LIMITS), e.g. a shorter fetch deadline. */
-  bitswap?: Partial<typeof BITSWAP_LIMITS>;
+  bitswap?: Partial<BitswapLimits>;
 }
 
 type GossipService = ReturnType<ReturnType<typeof gossipsub>>;

@@ -43,7 +43,7 @@ class TamperingBlockstore extends MemoryBlockstore {
         yield part;
         continue;
       }
-      const bad = part.slice();
+      const bad = Uint8Array.from(part);
       bad[bad.length - 1] ^= 1;
       yield bad;
     }
