@@ -29,17 +29,27 @@ export interface Block {
   bytes: Uint8Array;
 }
 
-/** CARv1 bytes of `blocks` under `root`, produced as they are read (the gateway streams them). */
-export function carStream(root: CID, blocks: AsyncIterable<Block> | Iterable<Block>): AsyncIterable<Uint8Array> {
+/**
+ * CARv1 bytes of `blocks` under `root`, produced as they are read (the
+ * gateway streams them; each block is pulled when the reader wants more).
+ * If `blocks` fails, the stream fails after what was written, rather than
+ * ending like a complete CAR.
+ */
+export async function* carStream(root: CID, blocks: AsyncIterable<Block> | Iterable<Block>): AsyncGenerator<Uint8Array> {
   const { writer, out } = CarWriter.create([root]);
-  void (async () => {
+  let failure: unknown;
+  const pump = (async () => {
     try {
       for await (const b of blocks) await writer.put(b);
+    } catch (e) {
+      failure = e;
     } finally {
       await writer.close();
     }
   })();
-  return out;
+  yield* out;
+  await pump;
+  if (failure !== undefined) throw failure;
 }
 
 function announcementOf(bytes: Uint8Array): BatchAnnouncement | undefined {
