@@ -63,7 +63,7 @@ describe('trustless gateway: GET /ipfs/{cid}', () => {
   it('@helia/verified-fetch (helia over HTTP, this gateway its only source) reads a record and verifies it', async () => {
     // The gateway as the one content router (helia 7 waits forever with no router but a fallback one): no other source.
     const gateway = fallbackRouter({ gateways: [url], shuffle: false });
-    const routers = [{ name: 'dso-gateway', findProviders: gateway.findProviders.bind(gateway) }];
+    const routers = [{ name: 'dso-gateway', findProviders: (cid: CID) => gateway.findProviders!(cid) }];
     const helia = withHTTP(createHeliaLight({ codecs: [dagCbor], routers }), {
       delegatedRouters: [],
       recursiveGateways: [],

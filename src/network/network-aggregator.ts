@@ -54,6 +54,8 @@ export interface NetworkAggregatorOptions {
   chainId: number;
   votePolicy?: VotePolicy;
   maxRecords?: number;
+  /** Also pins every accepted batch elsewhere (KuboPinner: an IPFS node's RPC API). */
+  pinner?: { pin(announcement: CID): Promise<void> };
 }
 
 export class NetworkDSOAggregator {
@@ -63,6 +65,8 @@ export class NetworkDSOAggregator {
   private readonly voted = new Set<bigint>();
   /** Bytes published for peers (submit) and fetched from them (verification), since start. */
   readonly traffic = { bytesOut: 0, bytesIn: 0 };
+  /** Accepted batches pinned by the pinner, and the pins that failed (each with its reason), since start. */
+  readonly pins = { pinned: 0, failed: [] as { batchId: bigint; reason: string }[] };
 
   constructor(private readonly o: NetworkAggregatorOptions) {}
 
@@ -185,6 +189,16 @@ export class NetworkDSOAggregator {
     return out;
   }
 
+  private async pin(b: RegisteredBatch): Promise<void> {
+    if (!this.o.pinner) return;
+    try {
+      await this.o.pinner.pin(CIDClass.parse(b.cid));
+      this.pins.pinned++;
+    } catch (e) {
+      this.pins.failed.push({ batchId: b.id, reason: e instanceof DsoError ? `${e.code}: ${e.message}` : (e as Error).message });
+    }
+  }
+
   async vote(batchId: bigint, approve: boolean): Promise<void> {
     await this.o.registry.vote(batchId, approve);
     this.voted.add(batchId);
@@ -193,6 +207,8 @@ export class NetworkDSOAggregator {
   /**
    * Records of the batches accepted since the last call, each batch verified
    * end to end; a batch that fails is skipped and reported, never half used.
+   * With a pinner, each verified batch is pinned too; a pin that fails is
+   * counted in `pins` and does not fail the batch.
    */
   async fetchGlobal(): Promise<{ records: OpenedRecord[]; batches: number; bytes: number; failed: { batchId: bigint; reason: string }[] }> {
     const total = Number(await this.o.registry.acceptedCount());
@@ -208,6 +224,7 @@ export class NetworkDSOAggregator {
           records.push(...v.records);
           batches++;
           bytes += v.bytesIn;
+          await this.pin(b);
         } catch (e) {
           failed.push({ batchId: b.id, reason: e instanceof DsoError ? `${e.code}: ${e.message}` : (e as Error).message });
         }

@@ -15,6 +15,7 @@ import { ExperienceLibrary } from '../experience/library.js';
 import { type ChainConnection, connectChain, startInProcessChain } from '../network/chain.js';
 import { ContentStore } from '../network/content-store.js';
 import { loadOrCreateNodeKey, type NodeIdentity } from '../network/identity.js';
+import { KuboPinner } from '../network/kubo-pinner.js';
 import { NetworkDSOAggregator } from '../network/network-aggregator.js';
 import { p2pPrivateKey } from '../network/p2p-identity.js';
 import { P2PNode } from '../network/p2p-node.js';
@@ -124,7 +125,8 @@ export class DsoNode {
       peers: config.peers,
     });
     if (config.listen === undefined) saveListen(config.dataDir, p2p.addresses);
-    const aggregator = new NetworkDSOAggregator({ identity, registry, store, p2p, network: config.network, chainId: chain.chain.id });
+    const pinner = config.ipfs.rpcUrl ? new KuboPinner(config.ipfs.rpcUrl, store) : undefined;
+    const aggregator = new NetworkDSOAggregator({ identity, registry, store, p2p, network: config.network, chainId: chain.chain.id, pinner });
     return { chain, registry, store, p2p, aggregator };
   }
 
