@@ -6,7 +6,7 @@
  *
  *   npm run bench                 full sizes (as in the README)
  *   npm run bench -- --quick      small sizes, a smoke run
- *   npm run bench -- --only W2    some workloads (W1, W2, W3, W4 = BinaryIndex, RECALL, GPU, DSO = L1-L4 local DSO, NET = N1-N3 protocol and Byzantine robustness, NODE = dso node HTTP load; comma-separated)
+ *   npm run bench -- --only W2    some workloads (W1, W2, W3, W4 = BinaryIndex, RECALL, GPU, DSO = L1-L4 local DSO, NET = N1-N3 protocol and Byzantine robustness, NODE = dso node HTTP load, IPFS = a batch fetched over bitswap and /dso/blocks; comma-separated)
  *   npm run bench -- --gpu        GPU rows on a software adapter too (lavapipe; quick sizes)
  *
  * GPU rows run by default where a hardware WebGPU adapter exists.
@@ -27,6 +27,7 @@ import { gpuWorkload } from './workloads/gpu.js';
 import { gpuKernelRows } from './workloads/gpu-kernels.js';
 import { hammingData, hammingWorkload } from './workloads/hamming.js';
 import { indexWorkload } from './workloads/index.js';
+import { ipfsWorkload } from './workloads/ipfs.js';
 import { networkWorkload } from './workloads/network.js';
 import { nodeLoadWorkload } from './workloads/node-load.js';
 import { packWorkload } from './workloads/pack.js';
@@ -35,7 +36,7 @@ import { recallWorkload } from './workloads/recall.js';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const forceGpu = args.includes('--gpu');
-const onlyArg = args.find((a, i) => args[i - 1] === '--only') ?? 'W1,W2,W3,W4,RECALL,GPU,DSO,NET,NODE';
+const onlyArg = args.find((a, i) => args[i - 1] === '--only') ?? 'W1,W2,W3,W4,RECALL,GPU,DSO,NET,NODE,IPFS';
 const only = new Set(onlyArg.split(',').map((s) => s.trim().toUpperCase()));
 const outDir = args.find((a, i) => args[i - 1] === '--out') ?? path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 
@@ -103,6 +104,7 @@ async function main() {
   if (only.has('DSO')) rows.push(...(await localDsoWorkload(S.dso)));
   if (only.has('NODE')) rows.push(...(await nodeLoadWorkload(quick ? 3 : 10)));
   if (only.has('NET')) rows.push(...(await networkWorkload(S.net.records)), ...(await byzantineWorkload()));
+  if (only.has('IPFS')) rows.push(...(await ipfsWorkload(S.net.records)));
 
   const extra: Record<string, unknown> = {};
   if (only.has('GPU')) {
