@@ -138,7 +138,10 @@ describe('dso batch export / import', () => {
     const forged = dagCbor.encode({ ...m, records: [...batch.records].reverse().map((x) => x.cid) });
     const forgedCid = cidOfBlock(forged);
     const reordered = path.join(dir, 'reordered.car');
-    await writeCar(reordered, forgedCid, [{ cid: forgedCid, bytes: forged }, ...batch.records.map((x) => ({ cid: x.cid, bytes: x.bytes }))]);
+    await writeCar(reordered, forgedCid, [
+      { cid: forgedCid, bytes: forged },
+      ...batch.records.map((x) => ({ cid: x.cid, bytes: x.bytes })),
+    ]);
     await refused('e', reordered, 'BAD_PROOF');
 
     await refused('f', car, 'BAD_SIGNATURE', '--chain-id', '1');

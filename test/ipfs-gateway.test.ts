@@ -52,8 +52,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const get = (p: string, headers: Record<string, string> = {}, method: 'GET' | 'HEAD' = 'GET') =>
-  app.inject({ method, url: p, headers });
+const get = (p: string, headers: Record<string, string> = {}, method: 'GET' | 'HEAD' = 'GET') => app.inject({ method, url: p, headers });
 
 async function hashMatches(cid: CID, bytes: Uint8Array): Promise<boolean> {
   return Buffer.compare(Buffer.from((await sha256.digest(bytes)).digest), Buffer.from(cid.multihash.digest)) === 0;
@@ -95,7 +94,9 @@ describe('trustless gateway: GET /ipfs/{cid}', () => {
     expect(res.headers['cache-control']).toContain('immutable');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(await hashMatches(record.cid, res.rawPayload)).toBe(true);
-    expect((await get(`/ipfs/${record.cid.toString()}`, { accept: 'application/vnd.ipld.raw', 'if-none-match': res.headers.etag! })).statusCode).toBe(304);
+    expect(
+      (await get(`/ipfs/${record.cid.toString()}`, { accept: 'application/vnd.ipld.raw', 'if-none-match': res.headers.etag! })).statusCode,
+    ).toBe(304);
     const head = await get(`/ipfs/${record.cid.toString()}`, { accept: 'application/vnd.ipld.raw' }, 'HEAD');
     expect(head.statusCode).toBe(200);
     expect(head.rawPayload.byteLength).toBe(0);
@@ -149,7 +150,13 @@ describe('trustless gateway: GET /ipfs/{cid}', () => {
     const gone = CID.createV1(dagCbor.code, await sha256.digest(new Uint8Array([9])));
     const broken = await node.network!.store.put(dagCbor.encode({ ...m, records: [batch.records[0].cid, gone] }));
     const res = await fetch(`${url}/ipfs/${broken.toString()}?format=car`).then(
-      async (r) => ({ status: r.status, body: await r.arrayBuffer().then(() => 'complete', () => 'aborted') }),
+      async (r) => ({
+        status: r.status,
+        body: await r.arrayBuffer().then(
+          () => 'complete',
+          () => 'aborted',
+        ),
+      }),
       () => ({ status: 0, body: 'aborted' }),
     );
     expect(res).toEqual({ status: 200, body: 'aborted' });

@@ -52,7 +52,12 @@ export async function ipfsWorkload(n: number): Promise<Row[]> {
     if (got.records !== n || !got.rootOk) throw new Error(`helia fetched ${got.records} records, root ${got.rootOk}`);
     rows.push(row('helia (other process) <- dso node, bitswap', got.seconds, 'dial + manifest + DAG walk, every record verified'));
 
-    const client = await P2PNode.start({ network: 'dso-bench', chainId: 31337, store: ContentStore.memory(), peers: [server.addresses[0]] });
+    const client = await P2PNode.start({
+      network: 'dso-bench',
+      chainId: 31337,
+      store: ContentStore.memory(),
+      peers: [server.addresses[0]],
+    });
     const t0 = performance.now();
     const own = await client.fetchBlocks(cids);
     const ownSecs = (performance.now() - t0) / 1000;

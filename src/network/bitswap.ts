@@ -37,17 +37,19 @@ import { type ContentStore, verifyBlock } from './content-store.js';
 
 export const BITSWAP_PROTOCOL = '/ipfs/bitswap/1.2.0';
 
-export const BITSWAP_LIMITS: Readonly<Record<
-  | 'wantsPerPeer'
-  | 'replyBytes'
-  | 'messageBytes'
-  | 'streamsPerConnection'
-  | 'messageTimeoutMs'
-  | 'fetchConcurrency'
-  | 'fetchIdleMs'
-  | 'fetchTimeoutMs',
-  number
->> = {
+export const BITSWAP_LIMITS: Readonly<
+  Record<
+    | 'wantsPerPeer'
+    | 'replyBytes'
+    | 'messageBytes'
+    | 'streamsPerConnection'
+    | 'messageTimeoutMs'
+    | 'fetchConcurrency'
+    | 'fetchIdleMs'
+    | 'fetchTimeoutMs',
+    number
+  >
+> = {
   /** CIDs one peer may have on its wantlist here; the same cap as one /dso/blocks request. */
   wantsPerPeer: 1024,
   /** Bytes of blocks in one reply to one peer (a reply holds at least one block, and a block is at most 1 MiB). */
@@ -137,7 +139,13 @@ interface BitswapBroker {
 
 function isBroker(b: unknown): b is BitswapBroker {
   const o = b as Partial<BitswapBroker> | null;
-  return o !== null && typeof o === 'object' && typeof o.retrieve === 'function' && typeof o.announce === 'function' && typeof o.stop === 'function';
+  return (
+    o !== null &&
+    typeof o === 'object' &&
+    typeof o.retrieve === 'function' &&
+    typeof o.announce === 'function' &&
+    typeof o.stop === 'function'
+  );
 }
 
 export class BitswapExchange {

@@ -18,7 +18,14 @@ import { CID } from 'multiformats/cid';
 import { getAddress } from 'viem';
 
 import { DsoError } from '../core/errors.js';
-import { type BatchAnnouncement, DEFAULT_MAX_RECORDS, decodeEnvelope, openManifest, type OpenedManifest, verifyAnnouncement } from './batch.js';
+import {
+  type BatchAnnouncement,
+  DEFAULT_MAX_RECORDS,
+  decodeEnvelope,
+  openManifest,
+  type OpenedManifest,
+  verifyAnnouncement,
+} from './batch.js';
 import { type ContentStore, verifyBlock } from './content-store.js';
 
 /** A CAR of the largest batch (10,000 records of about 330 bytes and its manifest) is about 4 MB. */
@@ -165,7 +172,8 @@ export async function readBatchCar(
   let announcement: BatchAnnouncement | undefined;
   if (extra.length === 1) {
     announcement = announcementOf(extra[0].bytes);
-    if (announcement === undefined) throw new DsoError('MALFORMED_RECORD', `block ${String(extra[0].cid)} is neither in the batch nor its announcement`);
+    if (announcement === undefined)
+      throw new DsoError('MALFORMED_RECORD', `block ${String(extra[0].cid)} is neither in the batch nor its announcement`);
     checkAnnouncement(announcement, opened.manifest);
     if (opts.chainId !== undefined) await verifyAnnouncement(announcement, { chainId: opts.chainId, maxRecords });
   }

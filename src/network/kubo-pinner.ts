@@ -91,6 +91,7 @@ export class KuboPinner {
       });
     const root = roots.find((r) => r?.Cid?.['/'] === announcement.toString());
     if (root === undefined) throw new DsoError('IO_ERROR', `IPFS RPC ${url.origin} did not report pinning ${announcement.toString()}`);
-    if (root.PinErrorMsg) throw new DsoError('IO_ERROR', `IPFS RPC ${url.origin} could not pin ${announcement.toString()}: ${root.PinErrorMsg}`);
+    if (root.PinErrorMsg)
+      throw new DsoError('IO_ERROR', `IPFS RPC ${url.origin} could not pin ${announcement.toString()}: ${root.PinErrorMsg}`);
   }
 }

@@ -126,7 +126,15 @@ export class DsoNode {
     });
     if (config.listen === undefined) saveListen(config.dataDir, p2p.addresses);
     const pinner = config.ipfs.rpcUrl ? new KuboPinner(config.ipfs.rpcUrl, store) : undefined;
-    const aggregator = new NetworkDSOAggregator({ identity, registry, store, p2p, network: config.network, chainId: chain.chain.id, pinner });
+    const aggregator = new NetworkDSOAggregator({
+      identity,
+      registry,
+      store,
+      p2p,
+      network: config.network,
+      chainId: chain.chain.id,
+      pinner,
+    });
     return { chain, registry, store, p2p, aggregator };
   }
 

@@ -146,8 +146,7 @@ async function serve(req: FastifyRequest<{ Params: { '*': string } }>, reply: Fa
     const onlyIfCached = /only-if-cached/iu.test(req.headers['cache-control'] ?? '');
     return reply.code(onlyIfCached ? 412 : 404).send({ error: 'NOT_FOUND', message: `this node does not hold ${cid.toString()}` });
   }
-  const etag =
-    n.format === 'raw' ? `"${cid.toString()}.raw"` : `"${cid.toString()}.car.${n.car.scope}.${n.car.dups ? 'dups' : 'nodups'}"`;
+  const etag = n.format === 'raw' ? `"${cid.toString()}.raw"` : `"${cid.toString()}.car.${n.car.scope}.${n.car.dups ? 'dups' : 'nodups'}"`;
   reply
     .header('cache-control', IMMUTABLE)
     .header('etag', etag)

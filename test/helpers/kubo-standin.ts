@@ -46,7 +46,9 @@ export async function startKuboStandIn(): Promise<KuboStandIn> {
     req.on('end', () => {
       void (async () => {
         if (state.mode === 'error') return error(res, 500, 'blockstore: no space left on device');
-        const form = await new Response(Buffer.concat(chunks), { headers: { 'content-type': req.headers['content-type'] ?? '' } }).formData();
+        const form = await new Response(Buffer.concat(chunks), {
+          headers: { 'content-type': req.headers['content-type'] ?? '' },
+        }).formData();
         const roots: CID[] = [];
         for (const part of form.values()) {
           if (typeof part === 'string') continue;

@@ -119,10 +119,11 @@ export function registerBatch(program: Command): void {
     );
   storeCommand(batch, 'import', 'verify a batch CAR whole (every block, the manifest, the Merkle root, every record), then store it')
     .argument('<file>', 'a CAR written by dso batch export (or any CARv1 of a batch)')
-    .addOption(
-      new Option('--chain-id <id>', "also check the announcement's signature (EIP-712) for this chain").argParser(int(1)),
+    .addOption(new Option('--chain-id <id>', "also check the announcement's signature (EIP-712) for this chain").argParser(int(1)))
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ dso batch import batch.car --data-dir dso-data\n  $ dso batch import batch.car --chain-id 31337',
     )
-    .addHelpText('after', '\nExamples:\n  $ dso batch import batch.car --data-dir dso-data\n  $ dso batch import batch.car --chain-id 31337')
     .action((file: string, o: StoreFlags & { chainId?: number }) =>
       withStore(o, async (store) => {
         const r = await importBatchCar(store, file, o.chainId === undefined ? {} : { chainId: o.chainId });
