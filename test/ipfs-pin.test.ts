@@ -50,6 +50,8 @@ describe('pinning accepted batches on an IPFS node (kubo RPC)', () => {
       { chain, registryAddress: reg.address },
     );
     try {
+      // Configured peers are dialled in the background: wait for the connection before syncing.
+      for (let i = 0; i < 200 && !b.network!.p2p.keptPeers().every((p) => p.connected); i++) await new Promise((r) => setTimeout(r, 50));
       await a.library.add([{ text: 'When a limit is 0/0, try factoring before L’Hôpital.', domain: 'math', confidence: 0.9 }]);
       const sa = await a.trainer.sync();
       expect(sa.submitted?.records).toBe(1);

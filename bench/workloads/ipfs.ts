@@ -56,8 +56,8 @@ export async function ipfsWorkload(n: number): Promise<Row[]> {
       network: 'dso-bench',
       chainId: 31337,
       store: ContentStore.memory(),
-      peers: [server.addresses[0]],
     });
+    await client.dial(server.addresses[0]);
     const t0 = performance.now();
     const own = await client.fetchBlocks(cids);
     const ownSecs = (performance.now() - t0) / 1000;
@@ -69,7 +69,8 @@ export async function ipfsWorkload(n: number): Promise<Row[]> {
     await exportBatchCar(store, batch.manifest.cid, car);
     const peer = startChild(HELIA, ['serve', car]);
     const { addresses } = await peer.next<{ addresses: string[] }>(120_000);
-    const fromHelia = await P2PNode.start({ network: 'dso-bench', chainId: 31337, store: ContentStore.memory(), peers: [addresses[0]] });
+    const fromHelia = await P2PNode.start({ network: 'dso-bench', chainId: 31337, store: ContentStore.memory() });
+    await fromHelia.dial(addresses[0]);
     const t1 = performance.now();
     const viaBitswap = await fromHelia.fetchBlocks(cids);
     const bitswapSecs = (performance.now() - t1) / 1000;

@@ -73,7 +73,8 @@ function negotiate(query: Record<string, string | undefined>, accept: string | u
     return { status: 400, message: `format=${format}: this gateway answers format=raw and format=car` };
   const wanted = format ?? ranges.map((r) => (r.type === RAW ? 'raw' : r.type === CAR ? 'car' : undefined)).find(Boolean);
   if (wanted === undefined) {
-    return accept === undefined
+    // No Accept, or only wildcards (*/*, application/*), names no response type: strict trustless mode says 400.
+    return ranges.every((r) => r.type.endsWith('/*'))
       ? { status: 400, message: `a trustless gateway needs Accept: ${RAW} or ${CAR} (or ?format=raw|car)` }
       : { status: 406, message: `this gateway answers ${RAW} and ${CAR} only` };
   }
