@@ -12,7 +12,7 @@ import path from 'node:path';
 
 import { CarReader, CarWriter } from '@ipld/car';
 import * as dagCbor from '@ipld/dag-cbor';
-import { CID } from 'multiformats/cid';
+import type { CID } from 'multiformats/cid';
 import { sha256 } from 'multiformats/hashes/sha2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

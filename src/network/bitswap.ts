@@ -161,9 +161,9 @@ export class BitswapExchange {
     const l = { ...BITSWAP_LIMITS, ...limits };
     const mixins: Mixin[] = [];
     const brokers: unknown[] = [];
-    let broker: BitswapBroker | undefined;
+    const started: { broker?: BitswapBroker } = {};
     // Announcing the deferred block queues the next reply to every peer that wants it, after the one being built.
-    const deferred = (cid: CID) => setImmediate(() => void broker?.announce(cid).catch(() => {}));
+    const deferred = (cid: CID) => setImmediate(() => void started.broker?.announce(cid).catch(() => {}));
     const host = {
       status: 'starting',
       libp2p,
@@ -188,9 +188,9 @@ export class BitswapExchange {
       ...{ maxWantListSize: l.wantsPerPeer },
     });
     for (const m of mixins) await m.start?.(host);
-    broker = brokers.find(isBroker);
-    if (broker === undefined) throw new DsoError('IO_ERROR', '@helia/bitswap did not provide its block broker');
-    return new BitswapExchange(libp2p, broker, store, l);
+    started.broker = brokers.find(isBroker);
+    if (started.broker === undefined) throw new DsoError('IO_ERROR', '@helia/bitswap did not provide its block broker');
+    return new BitswapExchange(libp2p, started.broker, store, l);
   }
 
   /**

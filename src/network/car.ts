@@ -20,10 +20,10 @@ import { getAddress } from 'viem';
 import { DsoError } from '../core/errors.js';
 import {
   type BatchAnnouncement,
-  DEFAULT_MAX_RECORDS,
   decodeEnvelope,
-  openManifest,
+  DEFAULT_MAX_RECORDS,
   type OpenedManifest,
+  openManifest,
   verifyAnnouncement,
 } from './batch.js';
 import { type ContentStore, verifyBlock } from './content-store.js';
@@ -44,12 +44,12 @@ export interface Block {
  */
 export async function* carStream(root: CID, blocks: AsyncIterable<Block> | Iterable<Block>): AsyncGenerator<Uint8Array> {
   const { writer, out } = CarWriter.create([root]);
-  let failure: unknown;
+  let failure: Error | undefined;
   const pump = (async () => {
     try {
       for await (const b of blocks) await writer.put(b);
     } catch (e) {
-      failure = e;
+      failure = e instanceof Error ? e : new Error('reading the blocks failed', { cause: e });
     } finally {
       await writer.close();
     }

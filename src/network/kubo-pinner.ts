@@ -27,18 +27,13 @@ async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
 
 /** The response body as text, refusing more than MAX_RESPONSE_BYTES. */
 async function boundedText(res: Response): Promise<string> {
-  const reader = res.body?.getReader();
-  if (reader === undefined) return '';
+  if (res.body === null) return '';
   const parts: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
+  // Leaving the loop early cancels the rest of the body.
+  for await (const value of res.body as AsyncIterable<Uint8Array>) {
     size += value.byteLength;
-    if (size > MAX_RESPONSE_BYTES) {
-      await reader.cancel();
-      throw new DsoError('TOO_LARGE', `the IPFS RPC answered more than ${MAX_RESPONSE_BYTES} bytes`);
-    }
+    if (size > MAX_RESPONSE_BYTES) throw new DsoError('TOO_LARGE', `the IPFS RPC answered more than ${MAX_RESPONSE_BYTES} bytes`);
     parts.push(value);
   }
   return Buffer.concat(parts).toString('utf8');

@@ -16,7 +16,7 @@ export function startChild(script: string, args: string[]): JsonChild {
   p.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const lines: string[] = [];
   const waiting: Array<(line: string | undefined) => void> = [];
-  createInterface({ input: p.stdout! }).on('line', (line) => {
+  createInterface({ input: p.stdout }).on('line', (line) => {
     const w = waiting.shift();
     if (w) w(line);
     else lines.push(line);

@@ -8,7 +8,7 @@
  * {"Message","Code","Type":"error"} with status 500, and any other route is
  * a 404 as on kubo. `mode` makes it fail or hang.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { CarBlockIterator } from '@ipld/car';
@@ -32,7 +32,7 @@ async function linksOf(cid: CID, bytes: Uint8Array): Promise<CID[]> {
 
 export async function startKuboStandIn(): Promise<KuboStandIn> {
   const state: KuboStandIn = { url: '', blocks: new Map(), pins: new Set(), mode: 'ok', close: async () => {} };
-  const error = (res: import('node:http').ServerResponse, status: number, message: string) => {
+  const error = (res: ServerResponse, status: number, message: string) => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ Message: message, Code: 0, Type: 'error' }));
   };

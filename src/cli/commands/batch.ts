@@ -99,7 +99,13 @@ export function registerBatch(program: Command): void {
           for (const r of rows) console.log(JSON.stringify(r));
           return;
         }
-        if (rows.length > 0) console.log(table(Object.keys(rows[0]), rows.map(Object.values)));
+        if (rows.length > 0)
+          console.log(
+            table(
+              Object.keys(rows[0]),
+              rows.map((r) => Object.values(r)),
+            ),
+          );
         console.log(`${rows.length} batches in ${path.join(o.dataDir, 'blocks')}`);
       }),
     );
