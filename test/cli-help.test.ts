@@ -34,6 +34,8 @@ describe('dso --help and usage errors', () => {
         'batch export',
         'batch import',
         'batch list',
+        'eval',
+        'experiment federated',
         'index build',
         'index search',
         'learn',
@@ -59,7 +61,7 @@ describe('dso --help and usage errors', () => {
   });
 
   it('top-level and group help list the commands', () => {
-    for (const args of [['--help'], [], ['index', '--help'], ['library', '--help'], ['batch', '--help']]) {
+    for (const args of [['--help'], [], ['index', '--help'], ['library', '--help'], ['experiment', '--help'], ['batch', '--help']]) {
       const r = dso(...args);
       expect(r.status, args.join(' ')).toBe(0);
       expect(r.stdout).toMatch(/Commands:/u);
@@ -81,6 +83,14 @@ describe('dso --help and usage errors', () => {
       /^dso: option '--attack <list>' argument 'sign-flip,nope' is invalid\. 'nope' is not one of/u,
     ],
     [['index', 'search', '--index', 'a', '--queries', 'b', '--k', '0'], /^dso: option '--k <n>' argument '0' is invalid/u],
+    [
+      ['eval', '--data', 'd', '--model-url', 'u', '--model', 'm', '--samples', '0'],
+      /^dso: option '--samples <k>' argument '0' is invalid\. expected an integer in \[1, 1024\]\n/u,
+    ],
+    [
+      ['experiment', 'federated', '--data', 'd', '--model-url', 'u', '--model', 'm', '--attack', 'nuke'],
+      /^dso: option '--attack <name>' argument 'nuke' is invalid\. 'nuke' is not one of sign-flip/u,
+    ],
     [
       ['index', 'search', '--index', 'a', '--queries', 'b', '--backend', 'cuda'],
       /^dso: option '--backend <name>' argument 'cuda' is invalid/u,

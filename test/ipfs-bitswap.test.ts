@@ -19,7 +19,7 @@ import { ContentStore } from '../src/network/content-store.js';
 import { identityFromKey } from '../src/network/identity.js';
 import { P2PNode } from '../src/network/p2p-node.js';
 import { type JsonChild, startChild } from './helpers/child.js';
-import { sampleRecords } from './helpers/records.js';
+import { SAMPLE_DOMAIN, sampleRecords } from './helpers/records.js';
 
 const CHILD = 'test/helpers/helia-child.ts';
 const KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
@@ -35,7 +35,7 @@ async function holding(batch: BuiltBatch): Promise<ContentStore> {
 }
 
 async function node(store: ContentStore, opts: Partial<Parameters<typeof P2PNode.start>[0]> = {}): Promise<P2PNode> {
-  const n = await P2PNode.start({ network: 'dso-ipfs', chainId: 31337, store, ...opts });
+  const n = await P2PNode.start({ network: 'dso-ipfs', ...SAMPLE_DOMAIN, store, ...opts });
   nodes.push(n);
   return n;
 }
@@ -52,7 +52,7 @@ let batch: BuiltBatch;
 let car: string;
 
 beforeAll(async () => {
-  batch = await buildBatch(sampleRecords(40, 7), { identity: identityFromKey(KEY), network: 'dso-ipfs', chainId: 31337 });
+  batch = await buildBatch(sampleRecords(40, 7), { identity: identityFromKey(KEY), network: 'dso-ipfs', ...SAMPLE_DOMAIN });
   car = path.join(dir, 'batch.car');
   await exportBatchCar(await holding(batch), batch.manifest.cid, car);
 });
@@ -101,7 +101,7 @@ describe('bitswap between a dso node and helia (another process, 127.0.0.1, no b
     const c = child('serve', car, victim.toString());
     const { addresses } = await c.next<{ addresses: string[] }>();
     const store = ContentStore.memory();
-    const client = await node(store, { bitswap: { fetchIdleMs: 2000 } });
+    const client = await node(store, { limits: { streamTimeoutMs: 2000 } });
     await client.dial(addresses[0]);
     const cids = batch.records.map((r) => r.cid);
     const t0 = Date.now();

@@ -20,7 +20,7 @@ import { buildBatch, type BuiltBatch, encodeEnvelope } from '../src/network/batc
 import { loadBatchBlocks } from '../src/network/car.js';
 import { cidOfBlock, ContentStore } from '../src/network/content-store.js';
 import { identityFromKey } from '../src/network/identity.js';
-import { sampleRecords } from './helpers/records.js';
+import { SAMPLE_DOMAIN, sampleRecords } from './helpers/records.js';
 
 const KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dso-car-'));
@@ -56,7 +56,7 @@ const nodeA = path.join(dir, 'a');
 const car = path.join(dir, 'batch.car');
 
 beforeAll(async () => {
-  batch = await buildBatch(sampleRecords(25, 3), { identity: identityFromKey(KEY), network: 'dso-car', chainId: 31337 });
+  batch = await buildBatch(sampleRecords(25, 3), { identity: identityFromKey(KEY), network: 'dso-car', ...SAMPLE_DOMAIN });
   const bytes = encodeEnvelope(batch.announcement);
   envelope = { cid: cidOfBlock(bytes), bytes };
   const store = await ContentStore.fs(path.join(nodeA, 'blocks'));
@@ -95,7 +95,7 @@ describe('dso batch export / import', () => {
 
   it('another node imports it, signature checked, and holds the whole batch', async () => {
     const nodeB = path.join(dir, 'b');
-    const r = dso('batch', 'import', car, '--data-dir', nodeB, '--chain-id', '31337');
+    const r = dso('batch', 'import', car, '--data-dir', nodeB, '--chain-id', '31337', '--registry', SAMPLE_DOMAIN.registry);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('27 new blocks of 27, signature checked');
     expect(await blocksIn(nodeB)).toEqual(await blocksIn(nodeA));
@@ -126,7 +126,7 @@ describe('dso batch export / import', () => {
     await refused('c', file, 'CID_MISMATCH');
   });
 
-  it('refuses a CAR missing a record, a manifest whose root is not its records, and a signature for another chain', async () => {
+  it('refuses a CAR missing a record, a manifest whose root is not its records, and a signature for another chain or registry', async () => {
     const missing = path.join(dir, 'missing.car');
     await writeCar(missing, batch.manifest.cid, [
       { cid: batch.manifest.cid, bytes: batch.manifest.bytes },
@@ -144,7 +144,10 @@ describe('dso batch export / import', () => {
     ]);
     await refused('e', reordered, 'BAD_PROOF');
 
-    await refused('f', car, 'BAD_SIGNATURE', '--chain-id', '1');
+    await refused('f', car, 'BAD_SIGNATURE', '--chain-id', '1', '--registry', SAMPLE_DOMAIN.registry);
+    // The right chain, another registry: the EIP-712 domain names both.
+    await refused('f2', car, 'BAD_SIGNATURE', '--chain-id', '31337', '--registry', '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512');
+    await refused('f3', car, 'INVALID_ARGUMENT', '--chain-id', '31337');
   });
 
   it('refuses what is not a CAR', async () => {

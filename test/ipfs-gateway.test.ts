@@ -25,7 +25,7 @@ import { identityFromKey } from '../src/network/identity.js';
 import { loadConfig } from '../src/node/config.js';
 import { DsoNode } from '../src/node/dso-node.js';
 import { buildHttpApi } from '../src/node/http/server.js';
-import { sampleRecords } from './helpers/records.js';
+import { SAMPLE_DOMAIN, sampleRecords } from './helpers/records.js';
 
 const KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dso-gateway-'));
@@ -37,7 +37,7 @@ let envelope: CID;
 
 beforeAll(async () => {
   node = await DsoNode.start(loadConfig({ env: {}, flags: { 'data-dir': dir } }));
-  batch = await buildBatch(sampleRecords(10, 5), { identity: identityFromKey(KEY), network: 'dso-main', chainId: 31337 });
+  batch = await buildBatch(sampleRecords(10, 5), { identity: identityFromKey(KEY), network: 'dso-main', ...SAMPLE_DOMAIN });
   const store = node.network!.store;
   await store.putVerified(batch.manifest.cid, batch.manifest.bytes);
   for (const r of batch.records) await store.putVerified(r.cid, r.bytes);

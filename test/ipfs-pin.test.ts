@@ -22,7 +22,7 @@ import { loadConfig } from '../src/node/config.js';
 import { DsoNode } from '../src/node/dso-node.js';
 import { errorCode } from './helpers/errors.js';
 import { type KuboStandIn, startKuboStandIn } from './helpers/kubo-standin.js';
-import { sampleRecords } from './helpers/records.js';
+import { SAMPLE_DOMAIN, sampleRecords } from './helpers/records.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dso-pin-'));
 let kubo: KuboStandIn;
@@ -41,8 +41,8 @@ describe('pinning accepted batches on an IPFS node (kubo RPC)', () => {
     const [idA, idB] = [dirA, dirB].map((d) => loadOrCreateNodeKey(path.join(d, 'node.key')));
     const owner = identityFromKey(keccak256(toHex('pin owner')));
     for (const id of [idA, idB, owner]) await chain.fund(id.address, parseEther('10'));
-    // B is the one member: its vote decides, and its sync then fetches, verifies and pins the batch.
-    const reg = await RegistryClient.deploy(chain, owner, { quorum: 1, votingPeriod: 3600, members: [idB.address] });
+    // A's submission is its yes; B's vote makes it 2 of 2, and B's sync then fetches, verifies and pins the batch.
+    const reg = await RegistryClient.deploy(chain, owner, { votingPeriod: 3600, members: [idA.address, idB.address] });
     const flags = { network: 'dso-pin', 'sync-frequency': '1' };
     const a = await DsoNode.start(loadConfig({ env: {}, flags: { ...flags, 'data-dir': dirA } }), { chain, registryAddress: reg.address });
     const b = await DsoNode.start(
@@ -61,7 +61,7 @@ describe('pinning accepted batches on an IPFS node (kubo RPC)', () => {
       const registered = await RegistryClient.at(chain, idB, reg.address).getBatch(BigInt(sa.submitted!.batchId));
       expect([...kubo.pins]).toEqual([registered.cid]);
       expect(kubo.blocks.size).toBe(3); // announcement, manifest, record
-      expect(b.network!.aggregator.pins).toEqual({ pinned: 1, failed: [] });
+      expect(b.network!.aggregator.pins).toEqual({ pinned: 1, failed: 0 });
     } finally {
       await b.stop();
       await a.stop();
@@ -71,7 +71,7 @@ describe('pinning accepted batches on an IPFS node (kubo RPC)', () => {
 
   it('an RPC error or an RPC that never answers is a typed error with kubo’s message or the deadline', async () => {
     const store = ContentStore.memory();
-    const batch = await buildBatch(sampleRecords(3, 9), { identity: identityFromKey(keccak256(toHex('p'))), network: 'n', chainId: 1 });
+    const batch = await buildBatch(sampleRecords(3, 9), { identity: identityFromKey(keccak256(toHex('p'))), network: 'n', ...SAMPLE_DOMAIN });
     await store.putVerified(batch.manifest.cid, batch.manifest.bytes);
     for (const r of batch.records) await store.putVerified(r.cid, r.bytes);
     const announcement = await store.put(encodeEnvelope(batch.announcement));

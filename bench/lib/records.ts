@@ -4,6 +4,9 @@ import { experienceId } from '../../src/experience/content-id.js';
 import { createEngine } from '../../src/index.js';
 import { floats } from './data.js';
 
+/** The EIP-712 domain of a registry at a fixed address: the benches that build batches touch no chain. */
+export const BENCH_DOMAIN = { chainId: 31337, registry: '0x5FbDB2315678afecb367f032d93F642f64180aa3' } as const;
+
 export async function benchRecords(n: number): Promise<CompressedExperience[]> {
   const dim = 384;
   const engine = await createEngine({ backend: 'native' });

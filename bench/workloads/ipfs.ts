@@ -19,14 +19,14 @@ import { ContentStore } from '../../src/network/content-store.js';
 import { identityFromKey } from '../../src/network/identity.js';
 import { P2PNode } from '../../src/network/p2p-node.js';
 import { startChild } from '../../test/helpers/child.js';
-import { benchRecords } from '../lib/records.js';
+import { BENCH_DOMAIN, benchRecords } from '../lib/records.js';
 import type { Row } from '../lib/report.js';
 
 const KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
 const HELIA = 'test/helpers/helia-child.ts';
 
 export async function ipfsWorkload(n: number): Promise<Row[]> {
-  const batch = await buildBatch(await benchRecords(n), { identity: identityFromKey(KEY), network: 'dso-bench', chainId: 31337 });
+  const batch = await buildBatch(await benchRecords(n), { identity: identityFromKey(KEY), network: 'dso-bench', ...BENCH_DOMAIN });
   const store = ContentStore.memory();
   await store.putVerified(batch.manifest.cid, batch.manifest.bytes);
   for (const r of batch.records) await store.putVerified(r.cid, r.bytes);
@@ -44,7 +44,7 @@ export async function ipfsWorkload(n: number): Promise<Row[]> {
   });
   const rows: Row[] = [];
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dso-bench-ipfs-'));
-  const server = await P2PNode.start({ network: 'dso-bench', chainId: 31337, store });
+  const server = await P2PNode.start({ network: 'dso-bench', ...BENCH_DOMAIN, store });
   try {
     const helia = startChild(HELIA, ['fetch', server.addresses[0], batch.manifest.cid.toString()]);
     const got = await helia.next<{ records: number; rootOk: boolean; seconds: number }>(600_000);
@@ -52,11 +52,7 @@ export async function ipfsWorkload(n: number): Promise<Row[]> {
     if (got.records !== n || !got.rootOk) throw new Error(`helia fetched ${got.records} records, root ${got.rootOk}`);
     rows.push(row('helia (other process) <- dso node, bitswap', got.seconds, 'dial + manifest + DAG walk, every record verified'));
 
-    const client = await P2PNode.start({
-      network: 'dso-bench',
-      chainId: 31337,
-      store: ContentStore.memory(),
-    });
+    const client = await P2PNode.start({ network: 'dso-bench', ...BENCH_DOMAIN, store: ContentStore.memory() });
     await client.dial(server.addresses[0]);
     const t0 = performance.now();
     const own = await client.fetchBlocks(cids);
@@ -69,7 +65,7 @@ export async function ipfsWorkload(n: number): Promise<Row[]> {
     await exportBatchCar(store, batch.manifest.cid, car);
     const peer = startChild(HELIA, ['serve', car]);
     const { addresses } = await peer.next<{ addresses: string[] }>(120_000);
-    const fromHelia = await P2PNode.start({ network: 'dso-bench', chainId: 31337, store: ContentStore.memory() });
+    const fromHelia = await P2PNode.start({ network: 'dso-bench', ...BENCH_DOMAIN, store: ContentStore.memory() });
     await fromHelia.dial(addresses[0]);
     const t1 = performance.now();
     const viaBitswap = await fromHelia.fetchBlocks(cids);

@@ -15,7 +15,7 @@ import type { CID } from 'multiformats/cid';
 import { encodeCompressed } from '../../src/bitdelta/wire.js';
 import { buildBatch, openBatch, verifyRecordInclusion } from '../../src/network/batch.js';
 import { identityFromKey } from '../../src/network/identity.js';
-import { benchRecords } from '../lib/records.js';
+import { BENCH_DOMAIN, benchRecords } from '../lib/records.js';
 import type { Row } from '../lib/report.js';
 
 const KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
@@ -25,7 +25,7 @@ export async function networkWorkload(n: number): Promise<Row[]> {
   const records = await benchRecords(n);
   const identity = identityFromKey(KEY);
   const t0 = performance.now();
-  const batch = await buildBatch(records, { identity, network: 'dso-bench', chainId: 31337, timestamp: 1_800_000_000_000 });
+  const batch = await buildBatch(records, { identity, network: 'dso-bench', ...BENCH_DOMAIN, timestamp: 1_800_000_000_000 });
   const buildSecs = (performance.now() - t0) / 1000;
   const blocks = new Map<string, Uint8Array>([
     [batch.manifest.cid.toString(), batch.manifest.bytes],
@@ -33,7 +33,7 @@ export async function networkWorkload(n: number): Promise<Row[]> {
   ]);
   const fetch = async (cid: CID) => blocks.get(cid.toString()) as Uint8Array;
   const t1 = performance.now();
-  await openBatch(batch.announcement, fetch, { chainId: 31337 });
+  await openBatch(batch.announcement, fetch, BENCH_DOMAIN);
   const verifySecs = (performance.now() - t1) / 1000;
   const t2 = performance.now();
   for (const r of batch.records) verifyRecordInclusion(r, batch.announcement.root);

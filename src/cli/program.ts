@@ -9,6 +9,8 @@ import { createRequire } from 'node:module';
 import { Command, type CommanderError } from 'commander';
 
 import { registerBatch } from './commands/batch.js';
+import { registerEval } from './commands/eval.js';
+import { registerExperiment } from './commands/experiment.js';
 import { registerIndex } from './commands/index.js';
 import { registerLearn } from './commands/learn.js';
 import { registerLibrary } from './commands/library.js';
@@ -47,8 +49,10 @@ export function buildProgram(): Command {
     .addHelpCommand(false);
   registerIndex(program);
   registerLearn(program);
+  registerEval(program);
   registerLibrary(program);
   registerSimulate(program);
+  registerExperiment(program);
   registerNode(program);
   registerNetwork(program);
   registerBatch(program);

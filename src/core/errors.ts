@@ -35,6 +35,8 @@ export type DsoErrorCode =
   | 'BAD_PROOF'
   | 'BAD_SIGNATURE'
   | 'REPLAYED_BATCH'
+  | 'PEER_LIMIT'
+  | 'PEER_TIMEOUT'
   | 'INVALID_KEY_FILE'
   | 'CONTRACT_REVERTED'
   | 'CHAIN_ERROR'

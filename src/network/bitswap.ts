@@ -10,18 +10,20 @@
  * routing finds nobody, because peers come from configuration only (no DHT,
  * no delegated routers, nothing dialled that was not named).
  *
- * What a peer can make this node hold (docs/protocol.md, "Bitswap"):
- *  - wants: at most BITSWAP_LIMITS.wantsPerPeer CIDs per peer (a want for a
+ * What a peer can make this node hold (docs/protocol.md, "Bitswap"), under
+ * the node's PeerLimits as /dso/blocks is, plus what only bitswap has:
+ *  - wants: at most PeerLimits.maxCidsPerRequest CIDs per peer (a want for a
  *    CID already wanted is the same want: duplicates are answered once);
  *  - replies: one at a time per peer, each at most BITSWAP_LIMITS.replyBytes
- *    of blocks; the wants left over go out in the next reply, queued as soon
- *    as one is capped;
+ *    of blocks (and never more than PeerLimits.maxBytesInFlightPerPeer); the
+ *    wants left over go out in the next reply, queued as soon as one is
+ *    capped;
  *  - messages: at most BITSWAP_LIMITS.messageBytes each, on at most
- *    BITSWAP_LIMITS.streamsPerConnection streams, each message received
- *    within BITSWAP_LIMITS.messageTimeoutMs.
+ *    BITSWAP_LIMITS.streamsPerConnection streams, each message received or
+ *    sent within PeerLimits.streamTimeoutMs.
  * Fetching, this node wants at most BITSWAP_LIMITS.fetchConcurrency CIDs at
- * once, gives up once no block has come for BITSWAP_LIMITS.fetchIdleMs (or
- * after fetchTimeoutMs in all), and checks what arrives against its CID and
+ * once, gives up once no block has come for PeerLimits.streamTimeoutMs (or
+ * after requestTimeoutMs in all), and checks what arrives against its CID and
  * size before the caller sees it; nothing is stored here.
  */
 import { setMaxListeners } from 'node:events';
@@ -34,41 +36,37 @@ import { sha256 } from 'multiformats/hashes/sha2';
 
 import { DsoError } from '../core/errors.js';
 import { type ContentStore, verifyBlock } from './content-store.js';
+import type { PeerLimits } from './peer-limits.js';
 
 export const BITSWAP_PROTOCOL = '/ipfs/bitswap/1.2.0';
 
-export const BITSWAP_LIMITS: Readonly<
-  Record<
-    | 'wantsPerPeer'
-    | 'replyBytes'
-    | 'messageBytes'
-    | 'streamsPerConnection'
-    | 'messageTimeoutMs'
-    | 'fetchConcurrency'
-    | 'fetchIdleMs'
-    | 'fetchTimeoutMs',
-    number
-  >
-> = {
-  /** CIDs one peer may have on its wantlist here; the same cap as one /dso/blocks request. */
-  wantsPerPeer: 1024,
+/** What only bitswap has; the waits and the wantlist come from the node's PeerLimits. */
+export interface BitswapLimits {
   /** Bytes of blocks in one reply to one peer (a reply holds at least one block, and a block is at most 1 MiB). */
-  replyBytes: 1 << 20,
+  replyBytes: number;
   /** One bitswap message, in or out; 4 MiB is what helia and boxo send at most. */
-  messageBytes: 4 << 20,
+  messageBytes: number;
   /** Concurrent bitswap streams per connection, each way. */
-  streamsPerConnection: 8,
-  /** A message must arrive, or be sent, within this. */
-  messageTimeoutMs: 10_000,
+  streamsPerConnection: number;
   /** CIDs this node wants from its peers at once. */
+  fetchConcurrency: number;
+}
+
+export const BITSWAP_LIMITS: Readonly<BitswapLimits> = {
+  replyBytes: 1 << 20,
+  messageBytes: 4 << 20,
+  streamsPerConnection: 8,
   fetchConcurrency: 256,
-  /** A fetch ends when no block has arrived for this long (what nobody has costs this much)... */
-  fetchIdleMs: 5_000,
-  /** ...or after this long in all. */
-  fetchTimeoutMs: 60_000,
 };
 
-export type BitswapLimits = typeof BITSWAP_LIMITS;
+/** How one bitswap fetch ended: what arrived (verified), and why the rest did not. */
+export interface BitswapFetch {
+  found: Map<string, Uint8Array>;
+  /** The first block that did not hash to its CID or was over the size limit (CID_MISMATCH, TOO_LARGE). */
+  refused?: DsoError;
+  /** Set when blocks were still missing at the deadline (PEER_TIMEOUT). */
+  timedOut?: DsoError;
+}
 
 /** What the ledger of @helia/bitswap takes for "we do not have it": it tests the error's name. */
 function notFound(cid: CID): Error {
@@ -152,13 +150,13 @@ export class BitswapExchange {
   private constructor(
     private readonly libp2p: Libp2p,
     private readonly broker: BitswapBroker,
-    private readonly store: ContentStore,
-    private readonly limits: BitswapLimits,
+    private readonly limits: BitswapLimits & PeerLimits,
   ) {}
 
-  /** Serves `store` over bitswap on `libp2p` and fetches through it, with BITSWAP_LIMITS (some overridable, for tests). */
-  static async start(libp2p: Libp2p, store: ContentStore, limits: Partial<BitswapLimits> = {}): Promise<BitswapExchange> {
-    const l = { ...BITSWAP_LIMITS, ...limits };
+  /** Serves `store` over bitswap on `libp2p` and fetches through it, under `peer` (the node's PeerLimits) and BITSWAP_LIMITS (`given` overrides some, for tests). */
+  static async start(libp2p: Libp2p, store: ContentStore, peer: PeerLimits, given: Partial<BitswapLimits> = {}): Promise<BitswapExchange> {
+    const l = { ...BITSWAP_LIMITS, ...given, ...peer };
+    const replyBytes = Math.min(l.replyBytes, l.maxBytesInFlightPerPeer);
     const mixins: Mixin[] = [];
     const brokers: unknown[] = [];
     const started: { broker?: BitswapBroker } = {};
@@ -167,7 +165,7 @@ export class BitswapExchange {
     const host = {
       status: 'starting',
       libp2p,
-      blockstore: new ServingBlockstore(store, l.replyBytes, deferred),
+      blockstore: new ServingBlockstore(store, replyBytes, deferred),
       logger: libp2p.logger,
       // Blocks under another hash are skipped by bitswap (it tests for a missing hasher).
       getHasher: (code: number) => (code === sha256.code ? sha256 : undefined),
@@ -181,31 +179,32 @@ export class BitswapExchange {
       maxOutboundStreams: l.streamsPerConnection,
       maxIncomingMessageSize: l.messageBytes,
       maxOutgoingMessageSize: l.messageBytes,
-      messageReceiveTimeout: l.messageTimeoutMs,
-      messageSendTimeout: l.messageTimeoutMs,
-      maxWantlistSize: l.wantsPerPeer,
+      messageReceiveTimeout: l.streamTimeoutMs,
+      messageSendTimeout: l.streamTimeoutMs,
+      maxWantlistSize: l.maxCidsPerRequest,
       // The ledger reads this spelling; the typed one above is not read (@helia/bitswap 4.0).
-      ...{ maxWantListSize: l.wantsPerPeer },
+      ...{ maxWantListSize: l.maxCidsPerRequest },
     });
     for (const m of mixins) await m.start?.(host);
     started.broker = brokers.find(isBroker);
     if (started.broker === undefined) throw new DsoError('IO_ERROR', '@helia/bitswap did not provide its block broker');
-    return new BitswapExchange(libp2p, started.broker, store, l);
+    return new BitswapExchange(libp2p, started.broker, l);
   }
 
   /**
    * Asks every connected bitswap peer for `cids`, at most fetchConcurrency at
-   * a time, until each arrived or the deadlines passed (fetchIdleMs without a
-   * block, fetchTimeoutMs in all). Returns the blocks that arrived, each
-   * checked against its CID and the store's size limit; stores nothing.
+   * a time, until each arrived or the deadlines passed (streamTimeoutMs
+   * without a block, requestTimeoutMs in all). Returns the blocks that
+   * arrived, each checked against its CID and `maxBytes`; stores nothing.
    */
-  async fetch(cids: readonly CID[]): Promise<{ found: Map<string, Uint8Array>; refused: DsoError[] }> {
-    const found = new Map<string, Uint8Array>();
-    const refused: DsoError[] = [];
-    if (cids.length === 0 || this.libp2p.getConnections().length === 0) return { found, refused };
+  async fetch(cids: readonly CID[], maxBytes: number): Promise<BitswapFetch> {
+    const out: BitswapFetch = { found: new Map<string, Uint8Array>() };
+    if (cids.length === 0 || this.libp2p.getConnections().length === 0) return out;
+    const { streamTimeoutMs, requestTimeoutMs } = this.limits;
     const idle = new AbortController();
-    let timer = setTimeout(() => idle.abort(), this.limits.fetchIdleMs);
-    const deadline = AbortSignal.any([idle.signal, AbortSignal.timeout(this.limits.fetchTimeoutMs)]);
+    const timer = setTimeout(() => idle.abort(new DsoError('PEER_TIMEOUT', `bitswap: no block within ${streamTimeoutMs} ms`)), streamTimeoutMs);
+    const whole = setTimeout(() => idle.abort(new DsoError('PEER_TIMEOUT', `bitswap: not done within ${requestTimeoutMs} ms`)), requestTimeoutMs);
+    const deadline = idle.signal;
     setMaxListeners(Infinity, deadline); // one listener per want in flight
     let next = 0;
     const worker = async () => {
@@ -217,14 +216,13 @@ export class BitswapExchange {
         } catch {
           continue; // not found before the deadline
         }
-        clearTimeout(timer);
-        timer = setTimeout(() => idle.abort(), this.limits.fetchIdleMs);
+        timer.refresh();
         try {
-          verifyBlock(cid, bytes, this.store.maxBlockBytes);
-          found.set(cid.toString(), bytes);
+          verifyBlock(cid, bytes, maxBytes);
+          out.found.set(cid.toString(), bytes);
         } catch (e) {
-          if (e instanceof DsoError) refused.push(e);
-          else throw e;
+          if (!(e instanceof DsoError)) throw e;
+          out.refused ??= e;
         }
       }
     };
@@ -232,8 +230,10 @@ export class BitswapExchange {
       await Promise.all(Array.from({ length: Math.min(this.limits.fetchConcurrency, cids.length) }, worker));
     } finally {
       clearTimeout(timer);
+      clearTimeout(whole);
     }
-    return { found, refused };
+    if (out.found.size < cids.length && deadline.aborted) out.timedOut = deadline.reason as DsoError;
+    return out;
   }
 
   async stop(): Promise<void> {

@@ -20,6 +20,7 @@ import { getAddress } from 'viem';
 import { DsoError } from '../core/errors.js';
 import {
   type BatchAnnouncement,
+  type BatchDomain,
   decodeEnvelope,
   DEFAULT_MAX_RECORDS,
   type OpenedManifest,
@@ -132,12 +133,13 @@ export async function exportBatchCar(
  * Reads and verifies a batch CAR: one root, the manifest; at most the
  * batch's blocks and its announcement, each checked against its CID and the
  * store's block size; then the DAG (openManifest) and the announcement's
- * fields, and its signature when `chainId` is given. Throws a typed error on
+ * fields, and its signature when `domain` (the chain and registry it was
+ * signed for) is given. Throws a typed error on
  * any failure; stores nothing.
  */
 export async function readBatchCar(
   source: AsyncIterable<Uint8Array>,
-  opts: { maxBlockBytes: number; maxRecords?: number; chainId?: number },
+  opts: { maxBlockBytes: number; maxRecords?: number; domain?: BatchDomain },
 ): Promise<{ manifest: OpenedManifest; blocks: Block[]; announcement?: BatchAnnouncement }> {
   const maxRecords = opts.maxRecords ?? DEFAULT_MAX_RECORDS;
   let reader: CarBlockIterator;
@@ -175,7 +177,7 @@ export async function readBatchCar(
     if (announcement === undefined)
       throw new DsoError('MALFORMED_RECORD', `block ${String(extra[0].cid)} is neither in the batch nor its announcement`);
     checkAnnouncement(announcement, opened.manifest);
-    if (opts.chainId !== undefined) await verifyAnnouncement(announcement, { chainId: opts.chainId, maxRecords });
+    if (opts.domain !== undefined) await verifyAnnouncement(announcement, { ...opts.domain, maxRecords });
   }
   const blocks = [
     { cid: roots[0], bytes: opened.manifest.bytes },
@@ -189,7 +191,7 @@ export async function readBatchCar(
 export async function importBatchCar(
   store: ContentStore,
   file: string,
-  opts: { chainId?: number } = {},
+  opts: { domain?: BatchDomain } = {},
 ): Promise<{ manifest: OpenedManifest; blocks: number; added: number; signed: boolean }> {
   let size: number;
   try {

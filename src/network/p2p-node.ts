@@ -2,58 +2,78 @@
  * The peer-to-peer side of a node: libp2p over TCP with Noise encryption and
  * yamux multiplexing; gossipsub carries batch announcements on one topic per
  * network; a request/response protocol of this project's own
- * (/dso/blocks/1.0.0) moves content blocks between dso nodes, and bitswap
- * (bitswap.ts) serves and fetches the same blocks for any IPFS node. Peers
- * come from configuration (and the chain) only: no bootstrap list, no DHT,
- * nothing dialled that was not named. Named peers are kept connected:
- * dialled again with backoff when they are down at start or go away later.
+ * (/dso/blocks/1.0.0, block-exchange.ts) moves content blocks between dso
+ * nodes, and bitswap (bitswap.ts) serves and fetches the same blocks for any
+ * IPFS node. Peers come from configuration (and the chain) only: no bootstrap
+ * list, no DHT, nothing dialled that was not named. Named peers are kept
+ * connected: dialled again with backoff when they are down at start or go
+ * away later.
  *
  * Gossip is validated before it spreads: an announcement whose envelope does
  * not decode or whose signature does not verify is rejected by the topic
  * validator, so a forged announcement stops at the first honest peer. Blocks
  * fetched from peers are checked against their CIDs before anyone sees them.
+ * What peers may cost this node, and how long it waits on them, is bounded
+ * by its PeerLimits (peer-limits.ts), over either protocol.
  */
 import './polyfill.js';
 
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
-import * as dagCbor from '@ipld/dag-cbor';
 import { gossipsub, TopicValidatorResult } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
-import type { PeerId, PrivateKey, Stream } from '@libp2p/interface';
+import type { PeerId, PrivateKey } from '@libp2p/interface';
 import { tcp } from '@libp2p/tcp';
-import { lpStream } from '@libp2p/utils';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p, type Libp2p } from 'libp2p';
-import { CID } from 'multiformats/cid';
+import type { CID } from 'multiformats/cid';
 
 import { DsoError } from '../core/errors.js';
-import { type BatchAnnouncement, decodeEnvelope, verifyAnnouncement } from './batch.js';
+import { type BatchAnnouncement, type BatchDomain, decodeEnvelope, verifyAnnouncement } from './batch.js';
 import { BitswapExchange, type BitswapLimits } from './bitswap.js';
-import { type ContentStore, verifyBlock } from './content-store.js';
+import { BLOCKS_PROTOCOL, requestBlocks, serveBlockRequest, type ServerContext, type ServingStats } from './block-exchange.js';
+import type { ContentStore } from './content-store.js';
+import { Deadline } from './deadline.js';
+import { InFlight, type PeerLimits, peerLimits } from './peer-limits.js';
 
-export const BLOCKS_PROTOCOL = '/dso/blocks/1.0.0';
-const MAX_CIDS_PER_REQUEST = 1024;
-/** A dial that has not connected by then is given up (and retried later, for kept peers). */
-const DIAL_TIMEOUT_MS = 10_000;
+export { BLOCKS_PROTOCOL } from './block-exchange.js';
+
+/** How fetchBlocks names bitswap among the peers that failed it: the blocks come from all peers at once. */
+export const BITSWAP_PEER = 'bitswap';
 /** Kept peers: the longest wait between redials, and how often a connected one is checked. */
 const MAX_BACKOFF_MS = 30_000;
 const CHECK_MS = 5_000;
 
-export interface P2POptions {
+export interface P2POptions extends BatchDomain {
   network: string;
-  chainId: number;
   store: ContentStore;
   /** Listen addresses (default /ip4/127.0.0.1/tcp/0). */
   listen?: string[];
   /** The libp2p key (p2p-identity.ts derives one from the node key); default: a new one each start. */
   privateKey?: PrivateKey;
-  /** Peers to dial at start (multiaddrs with /p2p/<peer id>). */
+  /** Peers to keep connected (multiaddrs with /p2p/<peer id>): dialled at start and again whenever they are lost. */
   peers?: string[];
   /** Called for each verified announcement from the network (not our own). */
   onAnnouncement?: (a: BatchAnnouncement, envelope: Uint8Array) => void;
-  /** Bitswap limits (BITSWAP_LIMITS), e.g. a shorter fetch deadline. */
+  /** What peers may cost this node and how long it waits on them (DEFAULT_PEER_LIMITS for what is not given). */
+  limits?: Partial<PeerLimits>;
+  /** Where a refused or timed-out peer is reported, one line each (default: standard error). */
+  log?: (line: string) => void;
+  /** What only bitswap has (BITSWAP_LIMITS), e.g. a smaller reply. */
   bitswap?: Partial<BitswapLimits>;
+}
+
+/** A peer that did not take part in a fetch: it sent a bad block, or timed out, or broke off. */
+export interface PeerFailure {
+  peer: string;
+  error: DsoError;
+}
+
+export interface FetchOptions {
+  /** Peers not to ask, with how they failed; the peers that fail in this fetch are added, so a caller's next fetch skips them too. */
+  skip?: Map<string, DsoError>;
+  /** Largest block accepted (default: the store's). */
+  maxBytes?: number;
 }
 
 type GossipService = ReturnType<ReturnType<typeof gossipsub>>;
@@ -69,27 +89,46 @@ function peerIdOf(address: string): string | null {
 
 export class P2PNode {
   readonly topic: string;
+  readonly limits: PeerLimits;
+  private readonly serving: ServerContext;
   private bitswap: BitswapExchange | undefined;
+
   private constructor(
     private readonly node: Libp2p<{ pubsub: GossipService; identify: unknown }>,
     private readonly opts: P2POptions,
+    limits: PeerLimits,
   ) {
     this.topic = `/dso/${opts.network}/batches/1`;
+    this.limits = limits;
+    this.serving = {
+      store: opts.store,
+      limits,
+      inFlight: new InFlight(limits),
+      stats: { requests: 0, refused: 0, bytesServed: 0 },
+      log: opts.log ?? ((line) => process.stderr.write(`dso p2p: ${line}\n`)),
+    };
   }
 
   static async start(opts: P2POptions): Promise<P2PNode> {
+    const limits = peerLimits(opts.limits, opts.store.maxBlockBytes);
     const node = await createLibp2p({
       privateKey: opts.privateKey,
       addresses: { listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'] },
       transports: [tcp()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
+      connectionManager: {
+        dialTimeout: limits.dialTimeoutMs,
+        inboundUpgradeTimeout: limits.dialTimeoutMs,
+        outboundStreamProtocolNegotiationTimeout: limits.streamTimeoutMs,
+        inboundStreamProtocolNegotiationTimeout: limits.streamTimeoutMs,
+      },
       services: {
         identify: identify(),
         pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false }),
       },
     });
-    const p = new P2PNode(node, opts);
+    const p = new P2PNode(node, opts, limits);
     await p.init();
     return p;
   }
@@ -100,7 +139,7 @@ export class P2PNode {
       try {
         const a = decodeEnvelope(msg.data);
         if (a.network !== this.opts.network) return TopicValidatorResult.Reject;
-        await verifyAnnouncement(a, { chainId: this.opts.chainId });
+        await verifyAnnouncement(a, this.opts);
         return TopicValidatorResult.Accept;
       } catch {
         return TopicValidatorResult.Reject;
@@ -112,10 +151,10 @@ export class P2PNode {
       this.opts.onAnnouncement?.(decodeEnvelope(msg.data), msg.data);
     });
     pubsub.subscribe(this.topic);
-    await this.node.handle(BLOCKS_PROTOCOL, (stream) => {
-      void this.serveBlocks(stream);
-    });
-    this.bitswap = await BitswapExchange.start(this.node, this.opts.store, this.opts.bitswap);
+    await this.node.handle(BLOCKS_PROTOCOL, (stream, connection) =>
+      serveBlockRequest(stream, connection.remotePeer.toString(), this.serving),
+    );
+    this.bitswap = await BitswapExchange.start(this.node, this.opts.store, this.limits, this.opts.bitswap);
     for (const p of this.opts.peers ?? []) this.keepConnected(p);
   }
 
@@ -135,11 +174,11 @@ export class P2PNode {
       const connected = peer !== null && this.node.getPeers().some((p) => p.toString() === peer);
       if (!connected) {
         try {
-          await this.node.dial(multiaddr(address), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) });
+          await this.dial(address);
           state.backoff = 1000;
           state.lastError = undefined;
         } catch (e) {
-          state.lastError = (e as Error).message;
+          state.lastError = `${(e as DsoError).code}: ${(e as Error).message}`;
           state.backoff = Math.min(MAX_BACKOFF_MS, state.backoff * 2);
         }
       }
@@ -175,11 +214,22 @@ export class P2PNode {
     return this.node.peerId;
   }
 
+  /** What this node's block server has done since start, and the block bytes it holds for peers now and at most. */
+  servingStats(): ServingStats {
+    const { inFlight, stats } = this.serving;
+    return { ...stats, bytesInFlight: inFlight.bytes, peakBytesInFlight: inFlight.peakBytes };
+  }
+
+  /** Connects to a peer; PEER_TIMEOUT past dialTimeoutMs, IO_ERROR when it cannot be reached. */
   async dial(address: string): Promise<void> {
+    const deadline = new Deadline(this.limits.dialTimeoutMs, this.limits.dialTimeoutMs, `dialling ${address}`);
     try {
-      await this.node.dial(multiaddr(address), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) });
+      await deadline.run(`dialling ${address}`, (signal) => this.node.dial(multiaddr(address), { signal }));
     } catch (e) {
+      if (e instanceof DsoError) throw e;
       throw new DsoError('IO_ERROR', `cannot dial ${address}: ${(e as Error).message}`, { cause: e });
+    } finally {
+      deadline.clear();
     }
   }
 
@@ -192,71 +242,68 @@ export class P2PNode {
     await this.node.services.pubsub.publish(this.topic, envelope);
   }
 
-  private async serveBlocks(stream: Stream): Promise<void> {
-    const lp = lpStream(stream, { maxDataLength: 64 * 1024 });
-    try {
-      const req = dagCbor.decode<{ cids: CID[] }>((await lp.read()).subarray());
-      if (!Array.isArray(req?.cids) || req.cids.length > MAX_CIDS_PER_REQUEST) throw new Error('bad request');
-      const out: Uint8Array[] = [];
-      for (const c of req.cids) {
-        const cid = CID.asCID(c);
-        out.push((cid && (await this.opts.store.get(cid))) || new Uint8Array(0));
-      }
-      await lp.writeV(out);
-      await stream.close();
-    } catch (e) {
-      stream.abort(e as Error);
-    }
-  }
-
   /**
-   * Fetches blocks from connected peers, each checked against its CID and
-   * the size limit: first over /dso/blocks from the peers that speak it (the
-   * fast path), then what is still missing over bitswap from any peer, under
-   * its deadline. A peer that sends a wrong block is not asked again in this
-   * call. Returns what was found (verified), and the peers that sent
-   * something else.
+   * Fetches blocks from connected peers, each block checked against its CID
+   * and the size limit: first over /dso/blocks from the peers that speak it
+   * (the fast path), one peer after another, then what is still missing
+   * over bitswap from every peer at once (named BITSWAP_PEER here, as
+   * bitswap does not say which peer sent a block). A peer that sends a wrong
+   * block, times out or breaks off is not asked again in this call (nor in
+   * the caller's next, through `skip`). Returns what was found (verified),
+   * the peers that sent something else (refused) and those that timed out or
+   * broke off (failed).
    */
-  async fetchBlocks(cids: CID[]): Promise<{ found: Map<string, Uint8Array>; refused: { peer: string; error: DsoError }[] }> {
+  async fetchBlocks(
+    cids: CID[],
+    opts: FetchOptions = {},
+  ): Promise<{ found: Map<string, Uint8Array>; refused: PeerFailure[]; failed: PeerFailure[] }> {
     const found = new Map<string, Uint8Array>();
-    const refused: { peer: string; error: DsoError }[] = [];
+    const refused: PeerFailure[] = [];
+    const failed: PeerFailure[] = [];
+    const skip = opts.skip ?? new Map<string, DsoError>();
+    const per = this.limits.maxCidsPerRequest;
     // Each CID once (a manifest of 10,000 records asks for 10,000 blocks: no quadratic de-duplication).
     let missing = [...new Map(cids.map((c) => [c.toString(), c])).values()];
     for (const peer of this.node.getPeers()) {
+      const name = peer.toString();
       if (missing.length === 0) break;
-      for (let s = 0; s < missing.length; s += MAX_CIDS_PER_REQUEST) {
-        const part = missing.slice(s, s + MAX_CIDS_PER_REQUEST);
-        let stream: Stream;
-        try {
-          stream = await this.node.dialProtocol(peer, BLOCKS_PROTOCOL);
-        } catch {
-          break;
+      if (skip.has(name) || !(await this.speaksBlocks(peer))) continue;
+      try {
+        for (let s = 0; s < missing.length; s += per) {
+          await requestBlocks(name, missing.slice(s, s + per), found, {
+            limits: this.limits,
+            maxBytes: opts.maxBytes ?? this.opts.store.maxBlockBytes,
+            open: (signal) => this.node.dialProtocol(peer, BLOCKS_PROTOCOL, { signal }),
+          });
         }
-        const lp = lpStream(stream, { maxDataLength: this.opts.store.maxBlockBytes });
-        try {
-          await lp.write(dagCbor.encode({ cids: part }));
-          for (const cid of part) {
-            const bytes = (await lp.read()).subarray();
-            if (bytes.byteLength === 0) continue;
-            verifyBlock(cid, bytes, this.opts.store.maxBlockBytes);
-            found.set(cid.toString(), bytes);
-          }
-          await stream.close();
-        } catch (e) {
-          // A bad or oversized block, or a broken stream: drop this peer for this call.
-          if (e instanceof DsoError) refused.push({ peer: peer.toString(), error: e });
-          stream.abort(new Error('bad block exchange'));
-          break;
-        }
+      } catch (e) {
+        // Move on to the next peer with what is still missing.
+        const error = e as DsoError;
+        (error.code === 'CID_MISMATCH' || error.code === 'TOO_LARGE' ? refused : failed).push({ peer: name, error });
+        skip.set(name, error);
       }
       missing = missing.filter((c) => !found.has(c.toString()));
     }
-    if (missing.length > 0 && this.bitswap) {
-      const viaBitswap = await this.bitswap.fetch(missing);
-      for (const [k, v] of viaBitswap.found) found.set(k, v);
-      for (const error of viaBitswap.refused) refused.push({ peer: 'bitswap', error });
+    if (missing.length > 0 && this.bitswap !== undefined && !skip.has(BITSWAP_PEER)) {
+      const got = await this.bitswap.fetch(missing, opts.maxBytes ?? this.opts.store.maxBlockBytes);
+      for (const [k, v] of got.found) found.set(k, v);
+      const error = got.refused ?? got.timedOut;
+      if (error !== undefined) {
+        (got.refused ? refused : failed).push({ peer: BITSWAP_PEER, error });
+        skip.set(BITSWAP_PEER, error);
+      }
     }
-    return { found, refused };
+    return { found, refused, failed };
+  }
+
+  /** Whether a peer answers /dso/blocks; a peer that identify has not described yet is asked (and fails like any other). */
+  private async speaksBlocks(peer: PeerId): Promise<boolean> {
+    try {
+      const { protocols } = await this.node.peerStore.get(peer);
+      return protocols.length === 0 || protocols.includes(BLOCKS_PROTOCOL);
+    } catch {
+      return true;
+    }
   }
 
   async stop(): Promise<void> {

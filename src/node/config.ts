@@ -63,6 +63,19 @@ export const ConfigSchema = z
     /** p2p listen multiaddrs; absent: 127.0.0.1 on a port chosen at the first start and kept in the data dir. */
     listen: z.array(z.string().startsWith('/')).optional(),
     peers: z.array(z.string().startsWith('/')).default([]),
+    /** What peers may cost this node and how long it waits on them (network/peer-limits.ts); what is left out keeps its default. */
+    peerLimits: z
+      .object({
+        maxCidsPerRequest: z.number().int().min(1).optional(),
+        maxCidsPerPeer: z.number().int().min(1).optional(),
+        maxBytesInFlightPerPeer: z.number().int().min(1).optional(),
+        maxBytesInFlight: z.number().int().min(1).optional(),
+        dialTimeoutMs: z.number().int().min(1).optional(),
+        streamTimeoutMs: z.number().int().min(1).optional(),
+        requestTimeoutMs: z.number().int().min(1).optional(),
+      })
+      .strict()
+      .default({}),
     /** Optimizer steps between network syncs. */
     syncFrequency: z.number().int().min(1).default(100),
     /** Experiences from the network are merged at or above this confidence; own ones are shared at or above it. */
@@ -76,8 +89,25 @@ export const ConfigSchema = z
         eviction: z.enum(['importance', 'temporal', 'diversity', 'hybrid']).default('hybrid'),
       })
       .default({ namespace: 'default', capacity: 200, eviction: 'hybrid' }),
-    /** 'hashing', or a local transformers model directory. */
-    embedder: z.string().min(1).default('hashing'),
+    /** 'hashing', a local transformers model directory, or a table: [embedder] kind = "openai", baseUrl, model. */
+    embedder: z
+      .union([
+        z.string().min(1),
+        z.object({ kind: z.literal('hashing') }).strict(),
+        z.object({ kind: z.literal('transformers'), path: z.string().min(1) }).strict(),
+        z
+          .object({
+            kind: z.literal('openai'),
+            baseUrl: z.string().url(),
+            model: z.string().min(1),
+            apiKeyEnv: z.string().min(1).optional(),
+            dim: z.number().int().min(1).max(65_536).optional(),
+            batchSize: z.number().int().min(1).max(4096).optional(),
+            timeoutMs: z.number().int().min(1).optional(),
+          })
+          .strict(),
+      ])
+      .default('hashing'),
     /** The compute backend of the node's library. */
     backend: z.enum(['auto', 'native', 'webgpu', 'js']).default('auto'),
     model: z
@@ -162,7 +192,9 @@ export function configFlags(): Array<{ flag: string; env: string; help: string; 
       ? v.join(',')
       : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
         ? String(v)
-        : undefined;
+        : v === undefined
+          ? undefined
+          : JSON.stringify(v);
     return { flag, env: envName(flag), help: spec.help, fallback };
   });
 }

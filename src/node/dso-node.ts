@@ -19,7 +19,8 @@ import { KuboPinner } from '../network/kubo-pinner.js';
 import { NetworkDSOAggregator } from '../network/network-aggregator.js';
 import { p2pPrivateKey } from '../network/p2p-identity.js';
 import { P2PNode } from '../network/p2p-node.js';
-import { RegistryClient } from '../network/registry.js';
+import { DEFAULT_PARAMETERS, RegistryClient } from '../network/registry.js';
+import { ReplayGuard } from '../network/replay-guard.js';
 import type { DsoConfig } from './config.js';
 import { loadOrCreateToken } from './http/token.js';
 import { savedListen, saveListen } from './p2p-listen.js';
@@ -31,6 +32,7 @@ export interface NetworkParts {
   store: ContentStore;
   p2p: P2PNode;
   aggregator: NetworkDSOAggregator;
+  replayGuard: ReplayGuard;
 }
 
 /** Parts a caller can hand in instead of having the node create them (several nodes sharing one in-process chain). */
@@ -119,13 +121,16 @@ export class DsoNode {
     const p2p = await P2PNode.start({
       network: config.network,
       chainId: chain.chain.id,
+      registry: registry.address,
       store,
       privateKey: await p2pPrivateKey(identity),
       listen: config.listen ?? savedListen(config.dataDir),
       peers: config.peers,
+      limits: config.peerLimits,
     });
     if (config.listen === undefined) saveListen(config.dataDir, p2p.addresses);
     const pinner = config.ipfs.rpcUrl ? new KuboPinner(config.ipfs.rpcUrl, store) : undefined;
+    const replayGuard = new ReplayGuard({ file: path.join(config.dataDir, 'replay.db') });
     const aggregator = new NetworkDSOAggregator({
       identity,
       registry,
@@ -133,9 +138,10 @@ export class DsoNode {
       p2p,
       network: config.network,
       chainId: chain.chain.id,
+      replayGuard,
       pinner,
     });
-    return { chain, registry, store, p2p, aggregator };
+    return { chain, registry, store, p2p, aggregator, replayGuard };
   }
 
   /** The configured registry; else, on a chain, the one this node deployed before (recorded in its data dir), or a new one. */
@@ -147,7 +153,7 @@ export class DsoNode {
       const saved = JSON.parse(readFileSync(record, 'utf8')) as { chainId: number; address: Hex };
       if (saved.chainId === chain.chain.id) return RegistryClient.at(chain, identity, saved.address);
     }
-    const reg = await RegistryClient.deploy(chain, identity, { quorum: 1, votingPeriod: 3600, members: [identity.address] });
+    const reg = await RegistryClient.deploy(chain, identity, { ...DEFAULT_PARAMETERS, members: [identity.address] });
     if (chain.where !== 'in-process') {
       writeFileSync(`${record}.tmp`, JSON.stringify({ chainId: chain.chain.id, address: reg.address }));
       renameSync(`${record}.tmp`, record);
@@ -162,6 +168,7 @@ export class DsoNode {
     if (this.network) {
       await this.network.p2p.stop();
       await this.network.store.close();
+      this.network.replayGuard.close();
       if (this.ownsChain) await this.network.chain.close();
     }
     await this.library.close();

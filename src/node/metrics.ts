@@ -1,4 +1,4 @@
-/** Prometheus metrics of a node: the trainer's counters, library size, retrieval latency. */
+/** Prometheus metrics of a node: the trainer's counters, model tokens, library size, retrieval latency. */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 import type { DsoNode } from './dso-node.js';
@@ -29,6 +29,22 @@ export class NodeMetrics {
         collect() {
           this.reset();
           this.inc(node.trainer.metrics[key]);
+        },
+      });
+    }
+    // Tokens the node's optimizer spent, as its model server reported them.
+    for (const [key, name, help] of [
+      ['prompt', 'dso_model_prompt_tokens_total', 'Prompt tokens of the model calls this node made'],
+      ['completion', 'dso_model_completion_tokens_total', 'Completion tokens of the model calls this node made'],
+      ['calls', 'dso_model_calls_total', 'Model calls this node made'],
+    ] as const) {
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(node.optimizer?.tokens[key] ?? 0);
         },
       });
     }

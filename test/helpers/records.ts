@@ -4,6 +4,9 @@ import { experienceId } from '../../src/experience/content-id.js';
 import { packReference } from '../../src/index.js';
 import { gaussian } from './random.js';
 
+/** An EIP-712 domain for batches: a chain and a registry's address (nothing at that address need run). */
+export const SAMPLE_DOMAIN = { chainId: 31337, registry: '0x5FbDB2315678afecb367f032d93F642f64180aa3' } as const;
+
 export function sampleRecords(n: number, seed = 1): CompressedExperience[] {
   return Array.from({ length: n }, (_, i) => {
     const { codes, scales } = packReference(gaussian(384, seed * 1000 + i), {

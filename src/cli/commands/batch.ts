@@ -10,6 +10,7 @@ import path from 'node:path';
 import * as dagCbor from '@ipld/dag-cbor';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CID } from 'multiformats/cid';
+import { type Hex, isAddress } from 'viem';
 
 import { DsoError } from '../../core/errors.js';
 import { decodeEnvelope } from '../../network/batch.js';
@@ -20,6 +21,11 @@ import { table } from '../output.js';
 
 interface StoreFlags {
   dataDir: string;
+}
+
+function address(raw: string): Hex {
+  if (!isAddress(raw)) throw new InvalidArgumentError('expected an address (0x and 40 hex digits)');
+  return raw;
 }
 
 function cid(raw: string): CID {
@@ -125,19 +131,26 @@ export function registerBatch(program: Command): void {
     );
   storeCommand(batch, 'import', 'verify a batch CAR whole (every block, the manifest, the Merkle root, every record), then store it')
     .argument('<file>', 'a CAR written by dso batch export (or any CARv1 of a batch)')
-    .addOption(new Option('--chain-id <id>', "also check the announcement's signature (EIP-712) for this chain").argParser(int(1)))
+    .addOption(
+      new Option('--chain-id <id>', "also check the announcement's signature (EIP-712) for this chain (with --registry)").argParser(int(1)),
+    )
+    .addOption(new Option('--registry <address>', 'the ExperienceRegistry the batch was signed for (with --chain-id)').argParser(address))
     .addHelpText(
       'after',
-      '\nExamples:\n  $ dso batch import batch.car --data-dir dso-data\n  $ dso batch import batch.car --chain-id 31337',
+      '\nExamples:\n  $ dso batch import batch.car --data-dir dso-data\n' +
+        '  $ dso batch import batch.car --chain-id 31337 --registry 0x5FbDB2315678afecb367f032d93F642f64180aa3',
     )
-    .action((file: string, o: StoreFlags & { chainId?: number }) =>
-      withStore(o, async (store) => {
-        const r = await importBatchCar(store, file, o.chainId === undefined ? {} : { chainId: o.chainId });
-        const signed = r.signed ? (o.chainId === undefined ? ', announcement fields checked' : ', signature checked') : ', no announcement';
+    .action((file: string, o: StoreFlags & { chainId?: number; registry?: Hex }) => {
+      if ((o.chainId === undefined) !== (o.registry === undefined))
+        throw new DsoError('INVALID_ARGUMENT', 'a signature is checked for a chain and a registry: give --chain-id and --registry together');
+      const domain = o.chainId !== undefined && o.registry !== undefined ? { chainId: o.chainId, registry: o.registry } : undefined;
+      return withStore(o, async (store) => {
+        const r = await importBatchCar(store, file, domain === undefined ? {} : { domain });
+        const signed = r.signed ? (domain === undefined ? ', announcement fields checked' : ', signature checked') : ', no announcement';
         console.log(
           `imported ${r.manifest.cid.toString()}: ${r.manifest.records.length} records of ${r.manifest.node}, ` +
             `${r.added} new blocks of ${r.blocks}${signed}`,
         );
-      }),
-    );
+      });
+    });
 }

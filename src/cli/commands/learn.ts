@@ -5,33 +5,23 @@
 import { type Command, Option } from 'commander';
 
 import { OpenAICompatibleChatModel } from '../../aso/models/openai-compatible.js';
-import { ActiveSemanticOptimizer, type Problem } from '../../aso/optimizer.js';
-import { DsoError } from '../../core/errors.js';
+import { addTokens, noTokens } from '../../aso/models/tokens.js';
+import { ActiveSemanticOptimizer } from '../../aso/optimizer.js';
 import type { BackendChoice } from '../../engine/types.js';
 import { embedderFromSpec } from '../../experience/embedders/from-spec.js';
 import { ExperienceLibrary } from '../../experience/library.js';
-import { readJsonLines } from '../jsonl.js';
+import {
+  addDatasetOptions,
+  addEmbedderOptions,
+  type DatasetFlags,
+  type EmbedderFlags,
+  embedderSpec,
+  loadProblems,
+} from '../dataset-options.js';
 import { backendOption, int, num } from '../options.js';
 import { type Progress, progress } from '../progress.js';
 
-/** One problem per line: {"query" (or "problem", "question"), "groundTruth" (or "answer"), "domain"?}. */
-export function readProblems(file: string): Problem[] {
-  const out = readJsonLines(file).map(({ where, value: o }): Problem => {
-    const query = o.query ?? o.problem ?? o.question;
-    const truth = o.groundTruth ?? o.answer;
-    if (typeof query !== 'string' || query === '') throw new DsoError('INVALID_ARGUMENT', `${where}: needs a "query" string`);
-    if (typeof truth !== 'string' && typeof truth !== 'number')
-      throw new DsoError('INVALID_ARGUMENT', `${where}: needs a "groundTruth" string`);
-    if (o.domain !== undefined && typeof o.domain !== 'string')
-      throw new DsoError('INVALID_ARGUMENT', `${where}: "domain" must be a string`);
-    return { query, groundTruth: String(truth), ...(o.domain !== undefined ? { domain: o.domain } : {}) };
-  });
-  if (out.length === 0) throw new DsoError('INVALID_ARGUMENT', `${file} holds no problems`);
-  return out;
-}
-
-interface LearnFlags {
-  data: string;
+interface LearnFlags extends DatasetFlags, EmbedderFlags {
   modelUrl: string;
   model: string;
   epochs: number;
@@ -41,7 +31,6 @@ interface LearnFlags {
   maxOperations: number;
   batchSize?: number;
   log?: string;
-  embedder: string;
   capacity: number;
   apiKeyEnv: string;
   concurrency: number;
@@ -50,8 +39,13 @@ interface LearnFlags {
   backend: BackendChoice;
 }
 
+function tokenLine(t: { prompt: number; completion: number; calls: number; unreported: number }): string {
+  const missing = t.unreported > 0 ? ` (${t.unreported} without a usage report)` : '';
+  return `${t.calls} model calls, ${t.prompt.toLocaleString('en-US')} prompt + ${t.completion.toLocaleString('en-US')} completion tokens${missing}`;
+}
+
 async function learn(o: LearnFlags): Promise<void> {
-  const dataset = readProblems(o.data);
+  const dataset = loadProblems(o);
   const model = new OpenAICompatibleChatModel({
     baseUrl: o.modelUrl,
     model: o.model,
@@ -63,7 +57,7 @@ async function learn(o: LearnFlags): Promise<void> {
   const library = await ExperienceLibrary.open({
     path: o.library,
     namespace: o.namespace,
-    embedder: await embedderFromSpec(o.embedder),
+    embedder: await embedderFromSpec(embedderSpec(o)),
     capacity: o.capacity,
     backend: o.backend,
   });
@@ -80,12 +74,16 @@ async function learn(o: LearnFlags): Promise<void> {
         if (p.done === p.total) bar?.end();
       },
     });
+    const total = noTokens();
     for (const s of summaries) {
+      addTokens(total, s.tokens);
       console.log(
         `epoch ${s.epoch}: ${s.steps} problems, mean reward ${s.meanReward.toFixed(3)}, ${s.skipped} groups without a lesson, ` +
-          `${s.operationsApplied} operations applied, library ${s.librarySize} experiences`,
+          `${s.operationsApplied} changes to the library (${s.duplicates} duplicates left out), library ${s.librarySize} experiences, ` +
+          `${tokenLine(s.tokens)}`,
       );
     }
+    console.log(`run: ${summaries.length} epochs, ${tokenLine(total)}`);
   } finally {
     aso.close();
     await library.close();
@@ -93,10 +91,10 @@ async function learn(o: LearnFlags): Promise<void> {
 }
 
 export function registerLearn(program: Command): void {
-  program
+  const cmd = program
     .command('learn')
-    .description('learn experiences from a dataset with a model server (training-free GRPO); they stay in the library')
-    .requiredOption('--data <file>', 'JSON Lines: {"query" | "problem" | "question", "groundTruth" | "answer", "domain"?} per line')
+    .description('learn experiences from a dataset with a model server (training-free GRPO); they stay in the library');
+  addDatasetOptions(cmd, 'all')
     .requiredOption(
       '--model-url <url>',
       'an OpenAI-compatible server: llama.cpp server, vLLM, Ollama, OpenAI (e.g. http://127.0.0.1:8080/v1)',
@@ -109,16 +107,16 @@ export function registerLearn(program: Command): void {
     .addOption(new Option('--max-operations <n>', 'library operations proposed per group').argParser(int(1, 100)).default(3))
     .option('--batch-size <n>', 'problems between consolidations (default: one epoch)', int(1))
     .option('--log <file>', 'append one JSON line per step (rewards, proposals, timings)')
-    .option('--embedder <spec>', "'hashing', or a local transformers model directory", 'hashing')
     .addOption(new Option('--capacity <n>', 'most experiences the library keeps').argParser(int(1, 1_000_000)).default(200))
     .option('--api-key-env <var>', 'environment variable holding the API key', 'OPENAI_API_KEY')
     .addOption(new Option('--concurrency <n>', 'model requests in flight').argParser(int(1, 1024)).default(4))
     .addOption(new Option('--timeout-ms <ms>', 'per request attempt').argParser(int(1, 3_600_000)).default(120_000))
     .option('--temperature <t>', 'sampling temperature (default: the server default)', num(0, 2))
-    .addOption(backendOption())
+    .addOption(backendOption());
+  addEmbedderOptions(cmd)
     .addHelpText(
       'after',
-      '\nExample:\n  $ dso learn --data problems.jsonl --model-url http://127.0.0.1:8080/v1 --model qwen2.5-7b-instruct --epochs 3',
+      '\nExample:\n  $ dso learn --data gsm8k-train.jsonl --format gsm8k --split train --model-url http://127.0.0.1:8080/v1 --model qwen2.5-7b-instruct --epochs 3',
     )
     .action((o: LearnFlags) => learn(o));
 }

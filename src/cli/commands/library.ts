@@ -3,12 +3,12 @@ import { writeFileSync } from 'node:fs';
 
 import { type Command, Option } from 'commander';
 
+import { readJsonLines } from '../../core/jsonl.js';
 import type { BackendChoice } from '../../engine/types.js';
 import { embedderFromSpec } from '../../experience/embedders/from-spec.js';
 import type { Experience } from '../../experience/experience.js';
-import { DEFAULT_MIN_SIMILARITY, ExperienceLibrary } from '../../experience/library.js';
+import { ExperienceLibrary } from '../../experience/library.js';
 import type { AddOperation } from '../../experience/operations.js';
-import { readJsonLines } from '../jsonl.js';
 import { backendOption, int, num } from '../options.js';
 import { table } from '../output.js';
 
@@ -93,20 +93,23 @@ export function registerLibrary(program: Command): void {
     .requiredOption('--query <text>', 'what to look for')
     .addOption(new Option('--k <n>', 'most results').argParser(int(1, 10_000)).default(10))
     .addOption(
-      new Option('--min-similarity <s>', 'leave out results below this cosine').argParser(num(-1, 1)).default(DEFAULT_MIN_SIMILARITY),
+      new Option('--min-similarity <s>', "leave out results below this cosine (default: the embedder's floor; none for hashing)").argParser(
+        num(-1, 1),
+      ),
     )
     .option('--json', 'one JSON object per line')
     .addHelpText('after', "\nExample:\n  $ dso library search --library lib.db --query 'solve 3x + 2 = x + 6' --k 5")
-    .action((o: LibraryFlags & { query: string; k: number; minSimilarity: number; json?: boolean }) =>
+    .action((o: LibraryFlags & { query: string; k: number; minSimilarity?: number; json?: boolean }) =>
       withLibrary(o, async (lib) => {
-        const found = await lib.retrieve(o.query, { k: o.k, minSimilarity: o.minSimilarity, countUsage: false });
+        const floor = o.minSimilarity ?? lib.defaultMinSimilarity;
+        const found = await lib.retrieve(o.query, { k: o.k, minSimilarity: floor, countUsage: false });
         if (o.json) {
           for (const r of found) console.log(JSON.stringify({ similarity: r.similarity, ...exported(r.experience) }));
           return;
         }
         const rows = found.map((r) => [r.similarity.toFixed(3), r.experience.id, r.experience.domain, r.experience.text]);
         if (rows.length > 0) console.log(table(['cosine', 'id', 'domain', 'text'], rows));
-        console.log(`${found.length} experiences at or above cosine ${o.minSimilarity}`);
+        console.log(`${found.length} experiences${floor > -1 ? ` at or above cosine ${floor}` : ''}`);
       }),
     );
   libraryCommand(library, 'export', 'every experience as JSON Lines (text and metadata; vectors are recomputed on import)')

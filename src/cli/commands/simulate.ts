@@ -8,8 +8,9 @@ import path from 'node:path';
 
 import { type Command, InvalidArgumentError, Option } from 'commander';
 
+import { lineChart } from '../../charts/charts.js';
+import { writeChart } from '../../charts/render.js';
 import { type Attack, ATTACKS, type RoundReport, simulate } from '../../simulate/simulation.js';
-import { lineChart } from '../../simulate/svg-chart.js';
 import { int, list, num } from '../options.js';
 import { progress } from '../progress.js';
 
@@ -56,9 +57,17 @@ function summaryLine(run: Run): string {
   );
 }
 
-function runChart(run: Run): string {
+function ran(o: SimulateFlags, run: Pick<Run, 'nodes' | 'byzantine' | 'attack'>): string {
+  return (
+    `dso simulate: ${run.nodes} nodes, ${run.byzantine * 100}% Byzantine (${run.attack}), ${o.rounds} rounds, ` +
+    `${o.experiencesPerRound} true experiences a round, voting threshold ${o.votingThreshold}, seed ${o.seed}${o.chain ? '' : ', no chain'}`
+  );
+}
+
+function runChart(o: SimulateFlags, run: Run) {
   return lineChart({
-    title: `${run.attack}, ${run.nodes} nodes, ${run.byzantine * 100}% Byzantine`,
+    title: `What the honest nodes accept: ${run.attack}, ${run.nodes} nodes, ${run.byzantine * 100}% Byzantine`,
+    caption: ran(o, run),
     xLabel: 'round',
     yLabel: 'fraction',
     series: (['precision', 'recall', 'signAgreement', 'deltaAgreement'] as const).map((k) => ({
@@ -68,13 +77,36 @@ function runChart(run: Run): string {
   });
 }
 
+/** FedAvg's bytes per node per round: the whole float32 model, at these sizes and at --model-params. */
+const FEDAVG_PARAMS = [0.5e9, 7e9, 70e9];
+
+function bytesChart(o: SimulateFlags, run: Run) {
+  const rounds = run.rounds.map((x) => x.round);
+  const sizes = [...new Set([...FEDAVG_PARAMS, o.modelParams])].sort((a, b) => a - b);
+  return lineChart({
+    title: `Bytes a node sends per round: DSO against FedAvg (${run.attack}, ${run.nodes} nodes)`,
+    caption: `${ran(o, run)}; FedAvg sends the whole float32 model (4 bytes a parameter) every round`,
+    xLabel: 'round',
+    yLabel: 'bytes per node per round (log scale)',
+    logY: true,
+    series: [
+      { name: 'DSO (records, manifest, announcement)', points: run.rounds.map((x) => [x.round, x.bytesPerNode] as [number, number]) },
+      ...sizes.map((p) => ({
+        name: `FedAvg, ${p >= 1e9 ? `${+(p / 1e9).toPrecision(3)}B` : `${+(p / 1e6).toPrecision(3)}M`} parameters`,
+        points: rounds.map((r) => [r, 4 * p] as [number, number]),
+      })),
+    ],
+  });
+}
+
 /** Mean precision, recall and delta agreement against N (one line per F) or against F (one line per N). */
-function sweepChart(attack: string, runs: Run[], key: 'nodes' | 'byzantine'): string {
+function sweepChart(o: SimulateFlags, attack: string, runs: Run[], key: 'nodes' | 'byzantine') {
   const other = key === 'nodes' ? 'byzantine' : 'nodes';
   const label = key === 'nodes' ? 'nodes (N)' : 'Byzantine fraction (F)';
   const groups = [...new Set(runs.map((r) => r[other]))];
   return lineChart({
-    title: `${attack}: against ${label}`,
+    title: `${attack}: what the honest nodes accept, against ${label}`,
+    caption: `dso simulate: N = ${o.nodes.join(', ')}; F = ${o.byzantine.join(', ')}; ${o.rounds} rounds, seed ${o.seed}; means over rounds`,
     xLabel: label,
     yLabel: 'fraction (mean over rounds)',
     logX: key === 'nodes',
@@ -115,17 +147,18 @@ async function simulateAll(o: SimulateFlags): Promise<void> {
         const run = await runOne(o, attack, n, f);
         runs.push(run);
         console.log(summaryLine(run));
-        writeAtomic(path.join(o.out, `${attack}-n${n}-f${f}.svg`), runChart(run));
+        await writeChart(path.join(o.out, `${attack}-n${n}-f${f}`), runChart(o, run));
+        await writeChart(path.join(o.out, `${attack}-n${n}-f${f}-bytes`), bytesChart(o, run));
       }
     }
   }
   for (const attack of attacks) {
     const of = runs.filter((r) => r.attack === attack);
-    if (o.nodes.length > 1) writeAtomic(path.join(o.out, `${attack}-vs-nodes.svg`), sweepChart(attack, of, 'nodes'));
-    if (o.byzantine.length > 1) writeAtomic(path.join(o.out, `${attack}-vs-byzantine.svg`), sweepChart(attack, of, 'byzantine'));
+    if (o.nodes.length > 1) await writeChart(path.join(o.out, `${attack}-vs-nodes`), sweepChart(o, attack, of, 'nodes'));
+    if (o.byzantine.length > 1) await writeChart(path.join(o.out, `${attack}-vs-byzantine`), sweepChart(o, attack, of, 'byzantine'));
   }
   writeAtomic(path.join(o.out, 'results.json'), `${JSON.stringify({ runs }, null, 2)}\n`);
-  console.log(`written: ${path.join(o.out, 'results.json')} and charts in ${o.out}/`);
+  console.log(`written: ${path.join(o.out, 'results.json')} and charts (SVG and PNG) in ${o.out}/`);
 }
 
 export function registerSimulate(program: Command): void {

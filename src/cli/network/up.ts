@@ -101,11 +101,8 @@ async function deploy(o: UpOptions, dir: string, rpcUrl: string, stateFile: stri
       pid: null,
     });
   }
-  const registry = await RegistryClient.deploy(chain, owner, {
-    quorum: Math.max(1, Math.ceil(o.nodes / 2)),
-    votingPeriod: 600,
-    members: nodes.map((n) => n.account),
-  });
+  // The members govern the registry from the start: the owner only adds them, then gives up its powers.
+  const registry = await RegistryClient.deploy(chain, owner, { votingPeriod: 600, members: nodes.map((n) => n.account), seal: true });
   for (const [i, n] of nodes.entries()) {
     const config = {
       dataDir: n.dataDir,

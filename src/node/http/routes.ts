@@ -4,7 +4,6 @@
  */
 import type { FastifyInstance } from 'fastify';
 
-import { DEFAULT_MIN_SIMILARITY } from '../../experience/library.js';
 import { formatExperiences } from '../../experience/prompt.js';
 import type { DsoNode } from '../dso-node.js';
 import type { NodeMetrics } from '../metrics.js';
@@ -92,7 +91,7 @@ export function installRoutes(app: FastifyInstance, node: DsoNode, metrics: Node
       const found = await node.library.retrieve(req.body.query, {
         k: req.body.k ?? 5,
         domain: req.body.domain,
-        minSimilarity: req.body.minSimilarity ?? DEFAULT_MIN_SIMILARITY,
+        minSimilarity: req.body.minSimilarity ?? node.library.defaultMinSimilarity,
       });
       metrics.retrieval.observe((performance.now() - t0) / 1000);
       return {
