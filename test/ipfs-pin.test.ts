@@ -71,7 +71,11 @@ describe('pinning accepted batches on an IPFS node (kubo RPC)', () => {
 
   it('an RPC error or an RPC that never answers is a typed error with kubo’s message or the deadline', async () => {
     const store = ContentStore.memory();
-    const batch = await buildBatch(sampleRecords(3, 9), { identity: identityFromKey(keccak256(toHex('p'))), network: 'n', ...SAMPLE_DOMAIN });
+    const batch = await buildBatch(sampleRecords(3, 9), {
+      identity: identityFromKey(keccak256(toHex('p'))),
+      network: 'n',
+      ...SAMPLE_DOMAIN,
+    });
     await store.putVerified(batch.manifest.cid, batch.manifest.bytes);
     for (const r of batch.records) await store.putVerified(r.cid, r.bytes);
     const announcement = await store.put(encodeEnvelope(batch.announcement));

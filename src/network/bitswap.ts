@@ -202,8 +202,14 @@ export class BitswapExchange {
     if (cids.length === 0 || this.libp2p.getConnections().length === 0) return out;
     const { streamTimeoutMs, requestTimeoutMs } = this.limits;
     const idle = new AbortController();
-    const timer = setTimeout(() => idle.abort(new DsoError('PEER_TIMEOUT', `bitswap: no block within ${streamTimeoutMs} ms`)), streamTimeoutMs);
-    const whole = setTimeout(() => idle.abort(new DsoError('PEER_TIMEOUT', `bitswap: not done within ${requestTimeoutMs} ms`)), requestTimeoutMs);
+    const timer = setTimeout(
+      () => idle.abort(new DsoError('PEER_TIMEOUT', `bitswap: no block within ${streamTimeoutMs} ms`)),
+      streamTimeoutMs,
+    );
+    const whole = setTimeout(
+      () => idle.abort(new DsoError('PEER_TIMEOUT', `bitswap: not done within ${requestTimeoutMs} ms`)),
+      requestTimeoutMs,
+    );
     const deadline = idle.signal;
     setMaxListeners(Infinity, deadline); // one listener per want in flight
     let next = 0;

@@ -142,7 +142,10 @@ export function registerBatch(program: Command): void {
     )
     .action((file: string, o: StoreFlags & { chainId?: number; registry?: Hex }) => {
       if ((o.chainId === undefined) !== (o.registry === undefined))
-        throw new DsoError('INVALID_ARGUMENT', 'a signature is checked for a chain and a registry: give --chain-id and --registry together');
+        throw new DsoError(
+          'INVALID_ARGUMENT',
+          'a signature is checked for a chain and a registry: give --chain-id and --registry together',
+        );
       const domain = o.chainId !== undefined && o.registry !== undefined ? { chainId: o.chainId, registry: o.registry } : undefined;
       return withStore(o, async (store) => {
         const r = await importBatchCar(store, file, domain === undefined ? {} : { domain });
