@@ -101,7 +101,7 @@ describe('bitswap between a dso node and helia (another process, 127.0.0.1, no b
     const c = child('serve', car, victim.toString());
     const { addresses } = await c.next<{ addresses: string[] }>();
     const store = ContentStore.memory();
-    const client = await node(store, { limits: { streamTimeoutMs: 2000 } });
+    const client = await node(store, { limits: { streamTimeoutMs: 4000 } });
     await client.dial(addresses[0]);
     const cids = batch.records.map((r) => r.cid);
     const t0 = Date.now();

@@ -21,8 +21,8 @@ import './polyfill.js';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { gossipsub, TopicValidatorResult } from '@libp2p/gossipsub';
-import { identify } from '@libp2p/identify';
-import type { PeerId, PrivateKey } from '@libp2p/interface';
+import { type Identify, identify } from '@libp2p/identify';
+import type { Connection, PeerId, PrivateKey } from '@libp2p/interface';
 import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p, type Libp2p } from 'libp2p';
@@ -30,7 +30,7 @@ import type { CID } from 'multiformats/cid';
 
 import { DsoError } from '../core/errors.js';
 import { type BatchAnnouncement, type BatchDomain, decodeEnvelope, verifyAnnouncement } from './batch.js';
-import { BitswapExchange, type BitswapLimits } from './bitswap.js';
+import { BITSWAP_PROTOCOL, BitswapExchange, type BitswapLimits } from './bitswap.js';
 import { BLOCKS_PROTOCOL, requestBlocks, serveBlockRequest, type ServerContext, type ServingStats } from './block-exchange.js';
 import type { ContentStore } from './content-store.js';
 import { Deadline } from './deadline.js';
@@ -94,7 +94,7 @@ export class P2PNode {
   private bitswap: BitswapExchange | undefined;
 
   private constructor(
-    private readonly node: Libp2p<{ pubsub: GossipService; identify: unknown }>,
+    private readonly node: Libp2p<{ pubsub: GossipService; identify: Identify }>,
     private readonly opts: P2POptions,
     limits: PeerLimits,
   ) {
@@ -220,11 +220,17 @@ export class P2PNode {
     return { ...stats, bytesInFlight: inFlight.bytes, peakBytesInFlight: inFlight.peakBytes };
   }
 
-  /** Connects to a peer; PEER_TIMEOUT past dialTimeoutMs, IO_ERROR when it cannot be reached. */
+  /**
+   * Connects to a peer and learns its protocols (identify), so that a fetch
+   * right after knows whether it speaks bitswap; a peer that does not answer
+   * identify is connected all the same. PEER_TIMEOUT past dialTimeoutMs,
+   * IO_ERROR when it cannot be reached.
+   */
   async dial(address: string): Promise<void> {
     const deadline = new Deadline(this.limits.dialTimeoutMs, this.limits.dialTimeoutMs, `dialling ${address}`);
     try {
-      await deadline.run(`dialling ${address}`, (signal) => this.node.dial(multiaddr(address), { signal }));
+      const connection = await deadline.run(`dialling ${address}`, (signal) => this.node.dial(multiaddr(address), { signal }));
+      await deadline.run(`identifying ${address}`, (signal) => this.identified(connection, signal)).catch(() => {});
     } catch (e) {
       if (e instanceof DsoError) throw e;
       throw new DsoError('IO_ERROR', `cannot dial ${address}: ${(e as Error).message}`, { cause: e });
@@ -284,7 +290,7 @@ export class P2PNode {
       }
       missing = missing.filter((c) => !found.has(c.toString()));
     }
-    if (missing.length > 0 && this.bitswap !== undefined && !skip.has(BITSWAP_PEER)) {
+    if (missing.length > 0 && this.bitswap !== undefined && !skip.has(BITSWAP_PEER) && (await this.anyBitswapPeer())) {
       const got = await this.bitswap.fetch(missing, opts.maxBytes ?? this.opts.store.maxBlockBytes);
       for (const [k, v] of got.found) found.set(k, v);
       const error = got.refused ?? got.timedOut;
@@ -294,6 +300,49 @@ export class P2PNode {
       }
     }
     return { found, refused, failed };
+  }
+
+  /**
+   * Waits until a new connection's peer is identified: by our own identify
+   * request, or, when libp2p's own request on connection open holds the
+   * peer's one identify stream, by that one finishing. A peer without
+   * identify returns at once (and is never a bitswap peer).
+   */
+  private async identified(connection: Connection, signal: AbortSignal): Promise<void> {
+    const peer = connection.remotePeer;
+    let onIdentify: ((e: CustomEvent<{ peerId: PeerId }>) => void) | undefined;
+    const seen = new Promise<void>((resolve) => {
+      onIdentify = (e) => {
+        if (e.detail.peerId.equals(peer)) resolve();
+      };
+      this.node.addEventListener('peer:identify', onIdentify);
+    });
+    try {
+      try {
+        await this.node.services.identify.identify(connection, { signal });
+        return;
+      } catch (e) {
+        if ((e as Error).name === 'UnsupportedProtocolError' || signal.aborted) return;
+      }
+      // Identify has finished when it stored what the peer said of itself (its protocols alone may come from stream negotiation).
+      const known = await this.node.peerStore.get(peer).catch(() => undefined);
+      if (known?.metadata.has('AgentVersion') === true || known?.metadata.has('ProtocolVersion') === true) return;
+      await Promise.race([seen, new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
+    } finally {
+      if (onIdentify) this.node.removeEventListener('peer:identify', onIdentify);
+    }
+  }
+
+  /** Whether a connected peer said (through identify, as @helia/bitswap itself requires) that it speaks bitswap. */
+  private async anyBitswapPeer(): Promise<boolean> {
+    for (const peer of this.node.getPeers()) {
+      try {
+        if ((await this.node.peerStore.get(peer)).protocols.includes(BITSWAP_PROTOCOL)) return true;
+      } catch {
+        // not in the peer store yet
+      }
+    }
+    return false;
   }
 
   /** Whether a peer answers /dso/blocks; a peer that identify has not described yet is asked (and fails like any other). */
