@@ -31,6 +31,9 @@ describe('dso --help and usage errors', () => {
   it('knows every command the README documents', () => {
     expect(commands.map((c) => c.join(' ')).sort()).toEqual(
       [
+        'batch export',
+        'batch import',
+        'batch list',
         'eval',
         'experiment federated',
         'index build',
@@ -66,7 +69,15 @@ describe('dso --help and usage errors', () => {
   });
 
   it('top-level and group help list the commands', () => {
-    for (const args of [['--help'], [], ['index', '--help'], ['library', '--help'], ['experiment', '--help'], ['registry', '--help']]) {
+    for (const args of [
+      ['--help'],
+      [],
+      ['index', '--help'],
+      ['library', '--help'],
+      ['experiment', '--help'],
+      ['registry', '--help'],
+      ['batch', '--help'],
+    ]) {
       const r = dso(...args);
       expect(r.status, args.join(' ')).toBe(0);
       expect(r.stdout).toMatch(/Commands:/u);

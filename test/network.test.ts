@@ -6,50 +6,19 @@ import * as dagCbor from '@ipld/dag-cbor';
 import { CID } from 'multiformats/cid';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import type { CompressedExperience } from '../src/bitdelta/record.js';
 import { encodeCompressed } from '../src/bitdelta/wire.js';
-import { experienceId } from '../src/experience/content-id.js';
-import { packReference } from '../src/index.js';
 import { BATCH_TYPES, batchDomain, buildBatch, openBatch, verifyAnnouncement, verifyRecordInclusion } from '../src/network/batch.js';
 import { cidOfBlock, ContentStore } from '../src/network/content-store.js';
 import { identityFromKey, loadOrCreateNodeKey } from '../src/network/identity.js';
 import { ReplayGuard } from '../src/network/replay-guard.js';
 import { errorCode } from './helpers/errors.js';
-import { gaussian } from './helpers/random.js';
+import { SAMPLE_DOMAIN as DOMAIN, sampleRecords } from './helpers/records.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dso-net-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const KEY_A = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
 const KEY_B = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a';
-/** The EIP-712 domain: a chain and a registry's address (no chain runs in these tests). */
-const DOMAIN = { chainId: 31337, registry: '0x5FbDB2315678afecb367f032d93F642f64180aa3' } as const;
-
-function records(n: number, seed = 1): CompressedExperience[] {
-  return Array.from({ length: n }, (_, i) => {
-    const { codes, scales } = packReference(gaussian(384, seed * 1000 + i), {
-      rows: 1,
-      dim: 384,
-      groupSize: 384,
-      groups: 1,
-      bytesPerRow: 48,
-    });
-    const text = `When sharing lesson ${seed}-${i}, check it twice.`;
-    return {
-      id: experienceId(text, 'math'),
-      text,
-      code: codes,
-      scales,
-      dim: 384,
-      groupSize: 384,
-      confidence: 0.8,
-      domain: 'math',
-      epoch: 3,
-      source: 'local',
-      createdAt: 1_700_000_000_000 + i,
-    };
-  });
-}
 
 describe('node identity', () => {
   it('creates a 0600 key file on first start and reads the same key back', () => {
@@ -77,7 +46,7 @@ describe('batches', () => {
   const node = identityFromKey(KEY_A);
 
   async function published(n = 5, seed = 1) {
-    const b = await buildBatch(records(n, seed), { identity: node, network: 'dso-test', ...DOMAIN, timestamp: Date.now() });
+    const b = await buildBatch(sampleRecords(n, seed), { identity: node, network: 'dso-test', ...DOMAIN, timestamp: Date.now() });
     const store = ContentStore.memory();
     await store.putVerified(b.manifest.cid, b.manifest.bytes);
     for (const r of b.records) await store.putVerified(r.cid, r.bytes);
@@ -95,7 +64,7 @@ describe('batches', () => {
     await verifyAnnouncement(b.announcement, DOMAIN);
     const opened = await openBatch(b.announcement, fetch, DOMAIN);
     expect(opened.records).toHaveLength(7);
-    const src = records(7);
+    const src = sampleRecords(7);
     opened.records.forEach(({ opened: r }, i) => {
       expect(r.text).toBe(src[i].text);
       expect(r.id).toBe(src[i].id);
@@ -121,7 +90,7 @@ describe('batches', () => {
     };
     expect(await errorCode(openBatch(b.announcement, tampered, DOMAIN))).toBe('CID_MISMATCH');
     // Forged: signed by B but claiming to be A; and a changed field under A's signature.
-    const forged = await buildBatch(records(4), { identity: identityFromKey(KEY_B), network: 'dso-test', ...DOMAIN });
+    const forged = await buildBatch(sampleRecords(4), { identity: identityFromKey(KEY_B), network: 'dso-test', ...DOMAIN });
     expect(await errorCode(verifyAnnouncement({ ...forged.announcement, node: node.address }, DOMAIN))).toBe('BAD_SIGNATURE');
     expect(await errorCode(verifyAnnouncement({ ...b.announcement, count: 5 }, DOMAIN))).toBe('BAD_SIGNATURE');
     // Signed for another chain or another registry on the same chain.
@@ -166,7 +135,7 @@ describe('batches', () => {
     // A signed batch whose record block is valid CBOR but not a record.
     const badRecord = dagCbor.encode({ v: 1, text: 5 });
     const cid = cidOfBlock(badRecord);
-    const rec = records(1)[0];
+    const rec = sampleRecords(1)[0];
     const built = await buildBatch([rec], { identity: node, network: 'dso-test', ...DOMAIN });
     const fetchBad = async (c: CID) => (c.equals(built.records[0].cid) ? badRecord : built.manifest.bytes);
     expect(await errorCode(openBatch(built.announcement, fetchBad, DOMAIN))).toBe('CID_MISMATCH');
@@ -180,19 +149,19 @@ describe('batches', () => {
   it('refuses replays: the same root twice, an older timestamp, stale or future batches', async () => {
     let now = 1_800_000_000_000;
     const guard = new ReplayGuard({ now: () => now });
-    const first = await buildBatch(records(2), { identity: node, network: 'n', ...DOMAIN, timestamp: now - 1000 });
+    const first = await buildBatch(sampleRecords(2), { identity: node, network: 'n', ...DOMAIN, timestamp: now - 1000 });
     guard.accept(first.announcement);
     expect(await errorCode(() => guard.check(first.announcement))).toBe('REPLAYED_BATCH');
-    const older = await buildBatch(records(2, 2), { identity: node, network: 'n', ...DOMAIN, timestamp: now - 5000 });
+    const older = await buildBatch(sampleRecords(2, 2), { identity: node, network: 'n', ...DOMAIN, timestamp: now - 5000 });
     expect(await errorCode(() => guard.check(older.announcement))).toBe('REPLAYED_BATCH');
-    const stale = await buildBatch(records(2, 3), {
+    const stale = await buildBatch(sampleRecords(2, 3), {
       identity: identityFromKey(KEY_B),
       network: 'n',
       ...DOMAIN,
       timestamp: now - 8 * 24 * 3600 * 1000,
     });
     expect(await errorCode(() => guard.check(stale.announcement))).toBe('REPLAYED_BATCH');
-    const future = await buildBatch(records(2, 4), {
+    const future = await buildBatch(sampleRecords(2, 4), {
       identity: identityFromKey(KEY_B),
       network: 'n',
       ...DOMAIN,
@@ -200,7 +169,7 @@ describe('batches', () => {
     });
     expect(await errorCode(() => guard.check(future.announcement))).toBe('REPLAYED_BATCH');
     now += 10_000;
-    const next = await buildBatch(records(2, 5), { identity: node, network: 'n', ...DOMAIN, timestamp: now });
+    const next = await buildBatch(sampleRecords(2, 5), { identity: node, network: 'n', ...DOMAIN, timestamp: now });
     guard.accept(next.announcement);
   });
 });
@@ -209,7 +178,7 @@ describe('content store', () => {
   it('keeps IPFS blocks on disk and checks them when read back', async () => {
     const blocks = path.join(dir, 'blocks');
     const store = await ContentStore.fs(blocks);
-    const bytes = encodeCompressed(records(1)[0]);
+    const bytes = encodeCompressed(sampleRecords(1)[0]);
     const cid = await store.put(bytes);
     expect(cid.toString()).toBe(cidOfBlock(bytes).toString());
     await store.close();

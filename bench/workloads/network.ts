@@ -12,44 +12,20 @@ import { performance } from 'node:perf_hooks';
 
 import type { CID } from 'multiformats/cid';
 
-import type { CompressedExperience } from '../../src/bitdelta/record.js';
 import { encodeCompressed } from '../../src/bitdelta/wire.js';
-import { experienceId } from '../../src/experience/content-id.js';
-import { createEngine } from '../../src/index.js';
 import { buildBatch, openBatch, verifyRecordInclusion } from '../../src/network/batch.js';
 import { identityFromKey } from '../../src/network/identity.js';
-import { floats } from '../lib/data.js';
+import { BENCH_DOMAIN, benchRecords } from '../lib/records.js';
 import type { Row } from '../lib/report.js';
 
 const KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
-/** The EIP-712 domain of a registry at a fixed address: nothing here touches a chain. */
-const DOMAIN = { chainId: 31337, registry: '0x5FbDB2315678afecb367f032d93F642f64180aa3' } as const;
 
 export async function networkWorkload(n: number): Promise<Row[]> {
   const dim = 384;
-  const engine = await createEngine({ backend: 'native' });
-  const x = floats(n * dim, 61);
-  const { codes, scales } = await engine.quantize(x, { dim });
-  await engine.close();
-  const records: CompressedExperience[] = Array.from({ length: n }, (_, i) => {
-    const text = `When shared lesson number ${i} applies to a problem about topic ${i % 97}, check the units and the sign of the answer first.`;
-    return {
-      id: experienceId(text, 'math'),
-      text,
-      code: codes.subarray(i * 48, (i + 1) * 48),
-      scales: scales.subarray(i, i + 1),
-      dim,
-      groupSize: dim,
-      confidence: 0.8,
-      domain: 'math',
-      epoch: 1,
-      source: 'x',
-      createdAt: 1_800_000_000_000 + i,
-    };
-  });
+  const records = await benchRecords(n);
   const identity = identityFromKey(KEY);
   const t0 = performance.now();
-  const batch = await buildBatch(records, { identity, network: 'dso-bench', ...DOMAIN, timestamp: 1_800_000_000_000 });
+  const batch = await buildBatch(records, { identity, network: 'dso-bench', ...BENCH_DOMAIN, timestamp: 1_800_000_000_000 });
   const buildSecs = (performance.now() - t0) / 1000;
   const blocks = new Map<string, Uint8Array>([
     [batch.manifest.cid.toString(), batch.manifest.bytes],
@@ -57,7 +33,7 @@ export async function networkWorkload(n: number): Promise<Row[]> {
   ]);
   const fetch = async (cid: CID) => blocks.get(cid.toString()) as Uint8Array;
   const t1 = performance.now();
-  await openBatch(batch.announcement, fetch, DOMAIN);
+  await openBatch(batch.announcement, fetch, BENCH_DOMAIN);
   const verifySecs = (performance.now() - t1) / 1000;
   const t2 = performance.now();
   for (const r of batch.records) verifyRecordInclusion(r, batch.announcement.root);

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 
 import { Command, type CommanderError } from 'commander';
 
+import { registerBatch } from './commands/batch.js';
 import { registerEval } from './commands/eval.js';
 import { registerExperiment } from './commands/experiment.js';
 import { registerIndex } from './commands/index.js';
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
   registerNode(program);
   registerNetwork(program);
   registerRegistry(program);
+  registerBatch(program);
   configure(program);
   return program;
 }

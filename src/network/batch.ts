@@ -273,6 +273,66 @@ export interface OpenedRecord extends CompressedExperience {
   cid: CID;
 }
 
+export interface OpenedManifest {
+  cid: CID;
+  bytes: Uint8Array;
+  network: string;
+  /** The signing node's address, as the manifest names it. */
+  node: string;
+  timestamp: number;
+  /** 0x + 64 hex digits. */
+  root: Hex;
+  records: CID[];
+}
+
+/**
+ * Verifies a batch's DAG from its manifest down, with no announcement: the
+ * manifest block (hash, size, fields), the Merkle root over its record list
+ * (the root it states), then each record block (hash, size, DAG-CBOR shape,
+ * its source the manifest's node). `expect` runs on the decoded manifest
+ * before any record is fetched. Any failure throws a typed error; nothing is
+ * stored here. openBatch adds the signature; a CAR import (car.ts) has none.
+ */
+export async function openManifest(
+  manifestCid: CID,
+  fetchBlock: (cid: CID) => Promise<Uint8Array>,
+  opts: { maxRecords?: number; maxBlockBytes?: number; expect?: (m: OpenedManifest) => void },
+): Promise<{ manifest: OpenedManifest; records: { opened: OpenedRecord; bytes: Uint8Array }[] }> {
+  const maxBlock = opts.maxBlockBytes ?? DEFAULT_MAX_BLOCK_BYTES;
+  const manifestBytes = await fetchBlock(manifestCid);
+  verifyBlock(manifestCid, manifestBytes, maxBlock);
+  const m = decodeManifest(manifestBytes);
+  if (m.count !== m.records.length) throw new DsoError('BAD_PROOF', `the manifest says ${m.count} records and lists ${m.records.length}`);
+  if (m.count < 1 || m.count > (opts.maxRecords ?? DEFAULT_MAX_RECORDS))
+    throw new DsoError('TOO_LARGE', `a manifest of ${m.count} records is outside 1..${opts.maxRecords ?? DEFAULT_MAX_RECORDS}`);
+  if (!isAddress(m.node)) throw new DsoError('MALFORMED_RECORD', `the manifest's node ${m.node} is not an address`);
+  if (new Set(m.records.map((c) => c.toString())).size !== m.records.length)
+    throw new DsoError('MALFORMED_RECORD', 'the manifest lists a record more than once');
+  const manifest: OpenedManifest = {
+    cid: manifestCid,
+    bytes: manifestBytes,
+    network: m.network,
+    node: getAddress(m.node),
+    timestamp: m.timestamp,
+    root: bytesToHex(m.root),
+    records: m.records,
+  };
+  opts.expect?.(manifest);
+  if (bytesToHex(merkleRoot(m.records.map((c) => c.bytes))) !== manifest.root) {
+    throw new DsoError('BAD_PROOF', "the manifest's record list does not hash to its root");
+  }
+  const records = [];
+  for (const cid of m.records) {
+    const bytes = await fetchBlock(cid);
+    verifyBlock(cid, bytes, maxBlock);
+    const r = decodeCompressed(bytes, '');
+    if (r.source.toLowerCase() !== manifest.node.toLowerCase())
+      throw new DsoError('BAD_PROOF', `record ${String(cid)} names source ${r.source}, not the signing node ${manifest.node}`);
+    records.push({ opened: { ...r, id: experienceId(r.text, r.domain), cid }, bytes });
+  }
+  return { manifest, records };
+}
+
 /**
  * Verifies a peer's batch and returns its records: the announcement's
  * signature first, then the manifest block (hash, fields equal to the
@@ -286,38 +346,20 @@ export async function openBatch(
   opts: BatchDomain & { maxRecords?: number; maxBlockBytes?: number },
 ): Promise<{ manifest: { cid: CID; bytes: Uint8Array }; records: { opened: OpenedRecord; bytes: Uint8Array }[] }> {
   await verifyAnnouncement(a, opts);
-  const maxBlock = opts.maxBlockBytes ?? DEFAULT_MAX_BLOCK_BYTES;
   let manifestCid: CID;
   try {
     manifestCid = CID.parse(a.manifest);
   } catch {
     throw new DsoError('MALFORMED_RECORD', `announcement manifest ${a.manifest} is not a CID`);
   }
-  const manifestBytes = await fetchBlock(manifestCid);
-  verifyBlock(manifestCid, manifestBytes, maxBlock);
-  const m = decodeManifest(manifestBytes);
-  if (
-    m.network !== a.network ||
-    getAddress(m.node) !== getAddress(a.node) ||
-    m.timestamp !== a.timestamp ||
-    m.count !== a.count ||
-    m.records.length !== a.count
-  ) {
-    throw new DsoError('BAD_PROOF', 'the manifest does not match the signed announcement');
-  }
-  const listed = new Set(m.records.map((c) => c.toString()));
-  if (listed.size !== m.records.length) throw new DsoError('MALFORMED_RECORD', 'the manifest lists a record more than once');
-  if (bytesToHex(m.root) !== a.root || bytesToHex(merkleRoot(m.records.map((c) => c.bytes))) !== a.root) {
-    throw new DsoError('BAD_PROOF', "the manifest's record list does not hash to the signed root");
-  }
-  const records = [];
-  for (const cid of m.records) {
-    const bytes = await fetchBlock(cid);
-    verifyBlock(cid, bytes, maxBlock);
-    const r = decodeCompressed(bytes, '');
-    if (r.source.toLowerCase() !== a.node.toLowerCase())
-      throw new DsoError('BAD_PROOF', `record ${String(cid)} names source ${r.source}, not the signing node ${a.node}`);
-    records.push({ opened: { ...r, id: experienceId(r.text, r.domain), cid }, bytes });
-  }
-  return { manifest: { cid: manifestCid, bytes: manifestBytes }, records };
+  const opened = await openManifest(manifestCid, fetchBlock, {
+    ...opts,
+    expect: (m) => {
+      if (m.network !== a.network || m.node !== getAddress(a.node) || m.timestamp !== a.timestamp || m.records.length !== a.count) {
+        throw new DsoError('BAD_PROOF', 'the manifest does not match the signed announcement');
+      }
+      if (m.root !== a.root) throw new DsoError('BAD_PROOF', "the manifest's root is not the signed root");
+    },
+  });
+  return { manifest: { cid: manifestCid, bytes: opened.manifest.bytes }, records: opened.records };
 }

@@ -105,6 +105,11 @@ export class ContentStore {
     return bytes;
   }
 
+  /** Every block's CID, as CIDv1 dag-cbor (a blockstore keys blocks by their hash alone). */
+  async *cids(): AsyncGenerator<CID> {
+    for await (const { cid } of this.store.getAll()) yield CID.createV1(dagCbor.code, cid.multihash);
+  }
+
   async close(): Promise<void> {
     await this.onClose?.();
   }

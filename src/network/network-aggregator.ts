@@ -100,6 +100,8 @@ export interface NetworkAggregatorOptions {
   chainId: number;
   votePolicy?: VotePolicy;
   maxRecords?: number;
+  /** Also pins every accepted batch elsewhere (KuboPinner: an IPFS node's RPC API). */
+  pinner?: { pin(announcement: CID): Promise<void> };
   /** What was accepted before; default: one in memory (a node passes one kept in its data dir, so replays stay refused across restarts). */
   replayGuard?: ReplayGuard;
   /** Blocks a registry event must be buried under before this node acts on it (default 0). */
@@ -123,6 +125,8 @@ export class NetworkDSOAggregator {
   private readonly unavailable = new Map<bigint, number>();
   /** Bytes published for peers (submit) and fetched from them (verification), since start. */
   readonly traffic = { bytesOut: 0, bytesIn: 0 };
+  /** Accepted batches pinned by the pinner and pins that failed since start, with the last failure (a count, not a list: a node runs for months). */
+  readonly pins: { pinned: number; failed: number; lastFailure?: { batchId: bigint; reason: string } } = { pinned: 0, failed: 0 };
 
   constructor(private readonly o: NetworkAggregatorOptions) {
     this.guard = o.replayGuard ?? new ReplayGuard();
@@ -325,12 +329,24 @@ export class NetworkDSOAggregator {
         const endorsers = [getAddress(b.submitter), ...votes.filter((v) => v.approve).map((v) => getAddress(v.member))];
         round.accepted.push({ ...verified, submitter: getAddress(b.submitter), endorsers: [...new Set(endorsers)] });
         this.toFetch.delete(id);
+        await this.pin(b);
       } catch (e) {
         // An accepted batch that does not verify never will: it is reported once and dropped.
         const retry = e instanceof DsoError && TRANSIENT.has(e.code);
         if (!retry) this.toFetch.delete(id);
         round.failures.push({ stage: 'fetch', batchId: id, reason: describeError(e), retry });
       }
+    }
+  }
+
+  private async pin(b: Pick<RegisteredBatch, 'id' | 'cid'>): Promise<void> {
+    if (!this.o.pinner) return;
+    try {
+      await this.o.pinner.pin(CIDClass.parse(b.cid));
+      this.pins.pinned++;
+    } catch (e) {
+      this.pins.failed++;
+      this.pins.lastFailure = { batchId: b.id, reason: describeError(e) };
     }
   }
 

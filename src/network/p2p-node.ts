@@ -2,25 +2,27 @@
  * The peer-to-peer side of a node: libp2p over TCP with Noise encryption and
  * yamux multiplexing; gossipsub carries batch announcements on one topic per
  * network; a request/response protocol of this project's own
- * (/dso/blocks/1.0.0, block-exchange.ts) moves content blocks. Peers come
- * from configuration (and the chain) only: no bootstrap list, no DHT, nothing
- * dialled that was not named. Named peers are kept connected: dialled again
- * with backoff when they are down at start or go away later.
+ * (/dso/blocks/1.0.0, block-exchange.ts) moves content blocks between dso
+ * nodes, and bitswap (bitswap.ts) serves and fetches the same blocks for any
+ * IPFS node. Peers come from configuration (and the chain) only: no bootstrap
+ * list, no DHT, nothing dialled that was not named. Named peers are kept
+ * connected: dialled again with backoff when they are down at start or go
+ * away later.
  *
  * Gossip is validated before it spreads: an announcement whose envelope does
  * not decode or whose signature does not verify is rejected by the topic
  * validator, so a forged announcement stops at the first honest peer. Blocks
  * fetched from peers are checked against their CIDs before anyone sees them.
  * What peers may cost this node, and how long it waits on them, is bounded
- * by its PeerLimits (peer-limits.ts).
+ * by its PeerLimits (peer-limits.ts), over either protocol.
  */
 import './polyfill.js';
 
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { gossipsub, TopicValidatorResult } from '@libp2p/gossipsub';
-import { identify } from '@libp2p/identify';
-import type { PeerId, PrivateKey } from '@libp2p/interface';
+import { type Identify, identify } from '@libp2p/identify';
+import type { Connection, PeerId, PrivateKey } from '@libp2p/interface';
 import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p, type Libp2p } from 'libp2p';
@@ -28,6 +30,7 @@ import type { CID } from 'multiformats/cid';
 
 import { DsoError } from '../core/errors.js';
 import { type BatchAnnouncement, type BatchDomain, decodeEnvelope, verifyAnnouncement } from './batch.js';
+import { BITSWAP_PROTOCOL, BitswapExchange, type BitswapLimits } from './bitswap.js';
 import { BLOCKS_PROTOCOL, requestBlocks, serveBlockRequest, type ServerContext, type ServingStats } from './block-exchange.js';
 import type { ContentStore } from './content-store.js';
 import { Deadline } from './deadline.js';
@@ -35,6 +38,8 @@ import { InFlight, type PeerLimits, peerLimits } from './peer-limits.js';
 
 export { BLOCKS_PROTOCOL } from './block-exchange.js';
 
+/** How fetchBlocks names bitswap among the peers that failed it: the blocks come from all peers at once. */
+export const BITSWAP_PEER = 'bitswap';
 /** Kept peers: the longest wait between redials, and how often a connected one is checked. */
 const MAX_BACKOFF_MS = 30_000;
 const CHECK_MS = 5_000;
@@ -54,6 +59,8 @@ export interface P2POptions extends BatchDomain {
   limits?: Partial<PeerLimits>;
   /** Where a refused or timed-out peer is reported, one line each (default: standard error). */
   log?: (line: string) => void;
+  /** What only bitswap has (BITSWAP_LIMITS), e.g. a smaller reply. */
+  bitswap?: Partial<BitswapLimits>;
 }
 
 /** A peer that did not take part in a fetch: it sent a bad block, or timed out, or broke off. */
@@ -84,9 +91,10 @@ export class P2PNode {
   readonly topic: string;
   readonly limits: PeerLimits;
   private readonly serving: ServerContext;
+  private bitswap: BitswapExchange | undefined;
 
   private constructor(
-    private readonly node: Libp2p<{ pubsub: GossipService; identify: unknown }>,
+    private readonly node: Libp2p<{ pubsub: GossipService; identify: Identify }>,
     private readonly opts: P2POptions,
     limits: PeerLimits,
   ) {
@@ -146,6 +154,7 @@ export class P2PNode {
     await this.node.handle(BLOCKS_PROTOCOL, (stream, connection) =>
       serveBlockRequest(stream, connection.remotePeer.toString(), this.serving),
     );
+    this.bitswap = await BitswapExchange.start(this.node, this.opts.store, this.limits, this.opts.bitswap);
     for (const p of this.opts.peers ?? []) this.keepConnected(p);
   }
 
@@ -202,6 +211,11 @@ export class P2PNode {
     return this.node.getMultiaddrs().map((m) => m.toString());
   }
 
+  /** The protocols this node answers (/dso/blocks, bitswap, gossipsub, identify). */
+  get protocols(): string[] {
+    return this.node.getProtocols();
+  }
+
   get peerId(): PeerId {
     return this.node.peerId;
   }
@@ -212,11 +226,17 @@ export class P2PNode {
     return { ...stats, bytesInFlight: inFlight.bytes, peakBytesInFlight: inFlight.peakBytes };
   }
 
-  /** Connects to a peer; PEER_TIMEOUT past dialTimeoutMs, IO_ERROR when it cannot be reached. */
+  /**
+   * Connects to a peer and learns its protocols (identify), so that a fetch
+   * right after knows whether it speaks bitswap; a peer that does not answer
+   * identify is connected all the same. PEER_TIMEOUT past dialTimeoutMs,
+   * IO_ERROR when it cannot be reached.
+   */
   async dial(address: string): Promise<void> {
     const deadline = new Deadline(this.limits.dialTimeoutMs, this.limits.dialTimeoutMs, `dialling ${address}`);
     try {
-      await deadline.run(`dialling ${address}`, (signal) => this.node.dial(multiaddr(address), { signal }));
+      const connection = await deadline.run(`dialling ${address}`, (signal) => this.node.dial(multiaddr(address), { signal }));
+      await deadline.run(`identifying ${address}`, (signal) => this.identified(connection, signal)).catch(() => {});
     } catch (e) {
       if (e instanceof DsoError) throw e;
       throw new DsoError('IO_ERROR', `cannot dial ${address}: ${(e as Error).message}`, { cause: e });
@@ -235,8 +255,11 @@ export class P2PNode {
   }
 
   /**
-   * Fetches blocks from connected peers, one peer after another, each block
-   * checked against its CID and the size limit. A peer that sends a wrong
+   * Fetches blocks from connected peers, each block checked against its CID
+   * and the size limit: first over /dso/blocks from the peers that speak it
+   * (the fast path), one peer after another, then what is still missing
+   * over bitswap from every peer at once (named BITSWAP_PEER here, as
+   * bitswap does not say which peer sent a block). A peer that sends a wrong
    * block, times out or breaks off is not asked again in this call (nor in
    * the caller's next, through `skip`). Returns what was found (verified),
    * the peers that sent something else (refused) and those that timed out or
@@ -256,7 +279,7 @@ export class P2PNode {
     for (const peer of this.node.getPeers()) {
       const name = peer.toString();
       if (missing.length === 0) break;
-      if (skip.has(name)) continue;
+      if (skip.has(name) || !(await this.speaksBlocks(peer))) continue;
       try {
         for (let s = 0; s < missing.length; s += per) {
           await requestBlocks(name, missing.slice(s, s + per), found, {
@@ -273,12 +296,75 @@ export class P2PNode {
       }
       missing = missing.filter((c) => !found.has(c.toString()));
     }
+    if (missing.length > 0 && this.bitswap !== undefined && !skip.has(BITSWAP_PEER) && (await this.anyBitswapPeer())) {
+      const got = await this.bitswap.fetch(missing, opts.maxBytes ?? this.opts.store.maxBlockBytes);
+      for (const [k, v] of got.found) found.set(k, v);
+      const error = got.refused ?? got.timedOut;
+      if (error !== undefined) {
+        (got.refused ? refused : failed).push({ peer: BITSWAP_PEER, error });
+        skip.set(BITSWAP_PEER, error);
+      }
+    }
     return { found, refused, failed };
+  }
+
+  /**
+   * Waits until a new connection's peer is identified: by our own identify
+   * request, or, when libp2p's own request on connection open holds the
+   * peer's one identify stream, by that one finishing. A peer without
+   * identify returns at once (and is never a bitswap peer).
+   */
+  private async identified(connection: Connection, signal: AbortSignal): Promise<void> {
+    const peer = connection.remotePeer;
+    let onIdentify: ((e: CustomEvent<{ peerId: PeerId }>) => void) | undefined;
+    const seen = new Promise<void>((resolve) => {
+      onIdentify = (e) => {
+        if (e.detail.peerId.equals(peer)) resolve();
+      };
+      this.node.addEventListener('peer:identify', onIdentify);
+    });
+    try {
+      try {
+        await this.node.services.identify.identify(connection, { signal });
+        return;
+      } catch (e) {
+        if ((e as Error).name === 'UnsupportedProtocolError' || signal.aborted) return;
+      }
+      // Identify has finished when it stored what the peer said of itself (its protocols alone may come from stream negotiation).
+      const known = await this.node.peerStore.get(peer).catch(() => undefined);
+      if (known?.metadata.has('AgentVersion') === true || known?.metadata.has('ProtocolVersion') === true) return;
+      await Promise.race([seen, new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
+    } finally {
+      if (onIdentify) this.node.removeEventListener('peer:identify', onIdentify);
+    }
+  }
+
+  /** Whether a connected peer said (through identify, as @helia/bitswap itself requires) that it speaks bitswap. */
+  private async anyBitswapPeer(): Promise<boolean> {
+    for (const peer of this.node.getPeers()) {
+      try {
+        if ((await this.node.peerStore.get(peer)).protocols.includes(BITSWAP_PROTOCOL)) return true;
+      } catch {
+        // not in the peer store yet
+      }
+    }
+    return false;
+  }
+
+  /** Whether a peer answers /dso/blocks; a peer that identify has not described yet is asked (and fails like any other). */
+  private async speaksBlocks(peer: PeerId): Promise<boolean> {
+    try {
+      const { protocols } = await this.node.peerStore.get(peer);
+      return protocols.length === 0 || protocols.includes(BLOCKS_PROTOCOL);
+    } catch {
+      return true;
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     for (const s of this.kept.values()) clearTimeout(s.timer);
+    await this.bitswap?.stop();
     await this.node.stop();
   }
 }

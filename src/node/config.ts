@@ -129,6 +129,8 @@ export const ConfigSchema = z
       })
       .optional(),
     http: HttpSchema.default(HttpSchema.parse({})),
+    /** An IPFS node's RPC API (kubo, e.g. http://127.0.0.1:5001): accepted batches are pinned there too. */
+    ipfs: z.object({ rpcUrl: z.string().url().optional() }).strict().default({}),
   })
   .strict();
 
@@ -197,6 +199,11 @@ const FLAT: Record<string, { field: string[]; kind: 'string' | 'number' | 'boole
   'token-file': { field: ['http', 'tokenFile'], kind: 'string', help: 'the HTTP token (created 0600; default <data-dir>/http.token)' },
   'allowed-origins': { field: ['http', 'allowedOrigins'], kind: 'list', help: 'web origins allowed to call the API, comma-separated' },
   'allowed-hosts': { field: ['http', 'allowedHosts'], kind: 'list', help: 'Host header values accepted besides the bound address' },
+  'ipfs-rpc-url': {
+    field: ['ipfs', 'rpcUrl'],
+    kind: 'string',
+    help: "an IPFS node's RPC API (kubo: http://127.0.0.1:5001); accepted batches are pinned there too",
+  },
 };
 
 /** The flags `dso node` accepts (each takes a value), with what they mean, the DSO_* variable and the default where there is one. */

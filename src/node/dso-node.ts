@@ -16,6 +16,7 @@ import { ExperienceLibrary } from '../experience/library.js';
 import { type ChainConnection, connectChain, startInProcessChain } from '../network/chain.js';
 import { ContentStore } from '../network/content-store.js';
 import { loadOrCreateNodeKey, type NodeIdentity } from '../network/identity.js';
+import { KuboPinner } from '../network/kubo-pinner.js';
 import { NetworkDSOAggregator } from '../network/network-aggregator.js';
 import { p2pPrivateKey } from '../network/p2p-identity.js';
 import { P2PNode } from '../network/p2p-node.js';
@@ -143,6 +144,7 @@ export class DsoNode {
       limits: config.peerLimits,
     });
     if (config.listen === undefined) saveListen(config.dataDir, p2p.addresses);
+    const pinner = config.ipfs.rpcUrl ? new KuboPinner(config.ipfs.rpcUrl, store) : undefined;
     const replayGuard = new ReplayGuard({ file: path.join(config.dataDir, 'replay.db') });
     const policy = config.byzantineRobust ? robustVotePolicy({ embedder, maxCodeDistance: config.maxCodeDistance }) : undefined;
     const aggregator = new NetworkDSOAggregator({
@@ -155,6 +157,7 @@ export class DsoNode {
       replayGuard,
       confirmations: config.confirmations,
       ...(policy ? { votePolicy: policy.policy } : {}),
+      pinner,
     });
     let discovery: PeerDiscovery | undefined;
     if (config.discovery && !(chain.where === 'in-process' && overrides.chain === undefined)) {

@@ -36,6 +36,12 @@ export const ENDPOINTS: ReadonlyArray<{ method: 'GET' | 'POST'; path: string; wr
   },
   { method: 'POST', path: '/learn', write: true, what: '{ query, groundTruth, domain? }: run the rollouts with the configured model' },
   { method: 'POST', path: '/sync', write: true, what: 'share, vote, fetch and merge now' },
+  {
+    method: 'GET',
+    path: '/ipfs/{cid}',
+    write: false,
+    what: 'trustless IPFS gateway: the block (Accept: application/vnd.ipld.raw) or its DAG as a CAR (application/vnd.ipld.car)',
+  },
 ];
 
 export function installRoutes(app: FastifyInstance, node: DsoNode, metrics: NodeMetrics, version: string): void {

@@ -13,6 +13,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 
 import { DsoError } from '../../core/errors.js';
 import type { DsoNode } from '../dso-node.js';
+import { ipfsGateway } from '../gateway.js';
 import { NodeMetrics } from '../metrics.js';
 import { ConnectionGuard } from './connections.js';
 import { installErrorHandler } from './errors.js';
@@ -83,5 +84,6 @@ export async function buildHttpApi(node: DsoNode, opts: HttpApiOptions = {}): Pr
   );
   installErrorHandler(app);
   installRoutes(app, node, metrics, version());
+  await app.register(ipfsGateway, { store: () => node.network?.store });
   return app;
 }
