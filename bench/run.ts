@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 import { openGpu } from '../src/gpu/device.js';
 import { createEngine } from '../src/index.js';
-import { describeMachine } from './lib/machine.js';
+import { describeMachine, type Machine } from './lib/machine.js';
 import { printTable, type Row, writeJson } from './lib/report.js';
 import { runPythonPeers } from './peers/python.js';
 import { aggregateWorkload } from './workloads/aggregate.js';
@@ -72,9 +72,7 @@ const S = quick
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 
-async function main() {
-  console.log(`dso-engine bench (${quick ? 'quick' : 'full'} sizes)`);
-  const machine = await describeMachine(quick);
+function printMachine(machine: Machine): void {
   console.log(
     `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}\n` +
       `tiers: ${machine.tiers.join(', ')}; stream read ${machine.streamReadGBs.toFixed(1)} GB/s (1 thread); ` +
@@ -82,34 +80,47 @@ async function main() {
         .map(([k, v]) => `${k} ${(v / 1e9).toFixed(1)} G words/s`)
         .join(', ')}\n`,
   );
-  const rows: Row[] = [];
-  const peerConfig: Record<string, object> = {};
-  let ourDistances: Int32Array | undefined;
-  let tempFiles: string[] = [];
+}
 
+/** W1-W4: the kernels and the index, with what the python peers need to run the same work. */
+interface KernelRun {
+  rows: Row[];
+  peerConfig: Record<string, object>;
+  ourDistances?: Int32Array;
+  tempFiles: string[];
+}
+
+async function kernelRows(machine: Machine): Promise<KernelRun> {
+  const run: KernelRun = { rows: [], peerConfig: {}, tempFiles: [] };
   if (only.has('W1')) {
-    rows.push(...(await packWorkload(machine, S.w1.rows, S.w1.dim)));
-    peerConfig.w1 = { rows: S.w1.rows, dim: S.w1.dim };
+    run.rows.push(...(await packWorkload(machine, S.w1.rows, S.w1.dim)));
+    run.peerConfig.w1 = { rows: S.w1.rows, dim: S.w1.dim };
   }
   if (only.has('W2')) {
     const data = hammingData(S.w2.n, S.w2.batch);
     console.log(`W2 codes: ${mib(data.base.byteLength)}`);
     const r = await hammingWorkload(machine, data);
-    rows.push(...r.rows);
-    ourDistances = r.distances;
-    tempFiles = Object.values(data.files);
-    peerConfig.w2 = { ...data.files, dim: data.dim, k: data.k, batchQueries: data.batchQueries, singleQueries: data.singleQueries };
+    run.rows.push(...r.rows);
+    run.ourDistances = r.distances;
+    run.tempFiles.push(...Object.values(data.files));
+    run.peerConfig.w2 = { ...data.files, dim: data.dim, k: data.k, batchQueries: data.batchQueries, singleQueries: data.singleQueries };
   }
   if (only.has('W3')) {
-    rows.push(...(await aggregateWorkload(machine, S.w3.n, S.w3.d, S.w3.trim)));
-    peerConfig.w3 = S.w3;
+    run.rows.push(...(await aggregateWorkload(machine, S.w3.n, S.w3.d, S.w3.trim)));
+    run.peerConfig.w3 = S.w3;
   }
   if (only.has('W4')) {
     const r = await indexWorkload(machine, S.w4);
-    rows.push(...r.rows);
-    tempFiles.push(...Object.values(r.peerFiles));
-    peerConfig.w4 = { ...r.peerFiles, threads: S.w4.threads };
+    run.rows.push(...r.rows);
+    run.tempFiles.push(...Object.values(r.peerFiles));
+    run.peerConfig.w4 = { ...r.peerFiles, threads: S.w4.threads };
   }
+  return run;
+}
+
+/** The DSO layers: library, node, peers, evaluation, protocol, IPFS, gas and the live network. */
+async function dsoRows(): Promise<Row[]> {
+  const rows: Row[] = [];
   if (only.has('RECALL')) rows.push(...(await recallWorkload(S.recall)));
   if (only.has('DSO')) rows.push(...(await localDsoWorkload(S.dso)));
   if (only.has('NODE')) rows.push(...(await nodeLoadWorkload(quick ? 3 : 10)));
@@ -119,87 +130,103 @@ async function main() {
   if (only.has('IPFS')) rows.push(...(await ipfsWorkload(S.net.records)));
   if (only.has('GAS')) rows.push(...(await gasWorkload(S.gas)));
   if (only.has('LIVE')) rows.push(...(await liveNetworkWorkload(S.live)));
+  return rows;
+}
 
-  const extra: Record<string, unknown> = {};
-  if (only.has('GPU')) {
-    const software = await openGpu()
-      .then((ctx) => {
-        ctx.device.destroy();
-        return ctx.adapter.software;
-      })
-      .catch(() => undefined);
-    if (software === undefined) {
-      extra.gpu = 'no WebGPU adapter';
-    } else if (software && !forceGpu) {
-      extra.gpu = 'software adapter only (lavapipe): GPU rows skipped; --gpu runs them at quick sizes';
-    } else {
-      const small = quick || software;
-      const sizes = small
-        ? { packRows: 20_000, searchRows: 20_000, batch: 100, columns: 20_000 }
-        : { packRows: 1_000_000, searchRows: 1_000_000, batch: 1_000, columns: 1_000_000 };
-      const native = await createEngine({ backend: 'native' });
-      const g = await gpuWorkload(sizes, native);
-      rows.push(...g.rows);
-      rows.push(...(await gpuKernelRows({ searchRows: 10 * sizes.searchRows, batch: sizes.batch, columns: 10 * sizes.columns }, native)));
-      extra.gpu = g.note;
-    }
-    console.log(String(extra.gpu));
-  }
+/** GPU rows where a hardware adapter exists (or on lavapipe with --gpu), and a note saying which. */
+async function gpuRows(): Promise<{ rows: Row[]; note: string }> {
+  const software = await openGpu()
+    .then((ctx) => {
+      ctx.device.destroy();
+      return ctx.adapter.software;
+    })
+    .catch(() => undefined);
+  if (software === undefined) return { rows: [], note: 'no WebGPU adapter' };
+  if (software && !forceGpu)
+    return { rows: [], note: 'software adapter only (lavapipe): GPU rows skipped; --gpu runs them at quick sizes' };
+  const small = quick || software;
+  const sizes = small
+    ? { packRows: 20_000, searchRows: 20_000, batch: 100, columns: 20_000 }
+    : { packRows: 1_000_000, searchRows: 1_000_000, batch: 1_000, columns: 1_000_000 };
+  const native = await createEngine({ backend: 'native' });
+  const g = await gpuWorkload(sizes, native);
+  const kernels = await gpuKernelRows({ searchRows: 10 * sizes.searchRows, batch: sizes.batch, columns: 10 * sizes.columns }, native);
+  return { rows: [...g.rows, ...kernels], note: g.note };
+}
 
-  const peers = runPythonPeers(peerConfig);
-  for (const f of tempFiles) rmSync(f, { force: true });
+/** numpy and FAISS on the same work, in one run beside ours; FAISS's distances are compared with ours. */
+function pythonPeerRows(machine: Machine, k: KernelRun, extra: Record<string, unknown>): Row[] {
+  const peers = runPythonPeers(k.peerConfig);
+  for (const f of k.tempFiles) rmSync(f, { force: true });
   if ('error' in peers) {
     console.warn(`python peers skipped: ${peers.error}`);
     extra.pythonPeers = peers.error;
-  } else {
-    extra.pythonPeers = { python: peers.python, numpy: peers.numpy, faiss: peers.faiss };
-    for (const p of peers.rows) rows.push(toRow(p, machine.streamReadGBs));
-    if (peers.faissDistances && ourDistances) {
-      const same = peers.faissDistances.length === ourDistances.length && peers.faissDistances.every((v, i) => v === ourDistances[i]);
-      extra.faissDistancesIdentical = same;
-      console.log(`W2 batch: FAISS and dso distances ${same ? 'identical' : 'DIFFER'} for all ${ourDistances.length} results`);
-    }
+    return [];
   }
+  extra.pythonPeers = { python: peers.python, numpy: peers.numpy, faiss: peers.faiss };
+  const ours = k.ourDistances;
+  if (peers.faissDistances && ours) {
+    const same = peers.faissDistances.length === ours.length && peers.faissDistances.every((v, i) => v === ours[i]);
+    extra.faissDistancesIdentical = same;
+    console.log(`W2 batch: FAISS and dso distances ${same ? 'identical' : 'DIFFER'} for all ${ours.length} results`);
+  }
+  return peers.rows.map((p) => peerRow(p, machine.streamReadGBs));
+}
+
+function peerRow(p: { workload: string; impl: string; seconds: number; queries?: number }, stream: number): Row {
+  const base = { workload: p.workload, impl: p.impl, seconds: p.seconds };
+  if (p.workload === 'W1') {
+    const gb = (S.w1.rows * S.w1.dim * 4) / 1e9;
+    return {
+      ...base,
+      workload: 'W1 pack',
+      size: `${S.w1.rows} x ${S.w1.dim}`,
+      throughput: gb / p.seconds,
+      unit: 'GB/s',
+      ofLimit: gb / p.seconds / stream,
+      limit: 'stream',
+    };
+  }
+  if (p.workload.startsWith('W2') || p.workload.startsWith('W4')) {
+    const q = p.queries ?? 1;
+    const n = p.workload.startsWith('W4') ? S.w4.n : S.w2.n;
+    return {
+      ...base,
+      size: `${n} x 384 bits${q > 1 ? `, ${q} queries` : ''}`,
+      seconds: p.seconds,
+      throughput: q / p.seconds,
+      unit: 'q/s',
+    };
+  }
+  const bytes = p.workload === 'W3 majority' ? (S.w3.n * S.w3.d) / 8 : S.w3.n * S.w3.d * 4;
+  return {
+    ...base,
+    size: `${S.w3.n} x ${S.w3.d}${p.workload === 'W3 majority' ? ' bits' : ''}`,
+    throughput: bytes / 1e9 / p.seconds,
+    unit: 'GB/s',
+    ofLimit: bytes / 1e9 / p.seconds / stream,
+    limit: 'stream',
+  };
+}
+
+async function main() {
+  console.log(`dso-engine bench (${quick ? 'quick' : 'full'} sizes)`);
+  const machine = await describeMachine(quick);
+  printMachine(machine);
+  const kernels = await kernelRows(machine);
+  const rows: Row[] = [...kernels.rows, ...(await dsoRows())];
+  const extra: Record<string, unknown> = {};
+  if (only.has('GPU')) {
+    const g = await gpuRows();
+    rows.push(...g.rows);
+    extra.gpu = g.note;
+    console.log(g.note);
+  }
+  rows.push(...pythonPeerRows(machine, kernels, extra));
   rows.sort((a, b) => a.workload.localeCompare(b.workload) || b.throughput - a.throughput);
   printTable(rows);
   const file = writeJson(outDir, machine, rows, { quick, sizes: S, ...extra });
   console.log(`\nwritten: ${file}`);
-
-  function toRow(p: { workload: string; impl: string; seconds: number; queries?: number }, stream: number): Row {
-    const base = { workload: p.workload, impl: p.impl, seconds: p.seconds };
-    if (p.workload === 'W1') {
-      const gb = (S.w1.rows * S.w1.dim * 4) / 1e9;
-      return {
-        ...base,
-        workload: 'W1 pack',
-        size: `${S.w1.rows} x ${S.w1.dim}`,
-        throughput: gb / p.seconds,
-        unit: 'GB/s',
-        ofLimit: gb / p.seconds / stream,
-        limit: 'stream',
-      };
-    }
-    if (p.workload.startsWith('W2') || p.workload.startsWith('W4')) {
-      const q = p.queries ?? 1;
-      const n = p.workload.startsWith('W4') ? S.w4.n : S.w2.n;
-      return {
-        ...base,
-        size: `${n} x 384 bits${q > 1 ? `, ${q} queries` : ''}`,
-        seconds: p.seconds,
-        throughput: q / p.seconds,
-        unit: 'q/s',
-      };
-    }
-    const bytes = p.workload === 'W3 majority' ? (S.w3.n * S.w3.d) / 8 : S.w3.n * S.w3.d * 4;
-    return {
-      ...base,
-      size: `${S.w3.n} x ${S.w3.d}${p.workload === 'W3 majority' ? ' bits' : ''}`,
-      throughput: bytes / 1e9 / p.seconds,
-      unit: 'GB/s',
-      ofLimit: bytes / 1e9 / p.seconds / stream,
-      limit: 'stream',
-    };
-  }
 }
 
 main().catch((e) => {

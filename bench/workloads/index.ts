@@ -9,7 +9,7 @@ import { rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { BinaryIndex, createEngine } from '../../src/index.js';
+import { BinaryIndex, createEngine, type Engine } from '../../src/index.js';
 import { bytes, floats } from '../lib/data.js';
 import type { Machine } from '../lib/machine.js';
 import { measure } from '../lib/measure.js';
@@ -23,20 +23,14 @@ export interface IndexSizes {
   threads: number;
 }
 
-export async function indexWorkload(m: Machine, S: IndexSizes): Promise<{ rows: Row[]; peerFiles: { base: string; queries: string } }> {
-  const dim = 384;
-  const B = dim / 8;
+const DIM = 384;
+const B = DIM / 8;
+
+/** W4 batch (one thread, then all) and single query over S.n rows; the sharded index stays open for the caller. */
+async function searchRows(m: Machine, S: IndexSizes, base: Uint8Array, queries: Uint8Array): Promise<{ rows: Row[]; index: BinaryIndex }> {
+  const dim = DIM;
   const out: Row[] = [];
   const t = S.threads;
-  const base = bytes(S.n * B, 21);
-  const queries = bytes(S.batch * B, 22);
-  const files = {
-    base: path.join(os.tmpdir(), `dso-idx-base-${process.pid}.u8`),
-    queries: path.join(os.tmpdir(), `dso-idx-q-${process.pid}.u8`),
-  };
-  writeFileSync(files.base, base);
-  writeFileSync(files.queries, queries);
-
   const size = `${S.n} x ${dim} bits`;
   const oneThread = new BinaryIndex({ dim, threads: 1 });
   oneThread.add(base);
@@ -85,10 +79,16 @@ export async function indexWorkload(m: Machine, S: IndexSizes): Promise<{ rows: 
     note: `${(base.byteLength / 1e9 / ts.seconds).toFixed(1)} GB/s of codes`,
   });
 
-  // Rescoring: 100 candidates per query ranked by cosine against stored float vectors.
+  return { rows: out, index };
+}
+
+/** W4 rescore: 100 candidates per query ranked by cosine against stored float vectors. */
+async function rescoreRows(S: IndexSizes, engine: Engine): Promise<Row[]> {
+  const dim = DIM;
+  const t = S.threads;
+  const out: Row[] = [];
   const rn = S.n;
   const vecs = floats(rn * dim, 23);
-  const engine = await createEngine({ backend: 'native' });
   const q = await engine.quantize(vecs, { dim });
   const withVectors = new BinaryIndex({ dim, threads: t, shardThreshold: 1 });
   withVectors.add(q.codes, undefined, { vectors: vecs });
@@ -107,7 +107,15 @@ export async function indexWorkload(m: Machine, S: IndexSizes): Promise<{ rows: 
   });
   await withVectors.close();
 
-  // Build from float vectors, streamed in batches; generation is not timed.
+  return out;
+}
+
+/** W4 build from float vectors streamed in batches, search over the large index, then its save and load. */
+async function buildRows(m: Machine, S: IndexSizes, engine: Engine, queries: Uint8Array): Promise<Row[]> {
+  const dim = DIM;
+  const t = S.threads;
+  const out: Row[] = [];
+  // Generation is not timed.
   const batch = 100_000;
   const chunk = floats(batch * dim, 25);
   const built = new BinaryIndex({ dim, threads: t });
@@ -166,29 +174,51 @@ export async function indexWorkload(m: Machine, S: IndexSizes): Promise<{ rows: 
   }
   rmSync(file, { force: true });
   await built.close();
-  await index.close();
-  await engine.close();
+  return out;
+}
 
+/** The plain scalar C loop over the same files, the peer every kernel is compared with. */
+function plainLoopRow(S: IndexSizes, files: { base: string; queries: string }): Row {
+  const t = S.threads;
+  const size = `${S.n} x ${DIM} bits`;
   const plainLoop = runPlainLoop(files.base, files.queries, B, 10, t);
   if (typeof plainLoop === 'number') {
-    out.push({
+    return {
       workload: 'W4 index batch',
       impl: `plain scalar C loop (popcnt, ${t} threads)`,
       size: `${size}, ${S.batch} queries`,
       seconds: plainLoop,
       throughput: S.batch / plainLoop,
       unit: 'q/s',
-    });
-  } else {
-    out.push({
-      workload: 'W4 index batch',
-      impl: 'plain scalar C loop',
-      size,
-      seconds: NaN,
-      throughput: NaN,
-      unit: 'q/s',
-      note: plainLoop.error,
-    });
+    };
   }
-  return { rows: out, peerFiles: files };
+  return {
+    workload: 'W4 index batch',
+    impl: 'plain scalar C loop',
+    size,
+    seconds: NaN,
+    throughput: NaN,
+    unit: 'q/s',
+    note: plainLoop.error,
+  };
+}
+
+export async function indexWorkload(m: Machine, S: IndexSizes): Promise<{ rows: Row[]; peerFiles: { base: string; queries: string } }> {
+  const base = bytes(S.n * B, 21);
+  const queries = bytes(S.batch * B, 22);
+  const files = {
+    base: path.join(os.tmpdir(), `dso-idx-base-${process.pid}.u8`),
+    queries: path.join(os.tmpdir(), `dso-idx-q-${process.pid}.u8`),
+  };
+  writeFileSync(files.base, base);
+  writeFileSync(files.queries, queries);
+  const search = await searchRows(m, S, base, queries);
+  const engine = await createEngine({ backend: 'native' });
+  try {
+    const rows = [...search.rows, ...(await rescoreRows(S, engine)), ...(await buildRows(m, S, engine, queries))];
+    return { rows: [...rows, plainLoopRow(S, files)], peerFiles: files };
+  } finally {
+    await search.index.close();
+    await engine.close();
+  }
 }
