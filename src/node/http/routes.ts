@@ -44,17 +44,9 @@ export const ENDPOINTS: ReadonlyArray<{ method: 'GET' | 'POST'; path: string; wr
   },
 ];
 
-export function installRoutes(app: FastifyInstance, node: DsoNode, metrics: NodeMetrics, version: string): void {
-  app.get('/', async () => ({
-    name: 'dso node',
-    version,
-    nodeId: node.nodeId,
-    endpoints: ENDPOINTS.map((e) => ({ ...e, auth: e.write ? 'bearer token' : 'none on loopback' })),
-  }));
-
-  app.get('/health', async () => ({ ok: true }));
-
-  app.get('/status', async () => ({
+/** What GET /status answers: the node, its library, chain, peers, counters, and what its last sync saw and did. */
+function nodeStatus(node: DsoNode) {
+  return {
     nodeId: node.nodeId,
     network: node.config.enabled ? node.config.network : null,
     library: { namespace: node.library.namespace, size: node.library.size, capacity: node.library.capacity, epoch: node.library.epoch },
@@ -78,7 +70,21 @@ export function installRoutes(app: FastifyInstance, node: DsoNode, metrics: Node
       last: node.trainer.last ?? null,
       pending: node.network ? node.network.aggregator.pending() : null,
     },
+  };
+}
+
+/** Read endpoints: open on loopback. */
+function installReads(app: FastifyInstance, node: DsoNode, metrics: NodeMetrics, version: string): void {
+  app.get('/', async () => ({
+    name: 'dso node',
+    version,
+    nodeId: node.nodeId,
+    endpoints: ENDPOINTS.map((e) => ({ ...e, auth: e.write ? 'bearer token' : 'none on loopback' })),
   }));
+
+  app.get('/health', async () => ({ ok: true }));
+
+  app.get('/status', async () => nodeStatus(node));
 
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', metrics.registry.contentType);
@@ -119,7 +125,10 @@ export function installRoutes(app: FastifyInstance, node: DsoNode, metrics: Node
       };
     },
   );
+}
 
+/** Write endpoints: each needs the node's bearer token (WRITE). */
+function installWrites(app: FastifyInstance, node: DsoNode): void {
   app.post<{ Body: { experiences: { text: string; domain?: string; confidence?: number; metadata?: Record<string, unknown> }[] } }>(
     '/experiences',
     { schema: { body: schema.addExperiences }, config: WRITE },
@@ -142,4 +151,9 @@ export function installRoutes(app: FastifyInstance, node: DsoNode, metrics: Node
   );
 
   app.post('/sync', { config: WRITE }, async () => node.trainer.sync());
+}
+
+export function installRoutes(app: FastifyInstance, node: DsoNode, metrics: NodeMetrics, version: string): void {
+  installReads(app, node, metrics, version);
+  installWrites(app, node);
 }
