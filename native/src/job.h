@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "args.h"
 #include "errors.h"
 #include "kernels/types.h"
 
@@ -38,10 +39,14 @@ class Job {
   }
 };
 
-// An output typed array allocated up front; `data` stays valid while `ref` lives.
+// An output typed array of n elements, made before the work starts: a new
+// one, or the caller's (`given`, checked for type, length and detachment like
+// any input), which spares the kernel the first-touch page faults of fresh
+// memory when the caller reuses it. `data` stays valid while `ref` lives;
+// value() is the array handed back.
 template <class T>
 struct Output {
-  Napi::Reference<Napi::ArrayBuffer> ref;
+  Napi::Reference<Napi::Value> ref;
   T* data = nullptr;
   size_t length = 0;
 
@@ -49,7 +54,26 @@ struct Output {
     Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, n * sizeof(T));
     data = static_cast<T*>(ab.Data());
     length = n;
-    ref = Napi::Persistent(ab);
+    ref = Napi::Persistent(Napi::Value(Napi::TypedArrayOf<T>::New(env, n, ab, 0)));
+  }
+
+  void provide(Napi::Env env, const Napi::Value& given, size_t n, const char* name) {
+    if (given.IsUndefined()) return allocate(env, n);
+    View<T> v = arrayOf<T>(given, name);
+    if (v.length != n)
+      fail("LENGTH_MISMATCH",
+           std::string(name) + " must hold " + std::to_string(n) + " elements, got " + std::to_string(v.length));
+    data = v.data;
+    length = n;
+    ref = Napi::Persistent(given);
+  }
+
+  Napi::Value value() const { return ref.Value(); }
+
+  // Fails if this output shares memory with `input` (of `count` elements).
+  template <class U>
+  void apart(const U* input, size_t count, const char* outName, const char* inputName) const {
+    disjoint(data, length, outName, input, count, inputName);
   }
 };
 

@@ -1,5 +1,6 @@
-// pack(x, dim, groupSize, baseline|null, opts) -> { codes, scales }
-// dequantize(codes, scales, dim, groupSize, baseline|null, opts) -> Float32Array
+// pack(x, dim, groupSize, baseline|null, opts, out?: { codes, scales }) -> { codes, scales }
+// dequantize(codes, scales, dim, groupSize, baseline|null, opts, out?: Float32Array) -> Float32Array
+// An out given is filled and returned (it must not overlap an input).
 #include <cmath>
 #include <string>
 
@@ -42,10 +43,17 @@ View<float> optionalBaseline(const Napi::Value& v, size_t dim) {
 
 class PackJob : public Job {
  public:
-  PackJob(const KernelTable* t, View<float> x, View<float> b, PackShape s, Napi::Env env)
+  PackJob(const KernelTable* t, View<float> x, View<float> b, PackShape s, const Napi::Value& out, Napi::Env env)
       : table_(t), x_(std::move(x)), baseline_(std::move(b)), s_(s) {
-    codes_.allocate(env, s.rows * s.bytesPerRow);
-    scales_.allocate(env, s.rows * s.groups);
+    const bool given = !out.IsUndefined();
+    codes_.provide(env, given ? outField(out, "codes") : out, s.rows * s.bytesPerRow, "out.codes");
+    scales_.provide(env, given ? outField(out, "scales") : out, s.rows * s.groups, "out.scales");
+    if (!given) return;
+    codes_.apart(x_.data, x_.length, "out.codes", "x");
+    codes_.apart(baseline_.data, baseline_.length, "out.codes", "baseline");
+    scales_.apart(x_.data, x_.length, "out.scales", "x");
+    scales_.apart(baseline_.data, baseline_.length, "out.scales", "baseline");
+    scales_.apart(codes_.data, codes_.length, "out.scales", "out.codes");
   }
   void execute() override {
     if (s_.rows == 0) return;
@@ -54,8 +62,8 @@ class PackJob : public Job {
   }
   Napi::Value result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
-    o.Set("codes", Napi::Uint8Array::New(env, codes_.length, codes_.ref.Value(), 0));
-    o.Set("scales", Napi::Float32Array::New(env, scales_.length, scales_.ref.Value(), 0));
+    o.Set("codes", codes_.value());
+    o.Set("scales", scales_.value());
     return o;
   }
 
@@ -69,15 +77,20 @@ class PackJob : public Job {
 
 class DequantizeJob : public Job {
  public:
-  DequantizeJob(const KernelTable* t, View<uint8_t> c, View<float> sc, View<float> b, PackShape s, Napi::Env env)
+  DequantizeJob(const KernelTable* t, View<uint8_t> c, View<float> sc, View<float> b, PackShape s,
+                const Napi::Value& out, Napi::Env env)
       : table_(t), codes_(std::move(c)), scales_(std::move(sc)), baseline_(std::move(b)), s_(s) {
-    out_.allocate(env, s.rows * s.dim);
+    out_.provide(env, out, s.rows * s.dim, "out");
+    if (out.IsUndefined()) return;
+    out_.apart(codes_.data, codes_.length, "out", "codes");
+    out_.apart(scales_.data, scales_.length, "out", "scales");
+    out_.apart(baseline_.data, baseline_.length, "out", "baseline");
   }
   void execute() override {
     if (s_.rows == 0) return;
     table_->dequantize(codes_.data, scales_.data, s_.rows, s_.dim, s_.groupSize, baseline_.data, out_.data);
   }
-  Napi::Value result(Napi::Env env) override { return Napi::Float32Array::New(env, out_.length, out_.ref.Value(), 0); }
+  Napi::Value result(Napi::Env) override { return out_.value(); }
 
  private:
   const KernelTable* table_;
@@ -97,7 +110,8 @@ Napi::Value pack(const Napi::CallbackInfo& info) {
   s.rows = x.length / s.dim;
   View<float> b = optionalBaseline(info[3], s.dim);
   CallOptions o = callOptions(optionsArg(info, 4));
-  return runJob(env, std::make_unique<PackJob>(o.table, std::move(x), std::move(b), s, env), o.async);
+  const Napi::Value out = outArg(info, 5);
+  return runJob(env, std::make_unique<PackJob>(o.table, std::move(x), std::move(b), s, out, env), o.async);
 }
 
 Napi::Value dequantize(const Napi::CallbackInfo& info) {
@@ -120,9 +134,10 @@ Napi::Value dequantize(const Napi::CallbackInfo& info) {
            "scales must be finite and >= 0; index " + std::to_string(i) + " holds " + std::to_string(scales.data[i]));
   View<float> b = optionalBaseline(info[4], s.dim);
   CallOptions o = callOptions(optionsArg(info, 5));
-  return runJob(env,
-                std::make_unique<DequantizeJob>(o.table, std::move(codes), std::move(scales), std::move(b), s, env),
-                o.async);
+  const Napi::Value out = outArg(info, 6);
+  return runJob(
+      env, std::make_unique<DequantizeJob>(o.table, std::move(codes), std::move(scales), std::move(b), s, out, env),
+      o.async);
 }
 
 }  // namespace
