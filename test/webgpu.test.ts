@@ -164,7 +164,7 @@ describe.skipIf(gpuUnavailable !== undefined || !addonAvailable())("backend 'aut
 describe.skipIf(gpuUnavailable !== undefined)('webgpu transfers, passes and limits', () => {
   it('streams reads at vec4 width and folds them into an exact XOR (the bench limit kernel)', async () => {
     const b = await webgpuBackend(jsBackend());
-    const data = randomBytes(3 * 4096 * 16 + 48, 31); // not a whole number of grid strides
+    const data = randomBytes(5 * 2 ** 20 + 48, 31); // many strides of the grid, and not a whole number of them
     const buf = await b.gpu.pool.upload(data);
     const read = prepareStreamRead(b.gpu, buf, data.byteLength);
     const words = new Uint32Array(data.buffer);

@@ -13,8 +13,8 @@ namespace {
 
 class ColumnJob : public Job {
  public:
-  ColumnJob(const KernelTable* t, View<float> rows, size_t n, size_t d, bool trimmed, size_t cut, const Napi::Value& out,
-            Napi::Env env)
+  ColumnJob(const KernelTable* t, View<float> rows, size_t n, size_t d, bool trimmed, size_t cut,
+            const Napi::Value& out, Napi::Env env)
       : table_(t), rows_(std::move(rows)), n_(n), d_(d), trimmed_(trimmed), cut_(cut) {
     out_.provide(env, out, d, "out");
     out_.apart(rows_.data, rows_.length, "out", "rows");

@@ -9,19 +9,11 @@ import { bytesPerRow } from '../core/checks.js';
 import { DsoError } from '../core/errors.js';
 import { grid, into } from './buffers.js';
 import { lastWordMask, toWordRows, wordsPerRow } from './codes.js';
-import { bindGroup, dispatch, ensureHealthy, type Gpu, readResults, rowsPerChunk } from './gpu.js';
+import { bindGroup, dispatch, ensureHealthy, type Gpu, readResults, rowsPerChunk, streamWorkgroups } from './gpu.js';
 import { oddEvenMergeSort, pruneTo } from './sorting-network.js';
 
 const NONE = 0xffffffff;
 export const GPU_MAX_ROWS = 64;
-/**
- * Workgroups of 256 invocations that stream one block (grid-stride): enough
- * to fill any current GPU; on a software adapter, a few per CPU thread (each
- * workgroup costs it a scheduling step, a loop iteration next to nothing).
- */
-function maxWorkgroups(gpu: Gpu): number {
-  return gpu.ctx.adapter.software ? 64 : 4096;
-}
 /** Floats one invocation holds (n x V): past this, register pressure would cost more than narrower loads save. */
 const REGISTER_FLOATS = 128;
 
@@ -102,7 +94,7 @@ export async function prepareColumnBlock(
     throw e;
   }
   const group = bindGroup(gpu, pipeline, [u, rb, out, bad]);
-  const workgroups = Math.min(maxWorkgroups(gpu), Math.ceil(w / V / 256));
+  const workgroups = streamWorkgroups(gpu, w / V);
   return { out, bad, encode: (enc) => dispatch(gpu, enc, pipeline, group, [workgroups, 1]), release };
 }
 

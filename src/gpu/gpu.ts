@@ -1,6 +1,6 @@
 /** What every GPU program needs: the device, its pipeline cache, buffer pool and staging ring. */
 import { DsoError } from '../core/errors.js';
-import { BufferPool, type Readback,readBack } from './buffers.js';
+import { BufferPool, type Readback, readBack } from './buffers.js';
 import type { GpuContext } from './device.js';
 import { PipelineCache } from './pipelines.js';
 import { MAX_STAGING_CHUNK, StagingRing, type TransferStats } from './staging.js';
@@ -89,6 +89,16 @@ export function readResults(gpu: Gpu, encoder: GPUCommandEncoder, parts: Readbac
 export function submit(gpu: Gpu, encoder: GPUCommandEncoder): void {
   gpu.stats.submits++;
   gpu.ctx.device.queue.submit([encoder.finish()]);
+}
+
+/**
+ * Workgroups of 256 invocations for a grid-stride kernel that streams a
+ * buffer: enough to fill any current GPU; on a software adapter a few per
+ * CPU thread (each workgroup costs it a scheduling step, a loop iteration
+ * next to nothing).
+ */
+export function streamWorkgroups(gpu: Gpu, invocations: number): number {
+  return Math.max(1, Math.min(gpu.ctx.adapter.software ? 64 : 4096, Math.ceil(invocations / 256)));
 }
 
 /** Rows per chunk so one chunk's largest binding stays within the device's limit (and 2^31 elements). */

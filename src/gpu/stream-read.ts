@@ -3,10 +3,7 @@
  * figure for WGSL kernels. The benchmark states kernel throughput against it.
  */
 import { into } from './buffers.js';
-import { bindGroup, dispatch, type Gpu, readResults } from './gpu.js';
-
-/** Workgroups of 256 for the read: a few per compute unit of any current GPU, each invocation looping over the rest. */
-const WORKGROUPS = 4096;
+import { bindGroup, dispatch, type Gpu, readResults, streamWorkgroups } from './gpu.js';
 
 export interface StreamRead {
   /** Bytes one read covers (whole vec4<u32> elements of `buffer`). */
@@ -25,7 +22,7 @@ export function prepareStreamRead(gpu: Gpu, buffer: GPUBuffer, bytes: number): S
   const u = gpu.pool.uniform([vectors, 0, 0, 0]);
   const result = gpu.pool.storage(4);
   const group = bindGroup(gpu, pipeline, [u, buffer, result]);
-  const groups = Math.max(1, Math.min(WORKGROUPS, Math.ceil(vectors / 256)));
+  const groups = streamWorkgroups(gpu, vectors);
   const encode = (enc: GPUCommandEncoder): void => dispatch(gpu, enc, pipeline, group, [groups, 1]);
   return {
     bytes: vectors * 16,

@@ -49,56 +49,57 @@ dso::KernelResult hammingStream(const uint8_t* base, size_t n, const uint8_t* qu
     keep[j] = _mm512_load_si512(lane);
   }
   const size_t full = n / 8 * 8;
-  return forQueryBlocks(queries, NQ, dim, k, W, ids, dists, [=](TopKQueues& tq, const uint64_t* qwords, size_t, size_t) {
-    __m512i pattern[NQ][W];
-    for (size_t q = 0; q < NQ; ++q) {
-      for (size_t j = 0; j < W; ++j) {
-        alignas(64) uint64_t lane[8];
-        for (size_t l = 0; l < 8; ++l) lane[l] = qwords[q * W + (8 * j + l) % W];
-        pattern[q][j] = _mm512_load_si512(lane);
-      }
-    }
-    alignas(64) uint64_t lanes[8];
-    // 8 rows from `x`: (row XOR query) AND keep, counted, packed, summed per row.
-    auto block = [&](const __m512i* x, size_t r0, uint32_t valid) {
-      for (size_t q = 0; q < NQ; ++q) {
-        __m512i packed = _mm512_popcnt_epi64(_mm512_ternarylogic_epi64(x[0], pattern[q][0], keep[0], 0x28));
-        for (size_t j = 1; j < W; ++j) {
-          const __m512i c = _mm512_popcnt_epi64(_mm512_ternarylogic_epi64(x[j], pattern[q][j], keep[j], 0x28));
-          packed = _mm512_or_si512(packed, _mm512_slli_epi64(c, static_cast<unsigned>(8 * j)));
-        }
-        const __m512i d =
-            _mm512_sad_epu8(_mm512_maskz_permutexvar_epi8(permMask, perm, packed), _mm512_setzero_si512());
-        uint32_t m = _mm512_cmplt_epu64_mask(d, _mm512_set1_epi64(tq.thr[q])) & valid;
-        if (m) {
-          _mm512_store_si512(lanes, d);
-          while (m) {
-            const int l = __builtin_ctz(m);
-            m &= m - 1;
-            tq.push(q, static_cast<uint32_t>(lanes[l]), static_cast<int32_t>(r0 + l));
+  return forQueryBlocks(
+      queries, NQ, dim, k, W, ids, dists, [=](TopKQueues& tq, const uint64_t* qwords, size_t, size_t) {
+        __m512i pattern[NQ][W];
+        for (size_t q = 0; q < NQ; ++q) {
+          for (size_t j = 0; j < W; ++j) {
+            alignas(64) uint64_t lane[8];
+            for (size_t l = 0; l < 8; ++l) lane[l] = qwords[q * W + (8 * j + l) % W];
+            pattern[q][j] = _mm512_load_si512(lane);
           }
         }
-      }
-    };
-    __m512i x[W];
-    for (size_t r0 = 0; r0 < full; r0 += 8) {
-      const uint8_t* p = base + r0 * W * 8;
-      for (size_t j = 0; j < W; ++j) x[j] = _mm512_loadu_si512(p + 64 * j);
-      block(x, r0, 0xffu);
-    }
-    if (full < n) {
-      // The last rows: masked loads read nothing past the base.
-      const size_t words = (n - full) * W;
-      const uint8_t* p = base + full * W * 8;
-      for (size_t j = 0; j < W; ++j) {
-        const size_t have = words > 8 * j ? words - 8 * j : 0;
-        const __mmask8 m = have >= 8 ? __mmask8(0xff) : static_cast<__mmask8>((1u << have) - 1);
-        x[j] = _mm512_maskz_loadu_epi64(m, p + 64 * j);
-      }
-      block(x, full, (1u << (n - full)) - 1);
-    }
-    return dso::ok();
-  });
+        alignas(64) uint64_t lanes[8];
+        // 8 rows from `x`: (row XOR query) AND keep, counted, packed, summed per row.
+        auto block = [&](const __m512i* x, size_t r0, uint32_t valid) {
+          for (size_t q = 0; q < NQ; ++q) {
+            __m512i packed = _mm512_popcnt_epi64(_mm512_ternarylogic_epi64(x[0], pattern[q][0], keep[0], 0x28));
+            for (size_t j = 1; j < W; ++j) {
+              const __m512i c = _mm512_popcnt_epi64(_mm512_ternarylogic_epi64(x[j], pattern[q][j], keep[j], 0x28));
+              packed = _mm512_or_si512(packed, _mm512_slli_epi64(c, static_cast<unsigned>(8 * j)));
+            }
+            const __m512i d =
+                _mm512_sad_epu8(_mm512_maskz_permutexvar_epi8(permMask, perm, packed), _mm512_setzero_si512());
+            uint32_t m = _mm512_cmplt_epu64_mask(d, _mm512_set1_epi64(tq.thr[q])) & valid;
+            if (m) {
+              _mm512_store_si512(lanes, d);
+              while (m) {
+                const int l = __builtin_ctz(m);
+                m &= m - 1;
+                tq.push(q, static_cast<uint32_t>(lanes[l]), static_cast<int32_t>(r0 + l));
+              }
+            }
+          }
+        };
+        __m512i x[W];
+        for (size_t r0 = 0; r0 < full; r0 += 8) {
+          const uint8_t* p = base + r0 * W * 8;
+          for (size_t j = 0; j < W; ++j) x[j] = _mm512_loadu_si512(p + 64 * j);
+          block(x, r0, 0xffu);
+        }
+        if (full < n) {
+          // The last rows: masked loads read nothing past the base.
+          const size_t words = (n - full) * W;
+          const uint8_t* p = base + full * W * 8;
+          for (size_t j = 0; j < W; ++j) {
+            const size_t have = words > 8 * j ? words - 8 * j : 0;
+            const __mmask8 m = have >= 8 ? __mmask8(0xff) : static_cast<__mmask8>((1u << have) - 1);
+            x[j] = _mm512_maskz_loadu_epi64(m, p + 64 * j);
+          }
+          block(x, full, (1u << (n - full)) - 1);
+        }
+        return dso::ok();
+      });
 }
 
 template <size_t NQ>
