@@ -43,8 +43,22 @@ fn sampleBound(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_
     atomicStore(&counts[q], 0u);
   }
   workgroupBarrier();
-  for (var i = t; i < p.sample; i += WG) {
-    atomicAdd(&hist[rowDistance((i / SAMPLE_RUN) * p.stride + i % SAMPLE_RUN)], 1u);
+  // Four rows a step, all their loads issued before any histogram update: an
+  // atomic between them would hold the next loads back, and one workgroup
+  // scans the whole sample of a single query.
+  for (var i = t; i < p.sample; i += 4u * WG) {
+    var d = array<u32, 4>(EMPTY, EMPTY, EMPTY, EMPTY);
+    for (var u = 0u; u < 4u; u++) {
+      let s = i + u * WG;
+      if (s < p.sample) {
+        d[u] = rowDistance((s / SAMPLE_RUN) * p.stride + s % SAMPLE_RUN);
+      }
+    }
+    for (var u = 0u; u < 4u; u++) {
+      if (d[u] != EMPTY) {
+        atomicAdd(&hist[d[u]], 1u);
+      }
+    }
   }
   workgroupBarrier();
   if (t == 0u) {
@@ -99,8 +113,19 @@ fn selectTopK(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
     return;
   }
   let o = q * p.cap;
-  for (var e = t; e < m; e += WG) {
-    atomicAdd(&hist[candD[o + e]], 1u);
+  // As in sampleBound: four loads in flight before the histogram updates.
+  for (var e = t; e < m; e += 4u * WG) {
+    var d = array<u32, 4>(EMPTY, EMPTY, EMPTY, EMPTY);
+    for (var u = 0u; u < 4u; u++) {
+      if (e + u * WG < m) {
+        d[u] = candD[o + e + u * WG];
+      }
+    }
+    for (var u = 0u; u < 4u; u++) {
+      if (d[u] != EMPTY) {
+        atomicAdd(&hist[d[u]], 1u);
+      }
+    }
   }
   workgroupBarrier();
   if (t == 0u) {
