@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { findPython } from '../bench/peers/python.js';
 import { BinaryIndex, hammingTopKReference, packReference } from '../src/index.js';
 import { addonAvailable } from '../src/simd/addon.js';
+import { gpuUnavailable } from './helpers/backends.js';
 import { gaussian } from './helpers/random.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dso-cli-'));
@@ -88,6 +89,17 @@ describe.skipIf(!addonAvailable())('dso index build / search', () => {
     expect(text.stdout.split('\n')[0]).toBe(`0: ${want.ids[0]}:${want.distances[0]} ${want.ids[1]}:${want.distances[1]}`);
   });
 
+  it.skipIf(gpuUnavailable !== undefined)('searches on the webgpu backend (rows resident on the GPU) with the same results', () => {
+    const out = path.join(dir, 'x.npy.dso');
+    const s = dso('index', 'search', '--index', out, '--queries', path.join(dir, 'q.npy'), '--k', '5', '--json', '--backend', 'webgpu');
+    expect(s.status, s.stderr).toBe(0);
+    expect(s.stderr).not.toContain('the GPU failed');
+    const res = JSON.parse(s.stdout) as { backend: string; results: Array<{ labels: number[]; distances: number[] }> };
+    expect(res.backend).toBe('webgpu');
+    expect(res.results.flatMap((r) => r.labels)).toEqual(Array.from(want.ids));
+    expect(res.results.flatMap((r) => r.distances)).toEqual(Array.from(want.distances));
+  });
+
   it('rescores with kept vectors and centres byte vectors', () => {
     const out = path.join(dir, 'kept.dso');
     expect(dso('index', 'build', '--input', path.join(dir, 'x.npy'), '--out', out, '--keep-vectors').status).toBe(0);
@@ -115,6 +127,14 @@ describe.skipIf(!addonAvailable())('dso index build / search', () => {
       [['index', 'build', '--input', path.join(dir, 'x.npy'), '--out', path.join(dir, 'bad.dso'), '--dim', '70'], 'DIM_MISMATCH'],
       [['index', 'build', '--input', path.join(dir, 'missing.npy'), '--out', path.join(dir, 'bad.dso')], 'IO_ERROR'],
       [['index', 'search', '--index', path.join(dir, 'x.f32'), '--queries', path.join(dir, 'q.npy')], 'CORRUPT_INDEX'],
+      [
+        ['index', 'search', '--index', path.join(dir, 'x.npy.dso'), '--queries', path.join(dir, 'q.npy'), '--backend', 'cuda'],
+        'BACKEND_UNAVAILABLE',
+      ],
+      [
+        ['index', 'build', '--input', path.join(dir, 'x.npy'), '--out', path.join(dir, 'bad.dso'), '--backend', 'cuda'],
+        'BACKEND_UNAVAILABLE',
+      ],
       [['frobnicate'], 'INVALID_ARGUMENT'],
     ];
     for (const [args, codeWanted] of cases) {

@@ -1,6 +1,9 @@
 /**
- * dso index build --input FILE --out index.dso [--dim N] [--center] [--keep-vectors] [--batch ROWS]
- * dso index search --index index.dso --queries FILE --k 10 [--json] [--rescore CANDIDATES]
+ * dso index build --input FILE --out index.dso [--dim N] [--center] [--keep-vectors] [--batch ROWS] [--backend B]
+ * dso index search --index index.dso --queries FILE --k 10 [--json] [--rescore CANDIDATES] [--backend B]
+ *
+ * --backend is the engine's (auto, native, webgpu, js): on webgpu the index
+ * keeps its rows resident on the GPU and searches there.
  */
 import { parseArgs } from 'node:util';
 
@@ -8,8 +11,18 @@ import { BinaryIndex } from '../binary-index/binary-index.js';
 import { openVectors, type VectorFile } from '../binary-index/readers.js';
 import { DsoError } from '../core/errors.js';
 import { createEngine } from '../engine/create-engine.js';
+import type { BackendChoice, Engine } from '../engine/types.js';
 import { integer } from './args.js';
 import { progress } from './progress.js';
+
+// createEngine rejects an unknown name (BACKEND_UNAVAILABLE), so the flag is passed through as given.
+const backendFlag = { type: 'string' } as const;
+const backendOf = (v: string | undefined) => v as BackendChoice | undefined;
+
+/** A GPU that failed mid-run leaves the results exact (the host reran the work); the user still hears why. */
+function reportGpuFailure(engine: Engine): void {
+  if (engine.info.gpuFailure) console.error(`dso: the GPU failed, the host finished the work: ${engine.info.gpuFailure}`);
+}
 
 /** Per-dimension mean of up to the first 100,000 rows: a baseline that centres the data. */
 async function sampleMean(src: VectorFile): Promise<Float32Array> {
@@ -30,11 +43,15 @@ export async function indexBuild(argv: string[]): Promise<void> {
       center: { type: 'boolean' },
       'keep-vectors': { type: 'boolean' },
       batch: { type: 'string' },
+      backend: backendFlag,
     },
   });
   if (!values.input || !values.out) throw new DsoError('INVALID_ARGUMENT', 'usage: dso index build --input FILE --out index.dso [--dim N]');
   const src = await openVectors(values.input, { dim: values.dim === undefined ? undefined : integer(values.dim, 'dim') });
-  const engine = await createEngine();
+  const engine = await createEngine({ backend: backendOf(values.backend) }).catch(async (e: unknown) => {
+    await src.close();
+    throw e;
+  });
   try {
     if (values.dim !== undefined && src.kind !== 'codes' && integer(values.dim, 'dim') !== src.dim) {
       throw new DsoError('DIM_MISMATCH', `--dim ${values.dim} but ${values.input} holds ${src.dim}-dimensional rows`);
@@ -63,6 +80,7 @@ export async function indexBuild(argv: string[]): Promise<void> {
     const secs = (performance.now() - t0) / 1000;
     console.log(`${values.out}: ${index.size} rows of ${src.dim} bits in ${secs.toFixed(2)} s${baseline ? ' (centred)' : ''}`);
     await index.close();
+    reportGpuFailure(engine);
   } finally {
     await src.close();
     await engine.close();
@@ -79,13 +97,17 @@ export async function indexSearch(argv: string[]): Promise<void> {
       json: { type: 'boolean' },
       rescore: { type: 'string' },
       threads: { type: 'string' },
+      backend: backendFlag,
     },
   });
   if (!values.index || !values.queries) {
     throw new DsoError('INVALID_ARGUMENT', 'usage: dso index search --index index.dso --queries FILE --k 10 [--json]');
   }
   const k = integer(values.k, 'k', 10);
-  const engine = await createEngine({ threads: values.threads ? integer(values.threads, 'threads') : undefined });
+  const engine = await createEngine({
+    backend: backendOf(values.backend),
+    threads: values.threads ? integer(values.threads, 'threads') : undefined,
+  });
   const index = await BinaryIndex.load(values.index, { engine }).catch(async (e: unknown) => {
     await engine.close();
     throw e;
@@ -112,10 +134,11 @@ export async function indexSearch(argv: string[]): Promise<void> {
       ...(r.scores ? { scores: Array.from(r.scores.subarray(q * k, q * k + k)) } : {}),
     }));
     if (values.json) {
-      console.log(JSON.stringify({ k, results: perQuery }));
+      console.log(JSON.stringify({ k, backend: engine.info.backend, results: perQuery }));
     } else {
       perQuery.forEach((p, q) => console.log(`${q}: ${p.labels.map((l, j) => `${l}:${p.distances[j]}`).join(' ')}`));
     }
+    reportGpuFailure(engine);
   } finally {
     await src.close();
     await engine.close();

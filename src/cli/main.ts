@@ -8,8 +8,8 @@ import { nodeCommand } from './node-command.js';
 import { simulateCommand } from './simulate-command.js';
 
 const USAGE = `usage:
-  dso index build --input vectors.npy|.fvecs|.bvecs|.f32|.codes --out index.dso [--dim N] [--center] [--keep-vectors]
-  dso index search --index index.dso --queries q.npy --k 10 [--json] [--rescore CANDIDATES]
+  dso index build --input vectors.npy|.fvecs|.bvecs|.f32|.codes --out index.dso [--dim N] [--center] [--keep-vectors] [--backend B]
+  dso index search --index index.dso --queries q.npy --k 10 [--json] [--rescore CANDIDATES] [--backend auto|native|webgpu|js]
   dso learn --data problems.jsonl --model-url http://127.0.0.1:8080/v1 --model NAME [--epochs 3] [--library lib.db]
   dso library list|search|export|import --library lib.db [--namespace NS] [--query TEXT] [--out|--in FILE]
   dso simulate --nodes 100[,1000] --byzantine 0.3[,0.1] --attack sign-flip|random|sybil|spam|collusion|all --rounds 10 [--out DIR]
