@@ -5,6 +5,7 @@
  */
 const LAYERS = [
   'core',
+  'charts',
   'simd',
   'gpu',
   'engine',
@@ -13,9 +14,11 @@ const LAYERS = [
   'experience',
   'aggregate',
   'aso',
+  'evaluate',
   'network',
   'node',
   'simulate',
+  'experiment',
   'cli',
 ];
 

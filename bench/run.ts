@@ -6,7 +6,7 @@
  *
  *   npm run bench                 full sizes (as in the README)
  *   npm run bench -- --quick      small sizes, a smoke run
- *   npm run bench -- --only W2    some workloads (W1, W2, W3, W4 = BinaryIndex, RECALL, GPU, DSO = L1-L4 local DSO, NET = N1-N3 protocol and Byzantine robustness, NODE = dso node HTTP load; comma-separated)
+ *   npm run bench -- --only W2    some workloads (W1, W2, W3, W4 = BinaryIndex, RECALL, GPU, DSO = L1-L4 local DSO, NET = N1-N3 protocol and Byzantine robustness, NODE = dso node HTTP load, PEERS = dso node serving blocks to 20 peers, EVAL = dso eval overhead and concurrency, GAS = ExperienceRegistry gas per operation; comma-separated)
  *   npm run bench -- --gpu        GPU rows on a software adapter too (lavapipe; quick sizes)
  *
  * GPU rows run by default where a hardware WebGPU adapter exists.
@@ -23,6 +23,8 @@ import { runPythonPeers } from './peers/python.js';
 import { aggregateWorkload } from './workloads/aggregate.js';
 import { byzantineWorkload } from './workloads/byzantine.js';
 import { localDsoWorkload } from './workloads/dso-local.js';
+import { evalWorkload } from './workloads/eval.js';
+import { gasWorkload } from './workloads/gas.js';
 import { gpuWorkload } from './workloads/gpu.js';
 import { gpuKernelRows } from './workloads/gpu-kernels.js';
 import { hammingData, hammingWorkload } from './workloads/hamming.js';
@@ -30,12 +32,13 @@ import { indexWorkload } from './workloads/index.js';
 import { networkWorkload } from './workloads/network.js';
 import { nodeLoadWorkload } from './workloads/node-load.js';
 import { packWorkload } from './workloads/pack.js';
+import { peerLoadWorkload } from './workloads/peer-load.js';
 import { recallWorkload } from './workloads/recall.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const forceGpu = args.includes('--gpu');
-const onlyArg = args.find((a, i) => args[i - 1] === '--only') ?? 'W1,W2,W3,W4,RECALL,GPU,DSO,NET,NODE';
+const onlyArg = args.find((a, i) => args[i - 1] === '--only') ?? 'W1,W2,W3,W4,RECALL,GPU,DSO,NET,NODE,PEERS,EVAL,GAS';
 const only = new Set(onlyArg.split(',').map((s) => s.trim().toUpperCase()));
 const outDir = args.find((a, i) => args[i - 1] === '--out') ?? path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 
@@ -48,6 +51,8 @@ const S = quick
       recall: { n: 5_000, queries: 50, clusters: 100 },
       dso: { ingest: 10_000, batch: 2_000, queries: 300, steps: 40 },
       net: { records: 1_000 },
+      peers: { blocks: 16 },
+      gas: [10, 100],
     }
   : {
       w1: { rows: 1_000_000, dim: 384 },
@@ -57,6 +62,8 @@ const S = quick
       recall: { n: 50_000, queries: 200, clusters: 500 },
       dso: { ingest: 100_000, batch: 5_000, queries: 2_000, steps: 200 },
       net: { records: 10_000 },
+      peers: { blocks: 64 },
+      gas: [10, 100, 1000],
     };
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
@@ -102,7 +109,10 @@ async function main() {
   if (only.has('RECALL')) rows.push(...(await recallWorkload(S.recall)));
   if (only.has('DSO')) rows.push(...(await localDsoWorkload(S.dso)));
   if (only.has('NODE')) rows.push(...(await nodeLoadWorkload(quick ? 3 : 10)));
+  if (only.has('PEERS')) rows.push(...(await peerLoadWorkload(S.peers.blocks)));
+  if (only.has('EVAL')) rows.push(...(await evalWorkload(quick ? 300 : 2_000)));
   if (only.has('NET')) rows.push(...(await networkWorkload(S.net.records)), ...(await byzantineWorkload()));
+  if (only.has('GAS')) rows.push(...(await gasWorkload(S.gas)));
 
   const extra: Record<string, unknown> = {};
   if (only.has('GPU')) {

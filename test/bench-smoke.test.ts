@@ -11,7 +11,7 @@ import { gpuUnavailable } from './helpers/backends.js';
 /** The parts of the report bench/run.ts writes that are checked here. */
 interface BenchReport {
   machine: { streamReadGBs: number };
-  rows: Array<{ workload: string; impl: string; throughput: number; note?: string; limit?: string }>;
+  rows: Array<{ workload: string; impl: string; size: string; throughput: number; note?: string; limit?: string }>;
 }
 
 // Keeps `npm run bench` working: a quick run of the aggregation workload must
@@ -65,6 +65,29 @@ describe.skipIf(!addonAvailable())('bench harness', () => {
       for (const b of engineBatches) expect(b.note).toContain('identical to native');
       const single = rows.find((x) => x.workload === 'W2 single' && x.impl.startsWith('dso webgpu ('));
       expect(single?.note).toContain('per call: 1 submission, 1 pass');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  // The registry's gas table (README): every operation at each size, and flat in the member count.
+  it('runs GAS at quick sizes: every operation, the same gas at 10 and 100 members', () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'dso-bench-'));
+    try {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--only', 'GAS', '--out', out], {
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain('| operation | 10 members | 100 members |');
+      const [file] = readdirSync(out);
+      const { rows } = JSON.parse(readFileSync(path.join(out, file), 'utf8')) as BenchReport;
+      const gas = rows.filter((x) => x.workload === 'GAS registry');
+      for (const op of ['submitBatch', 'vote (batch stays open)', 'vote that accepts the batch', 'finalizeProposal removing a member']) {
+        const [ten, hundred] = ['10 members', '100 members'].map((size) => gas.find((x) => x.impl === op && x.size === size)?.throughput);
+        expect(ten, op).toBeGreaterThan(20_000);
+        expect(Math.abs((hundred ?? 0) - (ten ?? 0)), op).toBeLessThan(100);
+      }
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

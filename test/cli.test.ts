@@ -86,18 +86,34 @@ describe.skipIf(!addonAvailable())('dso index build / search', () => {
       expect(res.flatMap((r) => r.distances)).toEqual(Array.from(want.distances));
     }
     const text = dso('index', 'search', '--index', path.join(dir, 'x.npy.dso'), '--queries', path.join(dir, 'q.npy'), '--k', '2');
-    expect(text.stdout.split('\n')[0]).toBe(`0: ${want.ids[0]}:${want.distances[0]} ${want.ids[1]}:${want.distances[1]}`);
+    const lines = text.stdout.split('\n').map((l) => l.trim().split(/\s+/u));
+    expect(lines[0]).toEqual(['query', 'rank', 'label', 'distance']);
+    expect(lines[1]).toEqual(['0', '1', String(want.ids[0]), String(want.distances[0])]);
+    expect(lines[2]).toEqual(['0', '2', String(want.ids[1]), String(want.distances[1])]);
+    expect(text.stdout).toMatch(/\d+ queries in [\d.]+ s \([\d,∞]+ queries\/s\) over [\d,]+ rows, top 2/u);
   });
 
   it.skipIf(gpuUnavailable !== undefined)('searches on the webgpu backend (rows resident on the GPU) with the same results', () => {
     const out = path.join(dir, 'x.npy.dso');
-    const s = dso('index', 'search', '--index', out, '--queries', path.join(dir, 'q.npy'), '--k', '5', '--json', '--backend', 'webgpu');
+    const s = dso(
+      'index',
+      'search',
+      '--index',
+      out,
+      '--queries',
+      path.join(dir, 'q.npy'),
+      '--k',
+      '5',
+      '--json',
+      '--backend',
+      'webgpu',
+      '--verbose',
+    );
     expect(s.status, s.stderr).toBe(0);
-    expect(s.stderr).not.toContain('the GPU failed');
-    const res = JSON.parse(s.stdout) as { backend: string; results: Array<{ labels: number[]; distances: number[] }> };
-    expect(res.backend).toBe('webgpu');
-    expect(res.results.flatMap((r) => r.labels)).toEqual(Array.from(want.ids));
-    expect(res.results.flatMap((r) => r.distances)).toEqual(Array.from(want.distances));
+    expect(s.stderr).toContain('engine: webgpu');
+    const res = (JSON.parse(s.stdout) as { results: Array<{ labels: number[]; distances: number[] }> }).results;
+    expect(res.flatMap((r) => r.labels)).toEqual(Array.from(want.ids));
+    expect(res.flatMap((r) => r.distances)).toEqual(Array.from(want.distances));
   });
 
   it('rescores with kept vectors and centres byte vectors', () => {
@@ -127,15 +143,6 @@ describe.skipIf(!addonAvailable())('dso index build / search', () => {
       [['index', 'build', '--input', path.join(dir, 'x.npy'), '--out', path.join(dir, 'bad.dso'), '--dim', '70'], 'DIM_MISMATCH'],
       [['index', 'build', '--input', path.join(dir, 'missing.npy'), '--out', path.join(dir, 'bad.dso')], 'IO_ERROR'],
       [['index', 'search', '--index', path.join(dir, 'x.f32'), '--queries', path.join(dir, 'q.npy')], 'CORRUPT_INDEX'],
-      [
-        ['index', 'search', '--index', path.join(dir, 'x.npy.dso'), '--queries', path.join(dir, 'q.npy'), '--backend', 'cuda'],
-        'BACKEND_UNAVAILABLE',
-      ],
-      [
-        ['index', 'build', '--input', path.join(dir, 'x.npy'), '--out', path.join(dir, 'bad.dso'), '--backend', 'cuda'],
-        'BACKEND_UNAVAILABLE',
-      ],
-      [['frobnicate'], 'INVALID_ARGUMENT'],
     ];
     for (const [args, codeWanted] of cases) {
       const r = dso(...args);

@@ -84,6 +84,21 @@ describe('BitDeltaQuantizer', () => {
     expect(recs[0].code.byteLength).toBe(48);
     expect(Array.from(recs[0].code)).toEqual(Array.from(lib.list()[0].code));
     expect(recs[0].scales[0]).toBeCloseTo(lib.list()[0].scale, 6);
+    // The library's stored signs and scales go out as they are; quantizing the embeddings again gives the same records.
+    let quantized = 0;
+    const counting = await createEngine({ backend: 'js' });
+    const quantize = counting.quantize.bind(counting);
+    counting.quantize = (x, o) => {
+      quantized++;
+      return quantize(x, o);
+    };
+    const viaLibrary = await new BitDeltaQuantizer({ engine: counting }).compressForNetwork(lib, { minConfidence: 0.7 });
+    expect(quantized).toBe(0);
+    const bare = lib.list().map(({ code: _c, scale: _s, ...rest }) => rest);
+    const requantized = await new BitDeltaQuantizer({ engine: counting }).compressForNetwork(bare, { minConfidence: 0.7 });
+    expect(quantized).toBe(1);
+    expect(requantized).toEqual(viaLibrary);
+    await counting.close();
     const wire = encodeCompressed(recs[0]);
     expect(decodeCompressed(wire, recs[0].id)).toEqual(recs[0]);
     const report = BitDeltaQuantizer.compressionReport(

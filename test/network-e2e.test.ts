@@ -14,7 +14,7 @@ import { revertReason } from './helpers/errors.js';
 
 const NETWORK = 'dso-e2e';
 const key = (s: string) => keccak256(toHex(`dso e2e ${s}`));
-const [A, B, C, X] = ['a', 'b', 'c', 'x'].map((s) => identityFromKey(key(s)));
+const [A, B, C, X, Y] = ['a', 'b', 'c', 'x', 'y'].map((s) => identityFromKey(key(s)));
 
 async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
@@ -32,8 +32,9 @@ describe('three nodes on 127.0.0.1 exchange a batch end to end', () => {
 
   beforeAll(async () => {
     chain = await startInProcessChain();
-    for (const id of [A, B, C, X]) await chain.fund(id.address, parseEther('10'));
-    const reg = await RegistryClient.deploy(chain, A, { quorum: 2, votingPeriod: 3600, members: [A.address, B.address, C.address] });
+    for (const id of [A, B, C, X, Y]) await chain.fund(id.address, parseEther('10'));
+    // X is a member too (only members submit), the one whose batch will not verify; Y is an outsider.
+    const reg = await RegistryClient.deploy(chain, A, { votingPeriod: 3600, members: [A.address, B.address, C.address, X.address] });
     registryAddress = reg.address;
     let prev: string[] = [];
     for (const id of [A, B, C]) {
@@ -43,6 +44,7 @@ describe('three nodes on 127.0.0.1 exchange a batch end to end', () => {
       const p2p = await P2PNode.start({
         network: NETWORK,
         chainId: chain.chain.id,
+        registry: registryAddress,
         store,
         peers: prev,
         onAnnouncement: (a) => heard.push(a),
@@ -101,11 +103,16 @@ describe('three nodes on 127.0.0.1 exchange a batch end to end', () => {
     // Double and outsider votes are refused by the contract.
     // Voting is closed once accepted; the contract tests cover double votes on open batches.
     expect(await revertReason(b.agg.vote(sent.batchId, true))).toBe('CONTRACT_REVERTED:VotingClosed');
-    expect(await revertReason(RegistryClient.at(chain, X, registryAddress).vote(sent.batchId, true))).toBe('CONTRACT_REVERTED:NotMember');
-    // Replaying the batch on chain is refused too.
+    expect(await revertReason(RegistryClient.at(chain, Y, registryAddress).vote(sent.batchId, true))).toBe(
+      'CONTRACT_REVERTED:VotingClosed',
+    );
+    // Replaying the batch on chain is refused too, and outsiders cannot submit at all.
     expect(
-      await revertReason(RegistryClient.at(chain, X, registryAddress).submitBatch(sent.announcement.root, sent.envelope.toString(), 2)),
+      await revertReason(RegistryClient.at(chain, A, registryAddress).submitBatch(sent.announcement.root, sent.envelope.toString(), 2)),
     ).toBe('CONTRACT_REVERTED:AlreadySubmitted');
+    expect(
+      await revertReason(RegistryClient.at(chain, Y, registryAddress).submitBatch(sent.announcement.root, sent.envelope.toString(), 2)),
+    ).toBe('CONTRACT_REVERTED:NotMember');
     await lib.close();
   }, 60_000);
 
@@ -124,7 +131,7 @@ describe('three nodes on 127.0.0.1 exchange a batch end to end', () => {
       source: '',
       createdAt: Date.now(),
     };
-    const batch = await buildBatch([rec], { identity: X, network: NETWORK, chainId: chain.chain.id });
+    const batch = await buildBatch([rec], { identity: X, network: NETWORK, chainId: chain.chain.id, registry: registryAddress });
     const honest = new Map<string, Uint8Array>([
       [batch.manifest.cid.toString(), batch.manifest.bytes],
       ...batch.records.map((r) => [r.cid.toString(), r.bytes] as [string, Uint8Array]),
@@ -143,7 +150,13 @@ describe('three nodes on 127.0.0.1 exchange a batch end to end', () => {
         return bytes;
       },
     } as unknown as ContentStore;
-    byz = await P2PNode.start({ network: NETWORK, chainId: chain.chain.id, store: lyingStore, peers: a.p2p.addresses });
+    byz = await P2PNode.start({
+      network: NETWORK,
+      chainId: chain.chain.id,
+      registry: registryAddress,
+      store: lyingStore,
+      peers: a.p2p.addresses,
+    });
     await waitFor(() => byz!.topicPeers() >= 1);
     const xReg = RegistryClient.at(chain, X, registryAddress);
     const { cidOfBlock } = await import('../src/network/content-store.js');

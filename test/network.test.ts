@@ -22,7 +22,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const KEY_A = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
 const KEY_B = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a';
-const CHAIN = 31337;
+/** The EIP-712 domain: a chain and a registry's address (no chain runs in these tests). */
+const DOMAIN = { chainId: 31337, registry: '0x5FbDB2315678afecb367f032d93F642f64180aa3' } as const;
 
 function records(n: number, seed = 1): CompressedExperience[] {
   return Array.from({ length: n }, (_, i) => {
@@ -76,7 +77,7 @@ describe('batches', () => {
   const node = identityFromKey(KEY_A);
 
   async function published(n = 5, seed = 1) {
-    const b = await buildBatch(records(n, seed), { identity: node, network: 'dso-test', chainId: CHAIN, timestamp: Date.now() });
+    const b = await buildBatch(records(n, seed), { identity: node, network: 'dso-test', ...DOMAIN, timestamp: Date.now() });
     const store = ContentStore.memory();
     await store.putVerified(b.manifest.cid, b.manifest.bytes);
     for (const r of b.records) await store.putVerified(r.cid, r.bytes);
@@ -91,8 +92,8 @@ describe('batches', () => {
   it('round-trips: signed, content-addressed, provable records', async () => {
     const { b, fetch } = await published(7);
     expect(b.announcement.node).toBe(node.address);
-    await verifyAnnouncement(b.announcement, { chainId: CHAIN });
-    const opened = await openBatch(b.announcement, fetch, { chainId: CHAIN });
+    await verifyAnnouncement(b.announcement, DOMAIN);
+    const opened = await openBatch(b.announcement, fetch, DOMAIN);
     expect(opened.records).toHaveLength(7);
     const src = records(7);
     opened.records.forEach(({ opened: r }, i) => {
@@ -118,13 +119,17 @@ describe('batches', () => {
       }
       return bytes;
     };
-    expect(await errorCode(openBatch(b.announcement, tampered, { chainId: CHAIN }))).toBe('CID_MISMATCH');
+    expect(await errorCode(openBatch(b.announcement, tampered, DOMAIN))).toBe('CID_MISMATCH');
     // Forged: signed by B but claiming to be A; and a changed field under A's signature.
-    const forged = await buildBatch(records(4), { identity: identityFromKey(KEY_B), network: 'dso-test', chainId: CHAIN });
-    expect(await errorCode(verifyAnnouncement({ ...forged.announcement, node: node.address }, { chainId: CHAIN }))).toBe('BAD_SIGNATURE');
-    expect(await errorCode(verifyAnnouncement({ ...b.announcement, count: 5 }, { chainId: CHAIN }))).toBe('BAD_SIGNATURE');
-    expect(await errorCode(verifyAnnouncement(b.announcement, { chainId: 1 }))).toBe('BAD_SIGNATURE');
-    expect(await errorCode(verifyAnnouncement({ ...b.announcement, signature: '0x1234' }, { chainId: CHAIN }))).toBe('BAD_SIGNATURE');
+    const forged = await buildBatch(records(4), { identity: identityFromKey(KEY_B), network: 'dso-test', ...DOMAIN });
+    expect(await errorCode(verifyAnnouncement({ ...forged.announcement, node: node.address }, DOMAIN))).toBe('BAD_SIGNATURE');
+    expect(await errorCode(verifyAnnouncement({ ...b.announcement, count: 5 }, DOMAIN))).toBe('BAD_SIGNATURE');
+    // Signed for another chain or another registry on the same chain.
+    expect(await errorCode(verifyAnnouncement(b.announcement, { ...DOMAIN, chainId: 1 }))).toBe('BAD_SIGNATURE');
+    expect(await errorCode(verifyAnnouncement(b.announcement, { ...DOMAIN, registry: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512' }))).toBe(
+      'BAD_SIGNATURE',
+    );
+    expect(await errorCode(verifyAnnouncement({ ...b.announcement, signature: '0x1234' }, DOMAIN))).toBe('BAD_SIGNATURE');
     // Wrong proof: a record of another batch, or the right record with another's proof.
     expect(await errorCode(() => verifyRecordInclusion({ ...forged.records[0] }, b.announcement.root))).toBe('BAD_PROOF');
     expect(await errorCode(() => verifyRecordInclusion({ ...b.records[0], proof: b.records[1].proof }, b.announcement.root))).toBe(
@@ -133,7 +138,7 @@ describe('batches', () => {
     // A manifest listing other records under the signed root.
     const other = await published(4, 9);
     const swapped = async (cid: CID) => (cid.toString() === b.announcement.manifest ? other.b.manifest.bytes : fetch(cid));
-    expect(await errorCode(openBatch(b.announcement, swapped, { chainId: CHAIN }))).toBe('CID_MISMATCH');
+    expect(await errorCode(openBatch(b.announcement, swapped, DOMAIN))).toBe('CID_MISMATCH');
     // Validly signed by A, but the root does not belong to the manifest it names.
     const message = {
       network: 'dso-test',
@@ -142,10 +147,10 @@ describe('batches', () => {
       count: 4,
       timestamp: BigInt(b.announcement.timestamp),
     };
-    const signature = await node.account.signTypedData({ domain: batchDomain(CHAIN), types: BATCH_TYPES, primaryType: 'Batch', message });
+    const signature = await node.account.signTypedData({ domain: batchDomain(DOMAIN), types: BATCH_TYPES, primaryType: 'Batch', message });
     const lying = { ...b.announcement, root: message.root, signature };
-    await verifyAnnouncement(lying, { chainId: CHAIN });
-    expect(await errorCode(openBatch(lying, fetch, { chainId: CHAIN }))).toBe('BAD_PROOF');
+    await verifyAnnouncement(lying, DOMAIN);
+    expect(await errorCode(openBatch(lying, fetch, DOMAIN))).toBe('BAD_PROOF');
   });
 
   it('rejects oversized payloads and malformed CBOR, storing nothing', async () => {
@@ -153,8 +158,8 @@ describe('batches', () => {
     const big = new Uint8Array(2048);
     expect(await errorCode(store.put(big))).toBe('TOO_LARGE');
     const { b, fetch } = await published(2);
-    expect(await errorCode(openBatch(b.announcement, fetch, { chainId: CHAIN, maxBlockBytes: 64 }))).toBe('TOO_LARGE');
-    expect(await errorCode(verifyAnnouncement({ ...b.announcement, count: 20_000 }, { chainId: CHAIN }))).toBe('TOO_LARGE');
+    expect(await errorCode(openBatch(b.announcement, fetch, { ...DOMAIN, maxBlockBytes: 64 }))).toBe('TOO_LARGE');
+    expect(await errorCode(verifyAnnouncement({ ...b.announcement, count: 20_000 }, DOMAIN))).toBe('TOO_LARGE');
     const junk = new Uint8Array([0xa1, 0x61]);
     expect(await errorCode(store.putVerified(b.records[0].cid, junk))).toBe('CID_MISMATCH');
     expect(await store.has(b.records[0].cid)).toBe(false);
@@ -162,9 +167,9 @@ describe('batches', () => {
     const badRecord = dagCbor.encode({ v: 1, text: 5 });
     const cid = cidOfBlock(badRecord);
     const rec = records(1)[0];
-    const built = await buildBatch([rec], { identity: node, network: 'dso-test', chainId: CHAIN });
+    const built = await buildBatch([rec], { identity: node, network: 'dso-test', ...DOMAIN });
     const fetchBad = async (c: CID) => (c.equals(built.records[0].cid) ? badRecord : built.manifest.bytes);
-    expect(await errorCode(openBatch(built.announcement, fetchBad, { chainId: CHAIN }))).toBe('CID_MISMATCH');
+    expect(await errorCode(openBatch(built.announcement, fetchBad, DOMAIN))).toBe('CID_MISMATCH');
     expect(cid.toString()).not.toBe(built.records[0].cid.toString());
     // Malformed bytes that do hash right can only come from the signer: decoding still refuses them.
     const { decodeCompressed } = await import('../src/bitdelta/wire.js');
@@ -175,27 +180,27 @@ describe('batches', () => {
   it('refuses replays: the same root twice, an older timestamp, stale or future batches', async () => {
     let now = 1_800_000_000_000;
     const guard = new ReplayGuard({ now: () => now });
-    const first = await buildBatch(records(2), { identity: node, network: 'n', chainId: CHAIN, timestamp: now - 1000 });
+    const first = await buildBatch(records(2), { identity: node, network: 'n', ...DOMAIN, timestamp: now - 1000 });
     guard.accept(first.announcement);
     expect(await errorCode(() => guard.check(first.announcement))).toBe('REPLAYED_BATCH');
-    const older = await buildBatch(records(2, 2), { identity: node, network: 'n', chainId: CHAIN, timestamp: now - 5000 });
+    const older = await buildBatch(records(2, 2), { identity: node, network: 'n', ...DOMAIN, timestamp: now - 5000 });
     expect(await errorCode(() => guard.check(older.announcement))).toBe('REPLAYED_BATCH');
     const stale = await buildBatch(records(2, 3), {
       identity: identityFromKey(KEY_B),
       network: 'n',
-      chainId: CHAIN,
+      ...DOMAIN,
       timestamp: now - 8 * 24 * 3600 * 1000,
     });
     expect(await errorCode(() => guard.check(stale.announcement))).toBe('REPLAYED_BATCH');
     const future = await buildBatch(records(2, 4), {
       identity: identityFromKey(KEY_B),
       network: 'n',
-      chainId: CHAIN,
+      ...DOMAIN,
       timestamp: now + 3600 * 1000,
     });
     expect(await errorCode(() => guard.check(future.announcement))).toBe('REPLAYED_BATCH');
     now += 10_000;
-    const next = await buildBatch(records(2, 5), { identity: node, network: 'n', chainId: CHAIN, timestamp: now });
+    const next = await buildBatch(records(2, 5), { identity: node, network: 'n', ...DOMAIN, timestamp: now });
     guard.accept(next.announcement);
   });
 });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -12,7 +12,7 @@ import { identityFromKey, loadOrCreateNodeKey } from '../src/network/identity.js
 import { RegistryClient } from '../src/network/registry.js';
 import { loadConfig } from '../src/node/config.js';
 import { DsoNode } from '../src/node/dso-node.js';
-import { buildHttpApi } from '../src/node/http-api.js';
+import { buildHttpApi } from '../src/node/http/server.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dso-node-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -49,7 +49,7 @@ describe('DsoConfig', () => {
     writeFileSync(toml, 'syncFrequency = 7\n[http]\nport = 9001\n[model]\nbaseUrl = "http://127.0.0.1:8080/v1"\nname = "qwen"\n');
     const t = loadConfig({ file: toml, env: {} });
     expect(t.syncFrequency).toBe(7);
-    expect(t.http).toEqual({ host: '127.0.0.1', port: 9001 });
+    expect(t.http).toMatchObject({ host: '127.0.0.1', port: 9001, auth: 'token' });
     expect(t.model?.name).toBe('qwen');
     expect(loadConfig({ cwd: dir, env: {} }).syncFrequency).toBe(10); // dso.config.json found in cwd
   });
@@ -85,7 +85,8 @@ describe('dso node HTTP API', () => {
   it('adds, retrieves, reports status and metrics, and answers bad requests with 400 naming the field', async () => {
     const node = await DsoNode.start(loadConfig({ env: {}, flags: { 'data-dir': fresh(), enabled: 'false' } }));
     const app = await buildHttpApi(node);
-    const post = (url: string, payload: unknown) => app.inject({ method: 'POST', url, payload: payload as object });
+    const headers = { host: '127.0.0.1:8787', authorization: `Bearer ${node.httpToken}` };
+    const post = (url: string, payload: unknown) => app.inject({ method: 'POST', url, headers, payload: payload as object });
     const add = await post('/experiences', {
       experiences: [
         { text: 'When a test is flaky, look for shared state.', domain: 'code', confidence: 0.8 },
@@ -99,13 +100,13 @@ describe('dso node HTTP API', () => {
     const retrieved = r.json<{ experiences: { text: string }[]; prompt: string }>();
     expect(retrieved.experiences[0].text).toBe('When a test is flaky, look for shared state.');
     expect(retrieved.prompt).toBe('[G1] (code, conf:0.80) When a test is flaky, look for shared state.');
-    expect((await app.inject({ url: '/status' })).json()).toMatchObject({
+    expect((await app.inject({ url: '/status', headers })).json()).toMatchObject({
       nodeId: node.nodeId,
       library: { size: 2 },
       learning: false,
       chain: null,
     });
-    const metrics = (await app.inject({ url: '/metrics' })).body;
+    const metrics = (await app.inject({ url: '/metrics', headers })).body;
     expect(metrics).toMatch(/dso_library_experiences 2/u);
     expect(metrics).toMatch(/dso_retrieval_seconds_count 1/u);
     const bad = [
@@ -142,14 +143,14 @@ describe('dso node HTTP API', () => {
 });
 
 describe('trainers syncing through the full stack on 127.0.0.1', () => {
-  it('three nodes: A shares, B and C vote it in, and B and C merge it', async () => {
+  it('three nodes: A shares, B votes it in, and B and C merge it', async () => {
     const chain = await startInProcessChain();
     const dataDirs = [fresh(), fresh(), fresh()];
     const ids = dataDirs.map((d) => loadOrCreateNodeKey(path.join(d, 'node.key')));
     for (const id of ids) await chain.fund(id.address, parseEther('10'));
     const owner = identityFromKey(keccak256(toHex('owner')));
     await chain.fund(owner.address, parseEther('10'));
-    const reg = await RegistryClient.deploy(chain, owner, { quorum: 2, votingPeriod: 3600, members: ids.map((i) => i.address) });
+    const reg = await RegistryClient.deploy(chain, owner, { votingPeriod: 3600, members: ids.map((i) => i.address) });
     const nodes: DsoNode[] = [];
     for (const d of dataDirs) {
       const peers = nodes.length > 0 ? nodes[nodes.length - 1].network!.p2p.addresses.join(',') : '';
@@ -166,13 +167,15 @@ describe('trainers syncing through the full stack on 127.0.0.1', () => {
     expect(sa.submitted?.records).toBe(1); // below the acceptance threshold stays home
     const sb = await b.trainer.sync();
     expect(sb.votes).toEqual([{ batchId: sa.submitted?.batchId, approve: true }]);
+    expect(sb.merged).toBe(1); // its vote decided the batch, so the same sync fetched it
+    // A's submission is its own yes: with B's, 2 of 3 accepted the batch before C's turn.
     const sc = await c.trainer.sync();
-    expect(sc.votes[0].approve).toBe(true);
+    expect(sc.votes).toEqual([]);
     expect(sc.merged).toBe(1);
     expect(c.library.list().map((e) => e.text)).toEqual(['When an integral looks hard, try substitution first.']);
     expect(c.library.list()[0].source).toBe(a.nodeId);
     const sb2 = await b.trainer.sync();
-    expect(sb2.merged).toBe(1);
+    expect(sb2.merged).toBe(0);
     // A does not merge its own experience back, and nothing is shared twice.
     const sa2 = await a.trainer.sync();
     expect(sa2.merged).toBe(0);
@@ -206,6 +209,7 @@ describe('dso node process', () => {
     for (let i = 0; i < 300 && !log.includes('dso node ready'); i++) await new Promise((r) => setTimeout(r, 100));
     expect(log).toContain('dso node ready');
     const url = `http://127.0.0.1:${port}`;
+    const authorization = `Bearer ${readFileSync(path.join(dataDir, 'http.token'), 'utf8').trim()}`;
     const experiences = Array.from({ length: 3000 }, (_, i) => ({
       text: `When case ${i} arrives, handle it with rule ${i * 7}.`,
       confidence: 0.9,
@@ -214,12 +218,14 @@ describe('dso node process', () => {
       (
         await fetch(`${url}/experiences`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', authorization },
           body: JSON.stringify({ experiences }),
         })
       ).status,
     ).toBe(200);
-    const sync = fetch(`${url}/sync`, { method: 'POST' }).then((r) => r.json() as Promise<{ submitted?: { records: number } }>);
+    const sync = fetch(`${url}/sync`, { method: 'POST', headers: { authorization } }).then(
+      (r) => r.json() as Promise<{ submitted?: { records: number } }>,
+    );
     await new Promise((r) => setTimeout(r, 30));
     child.kill('SIGTERM');
     const report = await sync;

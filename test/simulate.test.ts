@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { ATTACKS, simulate } from '../src/simulate/simulation.js';
+import { checkLegend, legendInside } from './helpers/chart-check.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dso-sim-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -91,14 +92,32 @@ describe('dso simulate', () => {
     expect(ok.stdout).toMatch(/sybil N=10 F=0\.3: .* precision 100\.0%/u);
     const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as { runs: unknown[] };
     expect(results.runs).toHaveLength(4);
-    for (const f of ['sybil-n10-f0.3.svg', 'sybil-vs-nodes.svg', 'sybil-vs-byzantine.svg'])
-      expect(readFileSync(path.join(out, f), 'utf8')).toMatch(/^<svg/u);
+    for (const f of ['sybil-n10-f0.3', 'sybil-n10-f0.3-bytes', 'sybil-vs-nodes', 'sybil-vs-byzantine']) {
+      const svg = readFileSync(path.join(out, `${f}.svg`), 'utf8');
+      expect(svg).toMatch(/^<svg/u);
+      const legend = checkLegend(svg);
+      expect(legendInside(legend), f).toBe(true);
+      expect(new Set(legend.colors).size, f).toBe(legend.labels.length);
+      expect(
+        readFileSync(path.join(out, `${f}.png`))
+          .subarray(1, 4)
+          .toString(),
+      ).toBe('PNG');
+    }
+    // The bytes chart puts the run beside FedAvg at several model sizes.
+    const bytes = checkLegend(readFileSync(path.join(out, 'sybil-n10-f0.3-bytes.svg'), 'utf8'));
+    expect(bytes.labels).toEqual([
+      'DSO (records, manifest, announcement)',
+      'FedAvg, 500M parameters',
+      'FedAvg, 7B parameters',
+      'FedAvg, 70B parameters',
+    ]);
     const bad = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'simulate', '--attack', 'nuke'], {
       encoding: 'utf8',
       timeout: 60_000,
     });
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/INVALID_ARGUMENT: --attack/u);
+    expect(bad.stderr).toMatch(/^dso: option '--attack <list>' argument 'nuke' is invalid/u);
     expect(existsSync(path.join(out, 'results.json.tmp'))).toBe(false);
   }, 180_000);
 });

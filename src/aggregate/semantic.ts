@@ -121,6 +121,137 @@ function checkReport(node: string, e: ReportedExperience): void {
   }
 }
 
+/** The reports as [node, list] pairs, whichever container they came in. */
+function entriesOf(
+  nodeExperiences: ReadonlyMap<string, readonly ReportedExperience[]> | Readonly<Record<string, readonly ReportedExperience[]>>,
+): [string, readonly ReportedExperience[]][] {
+  // `instanceof Map` narrows to Map<any, any>, and Object.entries of the union gives any values: name the types.
+  return nodeExperiences instanceof Map
+    ? [...(nodeExperiences as ReadonlyMap<string, readonly ReportedExperience[]>).entries()]
+    : Object.entries(nodeExperiences as Readonly<Record<string, readonly ReportedExperience[]>>);
+}
+
+/** Phase 1: identical experiences, one variant per content id recomputed from text and domain, one report per node. */
+function variantsOf(entries: [string, readonly ReportedExperience[]][]): Variant[] {
+  const variants = new Map<string, Variant>();
+  for (const [node, list] of entries) {
+    if (!isArray(list)) throw new DsoError('INVALID_ARGUMENT', `node ${node}: experiences must be an array`);
+    for (const e of list) {
+      checkReport(node, e);
+      const id = experienceId(e.text, e.domain);
+      let v = variants.get(id);
+      if (v === undefined) {
+        v = { id, text: e.text, domain: e.domain, dim: e.dim, byNode: new Map() };
+        variants.set(id, v);
+      } else if (v.dim !== e.dim) {
+        throw new DsoError('DIM_MISMATCH', `experience ${id} reported with dim ${e.dim} and ${v.dim}`);
+      }
+      const prev = v.byNode.get(node);
+      if (prev === undefined || e.confidence > prev.confidence) v.byNode.set(node, e);
+    }
+  }
+  return [...variants.values()];
+}
+
+/** A variant's code: the majority of its reports, so one node's noise does not decide what it is near. */
+async function variantCodes(engine: Engine, list: Variant[], idx: number[], dim: number): Promise<Uint8Array> {
+  const bpr = bytesPerRow(dim);
+  const codes = new Uint8Array(idx.length * bpr);
+  for (const [r, vi] of idx.entries()) {
+    const reps = [...list[vi].byNode.values()];
+    const stacked = new Uint8Array(reps.length * bpr);
+    reps.forEach((e, i) => stacked.set(e.code, i * bpr));
+    codes.set(reps.length === 1 ? reps[0].code : await engine.majority(stacked, { n: reps.length, dim }), r * bpr);
+  }
+  return codes;
+}
+
+/** Phase 2: near-duplicates, variants whose codes are close and whose texts agree (same domain), grouped. */
+async function groupNearDuplicates(engine: Engine, list: Variant[], maxHamming: number, minText: number): Promise<Variant[][]> {
+  const parent = list.map((_, i) => i);
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
+  const byDim = new Map<number, number[]>();
+  list.forEach((v, i) => {
+    const at = byDim.get(v.dim);
+    if (at) at.push(i);
+    else byDim.set(v.dim, [i]);
+  });
+  for (const [dim, idx] of byDim) {
+    if (idx.length < 2) continue;
+    const codes = await variantCodes(engine, list, idx, dim);
+    const k = Math.min(idx.length, 9);
+    const { ids, distances } = await engine.hammingTopK(codes, codes, { dim, k });
+    const texts = idx.map((vi) => words(list[vi].text));
+    for (let r = 0; r < idx.length; r++) {
+      for (let j = 0; j < k; j++) {
+        const o = ids[r * k + j];
+        if (o < 0 || o === r || distances[r * k + j] > maxHamming * dim) continue;
+        const a = list[idx[r]];
+        const b = list[idx[o]];
+        if (a.domain === b.domain && jaccard(texts[r], texts[o]) >= minText) parent[find(idx[r])] = find(idx[o]);
+      }
+    }
+  }
+  const groups = new Map<number, Variant[]>();
+  list.forEach((v, i) => {
+    const root = find(i);
+    const at = groups.get(root);
+    if (at) at.push(v);
+    else groups.set(root, [v]);
+  });
+  return [...groups.values()];
+}
+
+/** The variant that speaks for a group: most reporters, then highest median confidence, then the smaller id. */
+function representative(members: Variant[]): Variant {
+  const medianConfidence = (v: Variant) => median([...v.byNode.values()].map((e) => e.confidence));
+  return [...members].sort(
+    (a, b) => b.byNode.size - a.byNode.size || medianConfidence(b) - medianConfidence(a) || (a.id < b.id ? -1 : 1),
+  )[0];
+}
+
+/** Phase 3: one group scored (median confidence x reporting share) with its robust code and scales. */
+async function scoreGroup(engine: Engine, members: Variant[], totalNodes: number, outlierFraction: number): Promise<AggregatedExperience> {
+  // A node counts once per group: its most confident report across the variants.
+  const perNode = new Map<string, ReportedExperience>();
+  for (const v of members) {
+    for (const [node, e] of v.byNode) {
+      const prev = perNode.get(node);
+      if (prev === undefined || e.confidence > prev.confidence) perNode.set(node, e);
+    }
+  }
+  const reporters = [...perNode.keys()].sort();
+  const reports = reporters.map((n) => perNode.get(n) as ReportedExperience);
+  const confidence = median(reports.map((e) => e.confidence));
+  const sybilWeight = reporters.length / totalNodes;
+  const best = representative(members);
+  const dim = best.dim;
+  const bpr = bytesPerRow(dim);
+  const groupsPerCode = Math.max(...reports.map((e) => e.scales.length));
+  const stackedCodes = new Uint8Array(reports.length * bpr);
+  const stackedScales = new Float32Array(reports.length * groupsPerCode);
+  reports.forEach((e, i) => {
+    stackedCodes.set(e.code, i * bpr);
+    // A report with fewer groups (one whole-vector scale) repeats it across the groups.
+    for (let g = 0; g < groupsPerCode; g++) stackedScales[i * groupsPerCode + g] = e.scales[Math.min(g, e.scales.length - 1)];
+  });
+  const robust = await robustMajority(engine, stackedCodes, stackedScales, reports.length, dim, groupsPerCode, outlierFraction);
+  return {
+    id: best.id,
+    text: best.text,
+    domain: best.domain,
+    code: robust.code,
+    scales: robust.scales,
+    dim,
+    confidence,
+    sybilWeight,
+    score: confidence * sybilWeight,
+    reporters,
+    variants: members.map((v) => v.id).sort(),
+    outliers: robust.outliers.map((i) => reporters[i]),
+  };
+}
+
 export class SemanticAggregator {
   private readonly engine: LazyEngine;
 
@@ -132,139 +263,21 @@ export class SemanticAggregator {
     nodeExperiences: ReadonlyMap<string, readonly ReportedExperience[]> | Readonly<Record<string, readonly ReportedExperience[]>>,
     opts: AggregateOptions = {},
   ): Promise<AggregateResult> {
-    // `instanceof Map` narrows to Map<any, any>, and Object.entries of the union gives any values: name the types.
-    const entries: [string, readonly ReportedExperience[]][] =
-      nodeExperiences instanceof Map
-        ? [...(nodeExperiences as ReadonlyMap<string, readonly ReportedExperience[]>).entries()]
-        : Object.entries(nodeExperiences as Readonly<Record<string, readonly ReportedExperience[]>>);
+    const entries = entriesOf(nodeExperiences);
     const threshold = opts.votingThreshold ?? 0.66;
     const totalNodes = opts.totalNodes ?? entries.length;
     if (!Number.isInteger(totalNodes) || totalNodes < entries.length) {
       throw new DsoError('INVALID_COUNT', `totalNodes (${totalNodes}) must be an integer at least the ${entries.length} reporting nodes`);
     }
-    const maxHamming = opts.maxHammingFraction ?? 0.15;
-    const minText = opts.minTextSimilarity ?? 0.6;
-
-    // Identical experiences: one variant per content id, one report per node.
-    const variants = new Map<string, Variant>();
-    for (const [node, list] of entries) {
-      if (!isArray(list)) throw new DsoError('INVALID_ARGUMENT', `node ${node}: experiences must be an array`);
-      for (const e of list) {
-        checkReport(node, e);
-        const id = experienceId(e.text, e.domain);
-        let v = variants.get(id);
-        if (v === undefined) {
-          v = { id, text: e.text, domain: e.domain, dim: e.dim, byNode: new Map() };
-          variants.set(id, v);
-        } else if (v.dim !== e.dim) {
-          throw new DsoError('DIM_MISMATCH', `experience ${id} reported with dim ${e.dim} and ${v.dim}`);
-        }
-        const prev = v.byNode.get(node);
-        if (prev === undefined || e.confidence > prev.confidence) v.byNode.set(node, e);
-      }
-    }
-    const list = [...variants.values()];
+    const list = variantsOf(entries);
     if (list.length === 0) return { accepted: [], rejected: [] };
-
-    // Near-duplicates: union variants whose codes are close and whose texts agree.
-    const parent = list.map((_, i) => i);
-    const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
-    const byDim = new Map<number, number[]>();
-    list.forEach((v, i) => {
-      const at = byDim.get(v.dim);
-      if (at) at.push(i);
-      else byDim.set(v.dim, [i]);
-    });
     const engine = await this.engine.get();
-    for (const [dim, idx] of byDim) {
-      if (idx.length < 2) continue;
-      const bpr = bytesPerRow(dim);
-      // A variant's code is the majority of its reports: one node's noise does not decide what it is near.
-      const codes = new Uint8Array(idx.length * bpr);
-      for (const [r, vi] of idx.entries()) {
-        const reps = [...list[vi].byNode.values()];
-        const stacked = new Uint8Array(reps.length * bpr);
-        reps.forEach((e, i) => stacked.set(e.code, i * bpr));
-        codes.set(reps.length === 1 ? reps[0].code : await engine.majority(stacked, { n: reps.length, dim }), r * bpr);
-      }
-      const k = Math.min(idx.length, 9);
-      const { ids, distances } = await engine.hammingTopK(codes, codes, { dim, k });
-      const texts = idx.map((vi) => words(list[vi].text));
-      for (let r = 0; r < idx.length; r++) {
-        for (let j = 0; j < k; j++) {
-          const o = ids[r * k + j];
-          if (o < 0 || o === r || distances[r * k + j] > maxHamming * dim) continue;
-          const a = list[idx[r]];
-          const b = list[idx[o]];
-          if (a.domain === b.domain && jaccard(texts[r], texts[o]) >= minText) parent[find(idx[r])] = find(idx[o]);
-        }
-      }
-    }
-    const groups = new Map<number, Variant[]>();
-    list.forEach((v, i) => {
-      const root = find(i);
-      const at = groups.get(root);
-      if (at) at.push(v);
-      else groups.set(root, [v]);
-    });
-
+    const groups = await groupNearDuplicates(engine, list, opts.maxHammingFraction ?? 0.15, opts.minTextSimilarity ?? 0.6);
     const accepted: AggregatedExperience[] = [];
     const rejected: AggregatedExperience[] = [];
-    for (const members of groups.values()) {
-      // A node counts once per group: its most confident report across the variants.
-      const perNode = new Map<string, ReportedExperience>();
-      for (const v of members) {
-        for (const [node, e] of v.byNode) {
-          const prev = perNode.get(node);
-          if (prev === undefined || e.confidence > prev.confidence) perNode.set(node, e);
-        }
-      }
-      const reporters = [...perNode.keys()].sort();
-      const reports = reporters.map((n) => perNode.get(n) as ReportedExperience);
-      const confidence = median(reports.map((e) => e.confidence));
-      const sybilWeight = reporters.length / totalNodes;
-      const score = confidence * sybilWeight;
-      const best = [...members].sort(
-        (a, b) =>
-          b.byNode.size - a.byNode.size ||
-          median([...b.byNode.values()].map((e) => e.confidence)) - median([...a.byNode.values()].map((e) => e.confidence)) ||
-          (a.id < b.id ? -1 : 1),
-      )[0];
-      const dim = best.dim;
-      const bpr = bytesPerRow(dim);
-      const groupsPerCode = Math.max(...reports.map((e) => e.scales.length));
-      const stackedCodes = new Uint8Array(reports.length * bpr);
-      const stackedScales = new Float32Array(reports.length * groupsPerCode);
-      reports.forEach((e, i) => {
-        stackedCodes.set(e.code, i * bpr);
-        // A report with fewer groups (one whole-vector scale) repeats it across the groups.
-        for (let g = 0; g < groupsPerCode; g++) stackedScales[i * groupsPerCode + g] = e.scales[Math.min(g, e.scales.length - 1)];
-      });
-      const robust = await robustMajority(
-        engine,
-        stackedCodes,
-        stackedScales,
-        reports.length,
-        dim,
-        groupsPerCode,
-        opts.outlierFraction ?? 0.35,
-      );
-      const { code, scales } = robust;
-      const out: AggregatedExperience = {
-        id: best.id,
-        text: best.text,
-        domain: best.domain,
-        code,
-        scales,
-        dim,
-        confidence,
-        sybilWeight,
-        score,
-        reporters,
-        variants: members.map((v) => v.id).sort(),
-        outliers: robust.outliers.map((i) => reporters[i]),
-      };
-      (score >= threshold ? accepted : rejected).push(out);
+    for (const members of groups) {
+      const out = await scoreGroup(engine, members, totalNodes, opts.outlierFraction ?? 0.35);
+      (out.score >= threshold ? accepted : rejected).push(out);
     }
     const order = (a: AggregatedExperience, b: AggregatedExperience) => b.score - a.score || (a.id < b.id ? -1 : 1);
     return { accepted: accepted.sort(order), rejected: rejected.sort(order) };

@@ -13,4 +13,15 @@ export {
   type StepResult,
 } from './optimizer.js';
 export { answersEquivalent, extractBoxed, extractFinalAnswer, mathReward, type RewardFunction } from './rewards.js';
+export { cleanAnswer, MAX_ANSWER_CHARS } from './answers.js';
+export {
+  DATASET_FORMATS,
+  type DatasetFormat,
+  type DatasetOptions,
+  type DatasetProblem,
+  readDataset,
+  type Split,
+  splitDataset,
+} from './datasets.js';
+export { addTokens, costUsd, noTokens, type TokenCounts, type TokenPrices } from './models/tokens.js';
 export { groupAdvantages } from './advantages.js';

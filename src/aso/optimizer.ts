@@ -25,7 +25,8 @@ import type { ApplyResult, ExperienceLibrary } from '../experience/library.js';
 import type { LibraryOperation } from '../experience/operations.js';
 import { fillTemplate, formatExperiences } from '../experience/prompt.js';
 import { groupAdvantages } from './advantages.js';
-import type { ChatMessage, ChatModel } from './models/chat-model.js';
+import type { ChatMessage, ChatModel, ChatOptions, ChatResponse } from './models/chat-model.js';
+import { addTokens, countCall, noTokens, type TokenCounts } from './models/tokens.js';
 import { parseOperations } from './parse-operations.js';
 import { CONSOLIDATE_TEMPLATE } from './prompts/consolidate.js';
 import { EXTRACT_TEMPLATE } from './prompts/extract.js';
@@ -82,6 +83,8 @@ export interface StepResult {
   /** Proposals waiting for consolidate(). */
   candidates: LibraryOperation[];
   timings: StepTimings;
+  /** What the step's model calls cost, as the server reported it. */
+  tokens: TokenCounts;
 }
 
 export interface ConsolidationResult {
@@ -92,6 +95,7 @@ export interface ConsolidationResult {
   fallback?: string;
   /** Why nothing was applied. */
   skipped?: string;
+  tokens: TokenCounts;
 }
 
 export interface EpochProgress {
@@ -107,9 +111,19 @@ export interface EpochSummary {
   steps: number;
   skipped: number;
   meanReward: number;
+  /** Operations that changed the library: experiences added, modified, merged or deleted. */
   operationsApplied: number;
+  /** Additions the library already held, word for word or as a near-duplicate: they only raised a confidence. */
+  duplicates: number;
   librarySize: number;
+  /** Steps and consolidations of the epoch together. */
+  tokens: TokenCounts;
 }
+
+/** Outcomes that changed what the library holds; 'duplicate' and 'folded' only strengthened what it had. */
+const CHANGES = new Set(['added', 'modified', 'merged', 'deleted']);
+
+type Chat = (messages: readonly ChatMessage[], opts?: ChatOptions) => Promise<ChatResponse>;
 
 interface Candidate {
   operation: LibraryOperation;
@@ -139,6 +153,8 @@ export class ActiveSemanticOptimizer {
   private readonly log?: ResultLog;
   private pending: Candidate[] = [];
   private steps = 0;
+  /** Every model call this optimizer made, since it was created. */
+  readonly tokens: TokenCounts = noTokens();
 
   constructor(opts: OptimizerOptions) {
     if (opts === null || typeof opts !== 'object' || !opts.library || !opts.model) {
@@ -191,6 +207,8 @@ export class ActiveSemanticOptimizer {
         modelMs += performance.now() - t;
       }
     };
+    const tokens = noTokens();
+    const chat = this.counted(tokens);
     const domain = problem.domain ?? 'general';
     const result: StepResult = {
       step: this.steps++,
@@ -203,6 +221,7 @@ export class ActiveSemanticOptimizer {
       experiencesUsed: [],
       candidates: [],
       timings: { totalMs: 0, modelMs: 0, overheadMs: 0 },
+      tokens,
     };
     const finish = (skipped?: string): StepResult => {
       if (skipped !== undefined) result.skipped = skipped;
@@ -223,7 +242,7 @@ export class ActiveSemanticOptimizer {
         (await model(() =>
           Promise.all(
             Array.from({ length: this.groupSize }, () =>
-              this.model.chat([{ role: 'user', content: prompt.prompt }], { temperature: this.rolloutTemperature }),
+              chat([{ role: 'user', content: prompt.prompt }], { temperature: this.rolloutTemperature }),
             ),
           ),
         ).then((rs) => rs.map((r) => r.content)));
@@ -246,7 +265,7 @@ export class ActiveSemanticOptimizer {
       summaries = await model(() =>
         Promise.all(
           rollouts.map((response, i) =>
-            this.model.chat(
+            chat(
               [
                 {
                   role: 'user',
@@ -295,6 +314,7 @@ export class ActiveSemanticOptimizer {
         source: this.source,
       },
       model,
+      chat,
     );
     if (typeof parsed === 'string') return finish(parsed);
     result.candidates = parsed;
@@ -307,12 +327,13 @@ export class ActiveSemanticOptimizer {
     content: string,
     ctx: Parameters<typeof parseOperations>[1],
     model: <T>(calls: () => Promise<T>) => Promise<T>,
+    chat: Chat,
   ): Promise<LibraryOperation[] | string> {
     const messages: ChatMessage[] = [{ role: 'user', content }];
     for (let attempt = 0; attempt < 2; attempt++) {
       let answer: string;
       try {
-        answer = (await model(() => this.model.chat(messages, { temperature: this.analysisTemperature }))).content;
+        answer = (await model(() => chat(messages, { temperature: this.analysisTemperature }))).content;
       } catch (e) {
         return `operations request failed: ${describe(e)}`;
       }
@@ -330,6 +351,16 @@ export class ActiveSemanticOptimizer {
     return 'unreachable';
   }
 
+  /** The model's chat, counting each call's tokens into `tally` and into this optimizer's total. */
+  private counted(tally: TokenCounts): Chat {
+    return async (messages, opts) => {
+      const r = await this.model.chat(messages, opts);
+      countCall(tally, r);
+      countCall(this.tokens, r);
+      return r;
+    };
+  }
+
   /**
    * Reconciles the pending proposals with the library (one model call) and
    * applies the result as one batch. Proposals whose experiences have gone
@@ -339,12 +370,14 @@ export class ActiveSemanticOptimizer {
   async consolidate(): Promise<ConsolidationResult> {
     const pending = this.pending;
     this.pending = [];
+    const tokens = noTokens();
     const valid = pending.filter((c) => referencedIds(c.operation).every((id) => this.library.has(id)));
     if (valid.length === 0)
       return this.logConsolidation({
         candidates: pending.length,
         operations: [],
         skipped: pending.length === 0 ? 'no proposals' : 'every proposal refers to experiences that are gone',
+        tokens,
       });
 
     // The library experiences the proposals touch or resemble, so the model can merge instead of duplicating.
@@ -386,6 +419,7 @@ export class ActiveSemanticOptimizer {
         source: this.source,
       },
       (calls) => calls(),
+      this.counted(tokens),
     );
     const original = valid.map((c) => c.operation);
     let operations: LibraryOperation[];
@@ -402,13 +436,14 @@ export class ActiveSemanticOptimizer {
     }
     try {
       const applied = await this.library.applyOperations(operations);
-      return this.logConsolidation({ candidates: pending.length, operations, applied, fallback });
+      return this.logConsolidation({ candidates: pending.length, operations, applied, fallback, tokens });
     } catch (e) {
       if (operations === original)
         return this.logConsolidation({
           candidates: pending.length,
           operations: [],
           skipped: `library refused the proposals: ${describe(e)}`,
+          tokens,
         });
       try {
         const applied = await this.library.applyOperations(original);
@@ -417,12 +452,14 @@ export class ActiveSemanticOptimizer {
           operations: original,
           applied,
           fallback: `library refused the consolidated operations: ${describe(e)}`,
+          tokens,
         });
       } catch (e2) {
         return this.logConsolidation({
           candidates: pending.length,
           operations: [],
           skipped: `library refused the proposals: ${describe(e2)}`,
+          tokens,
         });
       }
     }
@@ -457,18 +494,25 @@ export class ActiveSemanticOptimizer {
         skipped: 0,
         meanReward: 0,
         operationsApplied: 0,
+        duplicates: 0,
         librarySize: 0,
+        tokens: noTokens(),
       };
       let rewardSum = 0;
       for (let i = 0; i < dataset.length; i++) {
         const r = await this.step(dataset[i]);
         summary.steps++;
+        addTokens(summary.tokens, r.tokens);
         if (r.skipped !== undefined) summary.skipped++;
         rewardSum += r.meanReward;
         opts.onProgress?.({ epoch: e + 1, epochs, done: i + 1, total: dataset.length, meanReward: rewardSum / (i + 1) });
         if ((i + 1) % batchSize === 0 || i === dataset.length - 1) {
           const c = await this.consolidate();
-          summary.operationsApplied += c.applied?.outcomes.length ?? 0;
+          addTokens(summary.tokens, c.tokens);
+          for (const o of c.applied?.outcomes ?? []) {
+            if (CHANGES.has(o.status)) summary.operationsApplied++;
+            else if (o.status === 'duplicate' || o.status === 'folded') summary.duplicates++;
+          }
         }
       }
       summary.meanReward = rewardSum / dataset.length;

@@ -19,6 +19,8 @@ export interface VectorFile {
   rows: number;
   /** Rows [start, start + count) as float32 values (float32/uint8 files) or packed codes. */
   read(start: number, count: number): Promise<Float32Array | Uint8Array>;
+  /** What was done to the values on the way in, for the caller to tell the user (e.g. float64 narrowed to float32). */
+  conversion?: string;
   close(): Promise<void>;
 }
 
@@ -80,6 +82,19 @@ export async function openVectors(file: string, opts: { dim?: number } = {}): Pr
           read: (s, c) => floatsAt(fh, data + s * h.cols * 4, c * h.cols, file),
         });
       }
+      if (h.descr === '<f8') {
+        if (size < data + h.rows * h.cols * 8) throw bad(file, 'truncated .npy data');
+        return done({
+          kind: 'float32',
+          dim: h.cols,
+          rows: h.rows,
+          conversion: 'float64 values converted to float32 (signs and scales need no more precision)',
+          read: async (s, c) => {
+            const buf = await readAt(fh, data + s * h.cols * 8, c * h.cols * 8, file);
+            return Float32Array.from(new Float64Array(buf.buffer, buf.byteOffset, c * h.cols));
+          },
+        });
+      }
       if (h.descr === '|u1') {
         const dim = opts.dim ?? h.cols * 8;
         if (bytesPerRow(dim) !== h.cols)
@@ -92,7 +107,7 @@ export async function openVectors(file: string, opts: { dim?: number } = {}): Pr
           read: async (s, c) => new Uint8Array(await readAt(fh, data + s * h.cols, c * h.cols, file)),
         });
       }
-      throw bad(file, `dtype ${h.descr} is not supported (float32 '<f4' vectors or uint8 '|u1' packed codes)`);
+      throw bad(file, `dtype ${h.descr} is not supported (float32 '<f4' or float64 '<f8' vectors, or uint8 '|u1' packed codes)`);
     }
     if (ext === '.fvecs' || ext === '.bvecs') {
       const width = ext === '.fvecs' ? 4 : 1;

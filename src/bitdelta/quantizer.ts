@@ -7,7 +7,7 @@
 import { bytesPerRow, floats, wholeNumber } from '../core/checks.js';
 import { DsoError } from '../core/errors.js';
 import { LazyEngine } from '../engine/lazy-engine.js';
-import type { Engine } from '../engine/types.js';
+import type { Engine, Quantized } from '../engine/types.js';
 import type { BitDeltaCode, CompressedExperience, CompressibleExperience } from './record.js';
 import { encodeCompressed } from './wire.js';
 
@@ -73,20 +73,18 @@ export class BitDeltaQuantizer {
     if (chosen.length === 0) return [];
     const dim = chosen[0].embedding.length;
     const groupSize = wholeNumber(opts.groupSize ?? dim, 'groupSize', 'INVALID_GROUP_SIZE', 1, dim);
-    const x = new Float32Array(chosen.length * dim);
-    chosen.forEach((e, i) => {
+    chosen.forEach((e) => {
       if (e.embedding.length !== dim)
         throw new DsoError('DIM_MISMATCH', `experience ${e.id} has ${e.embedding.length} dims, the others ${dim}`);
-      x.set(e.embedding, i * dim);
     });
-    const q = await (await this.engine.get()).quantize(x, { dim, groupSize, baseline: opts.baseline });
+    const { codes, scales } = await this.codesOf(chosen, dim, groupSize, opts.baseline);
     const bpr = bytesPerRow(dim);
     const groups = Math.ceil(dim / groupSize);
     return chosen.map((e, i) => ({
       id: e.id,
       text: e.text,
-      code: q.codes.slice(i * bpr, (i + 1) * bpr),
-      scales: q.scales.slice(i * groups, (i + 1) * groups),
+      code: codes.slice(i * bpr, (i + 1) * bpr),
+      scales: scales.slice(i * groups, (i + 1) * groups),
       dim,
       groupSize,
       confidence: e.confidence,
@@ -95,6 +93,23 @@ export class BitDeltaQuantizer {
       source: e.source,
       createdAt: e.createdAt,
     }));
+  }
+
+  /**
+   * The experiences' codes and scales. A library already holds each one's
+   * signs and whole-vector scale, exactly what quantizing with one group and
+   * no baseline gives: those are sent as they are, not computed again.
+   */
+  private async codesOf(chosen: CompressibleExperience[], dim: number, groupSize: number, baseline?: Float32Array): Promise<Quantized> {
+    const bpr = bytesPerRow(dim);
+    if (groupSize === dim && baseline === undefined && chosen.every((e) => e.code?.length === bpr && e.scale !== undefined)) {
+      const codes = new Uint8Array(chosen.length * bpr);
+      chosen.forEach((e, i) => codes.set(e.code as Uint8Array, i * bpr));
+      return { codes, scales: Float32Array.from(chosen, (e) => e.scale as number) };
+    }
+    const x = new Float32Array(chosen.length * dim);
+    chosen.forEach((e, i) => x.set(e.embedding, i * dim));
+    return (await this.engine.get()).quantize(x, { dim, groupSize, baseline });
   }
 
   /** Measured sizes of the encoded records against the same records carrying float32 embeddings. */

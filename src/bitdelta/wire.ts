@@ -8,9 +8,26 @@ import * as dagCbor from '@ipld/dag-cbor';
 
 import { bytesPerRow } from '../core/checks.js';
 import { DsoError } from '../core/errors.js';
-import type { CompressedExperience } from './record.js';
+import { type CompressedExperience, MAX_DOMAIN_BYTES, MAX_TEXT_BYTES } from './record.js';
 
 const WIRE_VERSION = 1;
+/**
+ * Largest record block: its text and domain at their limits, and the code
+ * and scales of a 4,096-dim embedding with a scale per 8 dims, fit many times
+ * over. Only a record under it is decoded, so a peer cannot make honest nodes
+ * keep (and serve) megabyte records.
+ */
+export const MAX_RECORD_BYTES = 64 << 10;
+
+/** Throws INVALID_EXPERIENCE unless text and domain are non-empty and within their byte limits. */
+function checkTextFields(text: string, domain: string): void {
+  const t = Buffer.byteLength(text, 'utf8');
+  if (t === 0 || t > MAX_TEXT_BYTES)
+    throw new DsoError('INVALID_EXPERIENCE', `compressed record: text has ${t} bytes, expected 1 to ${MAX_TEXT_BYTES}`);
+  const d = Buffer.byteLength(domain, 'utf8');
+  if (d === 0 || d > MAX_DOMAIN_BYTES)
+    throw new DsoError('INVALID_EXPERIENCE', `compressed record: domain has ${d} bytes, expected 1 to ${MAX_DOMAIN_BYTES}`);
+}
 
 function f32le(v: Float32Array): Uint8Array {
   const out = new Uint8Array(v.length * 4);
@@ -29,6 +46,8 @@ function fromF32le(b: Uint8Array): Float32Array {
  * full embedding: the baseline that compression is measured against.
  */
 export function encodeCompressed(r: CompressedExperience, float32Embedding?: Float32Array): Uint8Array {
+  // What peers would refuse is refused here, before it is signed and published.
+  checkTextFields(r.text, r.domain);
   const body = float32Embedding
     ? { embedding: f32le(float32Embedding) }
     : { code: r.code, scales: f32le(r.scales), groupSize: r.groupSize };
@@ -66,6 +85,8 @@ export function decodeDagCbor<T = unknown>(bytes: Uint8Array, what: string): T {
 
 /** Decodes a record written by encodeCompressed (the compressed form); `id` is the experience id it carries. */
 export function decodeCompressed(bytes: Uint8Array, id: string): CompressedExperience {
+  if (bytes.byteLength > MAX_RECORD_BYTES)
+    throw new DsoError('TOO_LARGE', `compressed record has ${bytes.byteLength} bytes, more than the ${MAX_RECORD_BYTES} allowed`);
   const o = decodeDagCbor(bytes, 'compressed record');
   if (o === null || typeof o !== 'object') throw new DsoError('MALFORMED_RECORD', 'compressed record must be a CBOR map');
   const m = o as Record<string, unknown>;
@@ -92,10 +113,13 @@ export function decodeCompressed(bytes: Uint8Array, id: string): CompressedExper
   const confidence = field(m, 'confidence', isNum);
   if (confidence < 0 || confidence > 1)
     throw new DsoError('MALFORMED_RECORD', `compressed record: confidence ${confidence} is outside [0, 1]`);
+  const text = field(m, 'text', isStr);
+  const domain = field(m, 'domain', isStr);
+  checkTextFields(text, domain);
   return {
     id,
-    text: field(m, 'text', isStr),
-    domain: field(m, 'domain', isStr),
+    text,
+    domain,
     confidence,
     epoch: field(m, 'epoch', isInt),
     source: field(m, 'source', isStr),

@@ -7,6 +7,7 @@
  */
 import { bytesPerRow } from '../core/checks.js';
 import { openGpu } from '../gpu/device.js';
+import { hardwareGpuPossible } from '../gpu/hardware.js';
 import type { Backend, DeviceCodes } from './backend.js';
 import { calibrate, CALIBRATION_WORK, type Crossover, MIN_GPU_WORK, NEVER, type Operation } from './crossover.js';
 import type { EngineOptions } from './types.js';
@@ -46,6 +47,7 @@ export function autoBackend(host: Backend, options: EngineOptions['gpu'] = {}): 
   let gpuBackend: WebGpuBackend | undefined;
 
   async function open(): Promise<GpuChoice> {
+    if (!options.allowSoftware && !hardwareGpuPossible()) return { crossover: NEVER };
     const software = await probeAdapter();
     if (software === undefined || (software && !options.allowSoftware)) return { crossover: NEVER };
     try {

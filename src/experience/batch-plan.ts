@@ -65,47 +65,59 @@ function mostCommon(values: string[]): string {
   return best;
 }
 
-export function planBatch(ops: readonly LibraryOperation[], ctx: PlanContext): Plan {
-  const plan: Plan = { removed: new Set(), put: new Map(), created: new Set(), outcomes: [] };
-  const rowIds: (string | undefined)[] = [];
-  const bpr = ctx.codes.length / Math.max(1, ctx.scales.length);
+type Base = Omit<Experience, 'id' | 'embedding' | 'code' | 'scale'>;
 
-  const live = (id: string): Experience | undefined => plan.put.get(id) ?? (plan.removed.has(id) ? undefined : ctx.current(id));
-  const remove = (id: string) => {
-    if (plan.created.has(id)) plan.created.delete(id);
-    else plan.removed.add(id);
-    plan.put.delete(id);
-  };
-  const strengthen = (e: Experience, confidence: number) => {
-    plan.put.set(e.id, {
+/** One batch's plan under construction: what it puts, removes and creates, each op's outcome. */
+class BatchPlanner {
+  readonly plan: Plan = { removed: new Set(), put: new Map(), created: new Set(), outcomes: [] };
+  /** The id that holds each text row of the batch, once placed (a later row may fold into it). */
+  private readonly rowIds: (string | undefined)[] = [];
+  private readonly bpr: number;
+  private row = 0;
+
+  constructor(private readonly ctx: PlanContext) {
+    this.bpr = ctx.codes.length / Math.max(1, ctx.scales.length);
+  }
+
+  private live(id: string): Experience | undefined {
+    return this.plan.put.get(id) ?? (this.plan.removed.has(id) ? undefined : this.ctx.current(id));
+  }
+
+  private remove(id: string): void {
+    if (this.plan.created.has(id)) this.plan.created.delete(id);
+    else this.plan.removed.add(id);
+    this.plan.put.delete(id);
+  }
+
+  private strengthen(e: Experience, confidence: number): void {
+    this.plan.put.set(e.id, {
       ...e,
       confidence: Math.max(e.confidence, confidence),
       metadata: { ...e.metadata, folded: Number(e.metadata.folded ?? 0) + 1 },
     });
-  };
+  }
 
-  /** Places the experience of text row `row`; returns the outcome status and the id that holds it. */
-  const place = (
-    row: number,
-    base: Omit<Experience, 'id' | 'embedding' | 'code' | 'scale'>,
-  ): { status: 'new' | 'folded' | 'duplicate'; id: string } => {
+  /** Places the next text row's experience: a duplicate of a live one, folded into a near-duplicate, or new. */
+  private place(base: Base): { status: 'new' | 'folded' | 'duplicate'; id: string } {
+    const row = this.row++;
     const id = experienceId(base.text, base.domain);
-    const same = live(id);
+    const same = this.live(id);
     if (same !== undefined) {
-      strengthen(same, base.confidence);
-      rowIds[row] = id;
+      this.strengthen(same, base.confidence);
+      this.rowIds[row] = id;
       return { status: 'duplicate', id };
     }
-    for (const n of ctx.neighbours(row)) {
-      if (n.sim <= ctx.duplicateThreshold) break;
-      const target = n.id ?? (n.row !== undefined ? rowIds[n.row] : undefined);
-      const e = target === undefined ? undefined : live(target);
+    for (const n of this.ctx.neighbours(row)) {
+      if (n.sim <= this.ctx.duplicateThreshold) break;
+      const target = n.id ?? (n.row !== undefined ? this.rowIds[n.row] : undefined);
+      const e = target === undefined ? undefined : this.live(target);
       if (e === undefined) continue;
-      strengthen(e, base.confidence);
-      rowIds[row] = e.id;
+      this.strengthen(e, base.confidence);
+      this.rowIds[row] = e.id;
       return { status: 'folded', id: e.id };
     }
-    plan.put.set(id, {
+    const { ctx, bpr } = this;
+    this.plan.put.set(id, {
       ...base,
       id,
       // Views into the batch's buffers, which nothing writes after embedding: no copy per experience.
@@ -113,73 +125,77 @@ export function planBatch(ops: readonly LibraryOperation[], ctx: PlanContext): P
       code: ctx.codes.subarray(row * bpr, (row + 1) * bpr),
       scale: ctx.scales[row],
     });
-    plan.created.add(id);
-    rowIds[row] = id;
+    this.plan.created.add(id);
+    this.rowIds[row] = id;
     return { status: 'new', id };
-  };
-
-  let row = 0;
-  for (const op of ops) {
-    switch (op.op) {
-      case 'add': {
-        const r = place(row++, {
-          text: op.text,
-          confidence: op.confidence ?? ctx.defaultConfidence,
-          domain: op.domain ?? ctx.defaultDomain,
-          epoch: ctx.epoch,
-          usageCount: 0,
-          lastUsedEpoch: -1,
-          source: op.source ?? ctx.source,
-          createdAt: ctx.now,
-          metadata: op.metadata ?? {},
-        });
-        plan.outcomes.push({ op: 'add', status: r.status === 'new' ? 'added' : r.status, id: r.id });
-        break;
-      }
-      case 'modify': {
-        const old = live(op.id) as Experience;
-        remove(op.id);
-        const r = place(row++, {
-          ...old,
-          text: op.text,
-          confidence: op.confidence ?? old.confidence,
-          epoch: ctx.epoch,
-          createdAt: ctx.now,
-          metadata: { ...old.metadata, replaces: old.id },
-        });
-        plan.outcomes.push({ op: 'modify', status: r.status === 'new' ? 'modified' : r.status, id: r.id, replaced: [op.id] });
-        break;
-      }
-      case 'merge': {
-        const olds = op.ids.map((id) => live(id) as Experience);
-        for (const id of op.ids) remove(id);
-        const r = place(row++, {
-          text: op.text,
-          confidence: op.confidence ?? Math.max(...olds.map((e) => e.confidence)),
-          domain: mostCommon(olds.map((e) => e.domain)),
-          epoch: ctx.epoch,
-          usageCount: olds.reduce((s, e) => s + e.usageCount, 0),
-          lastUsedEpoch: Math.max(...olds.map((e) => e.lastUsedEpoch)),
-          source: ctx.source,
-          createdAt: ctx.now,
-          metadata: { mergedFrom: [...op.ids] },
-        });
-        plan.outcomes.push({ op: 'merge', status: r.status === 'new' ? 'merged' : r.status, id: r.id, replaced: [...op.ids] });
-        break;
-      }
-      case 'delete':
-        remove(op.id);
-        plan.outcomes.push({ op: 'delete', status: 'deleted', id: op.id });
-        break;
-      case 'keep':
-        plan.outcomes.push(op.id === undefined ? { op: 'keep', status: 'kept' } : { op: 'keep', status: 'kept', id: op.id });
-        break;
-    }
   }
-  return plan;
+
+  add(op: Extract<LibraryOperation, { op: 'add' }>): OperationOutcome {
+    const { ctx } = this;
+    const r = this.place({
+      text: op.text,
+      confidence: op.confidence ?? ctx.defaultConfidence,
+      domain: op.domain ?? ctx.defaultDomain,
+      epoch: ctx.epoch,
+      usageCount: 0,
+      lastUsedEpoch: -1,
+      source: op.source ?? ctx.source,
+      createdAt: ctx.now,
+      metadata: op.metadata ?? {},
+    });
+    return { op: 'add', status: r.status === 'new' ? 'added' : r.status, id: r.id };
+  }
+
+  modify(op: Extract<LibraryOperation, { op: 'modify' }>): OperationOutcome {
+    const old = this.live(op.id) as Experience;
+    this.remove(op.id);
+    const r = this.place({
+      ...old,
+      text: op.text,
+      confidence: op.confidence ?? old.confidence,
+      epoch: this.ctx.epoch,
+      createdAt: this.ctx.now,
+      metadata: { ...old.metadata, replaces: old.id },
+    });
+    return { op: 'modify', status: r.status === 'new' ? 'modified' : r.status, id: r.id, replaced: [op.id] };
+  }
+
+  merge(op: Extract<LibraryOperation, { op: 'merge' }>): OperationOutcome {
+    const olds = op.ids.map((id) => this.live(id) as Experience);
+    for (const id of op.ids) this.remove(id);
+    const r = this.place({
+      text: op.text,
+      confidence: op.confidence ?? Math.max(...olds.map((e) => e.confidence)),
+      domain: mostCommon(olds.map((e) => e.domain)),
+      epoch: this.ctx.epoch,
+      usageCount: olds.reduce((s, e) => s + e.usageCount, 0),
+      lastUsedEpoch: Math.max(...olds.map((e) => e.lastUsedEpoch)),
+      source: this.ctx.source,
+      createdAt: this.ctx.now,
+      metadata: { mergedFrom: [...op.ids] },
+    });
+    return { op: 'merge', status: r.status === 'new' ? 'merged' : r.status, id: r.id, replaced: [...op.ids] };
+  }
+
+  delete(op: Extract<LibraryOperation, { op: 'delete' }>): OperationOutcome {
+    this.remove(op.id);
+    return { op: 'delete', status: 'deleted', id: op.id };
+  }
 }
 
-/** The texts of a batch's text rows, in the order planBatch consumes them. */
+export function planBatch(ops: readonly LibraryOperation[], ctx: PlanContext): Plan {
+  const p = new BatchPlanner(ctx);
+  for (const op of ops) {
+    if (op.op === 'keep')
+      p.plan.outcomes.push(op.id === undefined ? { op: 'keep', status: 'kept' } : { op: 'keep', status: 'kept', id: op.id });
+    else if (op.op === 'add') p.plan.outcomes.push(p.add(op));
+    else if (op.op === 'modify') p.plan.outcomes.push(p.modify(op));
+    else if (op.op === 'merge') p.plan.outcomes.push(p.merge(op));
+    else p.plan.outcomes.push(p.delete(op));
+  }
+  return p.plan;
+}
+
 export function batchTexts(ops: readonly LibraryOperation[]): string[] {
   const texts: string[] = [];
   for (const op of ops) if (op.op === 'add' || op.op === 'modify' || op.op === 'merge') texts.push(op.text);

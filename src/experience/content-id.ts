@@ -12,7 +12,21 @@
  */
 import { hash } from 'node:crypto';
 
+import { DsoError } from '../core/errors.js';
+
 const CANONICAL_VERSION = 1;
+/** A lone UTF-16 surrogate: with the u flag, a well-formed pair is one code point and does not match. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Whether a string is well-formed UTF-16, i.e. has a UTF-8 encoding that
+ * decodes back to it. A lone surrogate has none: UTF-8 carries it as U+FFFD,
+ * so two different texts would share one id and a stored text would no longer
+ * hash to its own.
+ */
+export function isWellFormedText(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
 
 /** A CBOR text-string head (major type 3) for a UTF-8 length, shortest form as DAG-CBOR requires. */
 function textHead(len: number): number[] {
@@ -73,5 +87,7 @@ function cidBytes(canonical: Uint8Array): Uint8Array {
 
 /** The experience id: the base32 string ('b' multibase prefix) of the CID of its canonical encoding. */
 export function experienceId(text: string, domain: string): string {
+  if (!isWellFormedText(text) || !isWellFormedText(domain))
+    throw new DsoError('INVALID_EXPERIENCE', 'an experience text or domain holds a lone UTF-16 surrogate, which has no UTF-8 encoding');
   return `b${base32(cidBytes(canonicalExperienceBytes(text, domain)))}`;
 }

@@ -8,15 +8,23 @@
  * leaves the library as it was. Batches run one at a time; retrievals run
  * beside them and see the library before or after a batch, never between.
  *
+ * Several processes may open the same file and namespace. Before each batch
+ * and each retrieval a library reads what the others committed (one query
+ * when nothing was), so near-duplicates fold into their experiences and
+ * retrieval finds them; a batch whose base another process changed while it
+ * was being planned is planned again on the new state, never written over
+ * it. get, has, size and list answer from memory as of the last of those.
+ *
  * Retrieval is a 1-bit Hamming search over the packed embeddings (the
  * engine's kernels, through BinaryIndex) followed by exact cosine rescoring
  * of the candidates against the stored float embeddings.
  */
 import { BinaryIndex } from '../binary-index/binary-index.js';
+import { MAX_DOMAIN_BYTES } from '../bitdelta/record.js';
 import { bytesPerRow, floats, wholeNumber } from '../core/checks.js';
 import { DsoError } from '../core/errors.js';
 import { createEngine } from '../engine/create-engine.js';
-import type { Engine } from '../engine/types.js';
+import type { BackendChoice, Engine } from '../engine/types.js';
 import { addonAvailable } from '../simd/addon.js';
 import { batchTexts, type Neighbour, type OperationOutcome, planBatch } from './batch-plan.js';
 import type { Embedder } from './embedders/embedder.js';
@@ -25,7 +33,8 @@ import { chooseEvictions, EVICTION_POLICIES, type EvictionPolicy } from './evict
 import type { Experience, RetrievedExperience } from './experience.js';
 import { checkConfidence, checkOperations, type LibraryOperation } from './operations.js';
 import { formatExperiences, type FormattedExperiences, injectExperiences } from './prompt.js';
-import { ExperienceStore, type Synchronous } from './store.js';
+import { type Changes, ExperienceStore, type Synchronous } from './store.js';
+import { isDomain } from './text.js';
 import { dot } from './vectors.js';
 
 export interface ExperienceLibraryOptions {
@@ -37,6 +46,8 @@ export interface ExperienceLibraryOptions {
   embedder?: Embedder;
   /** Default: a native engine (js where the addon is not built) that runs calls of up to 32 MB inline. */
   engine?: Engine;
+  /** The backend of the engine the library creates when none is given (default: native, else js). */
+  backend?: BackendChoice;
   /** Most experiences kept (default 200); batches that go over evict by `eviction`. */
   capacity?: number;
   eviction?: EvictionPolicy;
@@ -82,6 +93,8 @@ const USAGE_FLUSH_MS = 200;
 const LIBRARY_INLINE_BYTES = 32 << 20;
 /** Log rows (flushes) after which counts are folded into their rows even without a batch. */
 const USAGE_LOG_ROWS = 1500;
+/** Plans of one batch that other processes' commits may overturn before it fails. */
+const MAX_PLANS = 20;
 
 interface Entry {
   seq: number;
@@ -103,15 +116,22 @@ export class ExperienceLibrary {
   private readonly source: string;
   private readonly defaultDomain: string;
   private readonly defaultConfidence: number;
-  private nextSeq = 0;
-  private epochValue: number;
+  /** The database version memory reflects. */
+  private version = 0;
+  private epochValue = 0;
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly dirtyUsage = new Set<string>();
+  /** Uses counted since the last flush, and the epoch of the latest, per id. */
+  private readonly dirtyUsage = new Map<string, { uses: number; last: number }>();
   private usageTimer?: NodeJS.Timeout;
-  /** Ids whose counts are logged but not yet written into their rows. */
-  private readonly unfolded = new Set<string>();
   private usageLogRows = 0;
+  /** A batch is between reading the library and writing its plan: memory must hold still. */
+  private planning = false;
   private closed = false;
+
+  /** The cosine floor retrieval applies unless told otherwise: the embedder's (see Embedder.minSimilarity), else none. */
+  get defaultMinSimilarity(): number {
+    return this.embedder.minSimilarity ?? -1;
+  }
 
   private constructor(opts: ExperienceLibraryOptions, embedder: Embedder, engine: Engine, ownsEngine: boolean, store: ExperienceStore) {
     this.embedder = embedder;
@@ -125,7 +145,6 @@ export class ExperienceLibrary {
     this.source = opts.source ?? 'local';
     this.defaultDomain = opts.defaultDomain ?? 'general';
     this.defaultConfidence = opts.defaultConfidence ?? 0.5;
-    this.epochValue = store.meta().epoch;
     this.index = new BinaryIndex({ dim: embedder.dim, engine });
   }
 
@@ -141,15 +160,25 @@ export class ExperienceLibrary {
         throw new DsoError('INVALID_ARGUMENT', `duplicateThreshold must be in [-1, 1], got ${String(t)}`);
     }
     if (opts.defaultConfidence !== undefined) checkConfidence(opts.defaultConfidence, 'defaultConfidence');
+    if (opts.defaultDomain !== undefined && !isDomain(opts.defaultDomain))
+      throw new DsoError('INVALID_ARGUMENT', `defaultDomain must be a non-empty, well-formed string of at most ${MAX_DOMAIN_BYTES} bytes`);
     const ns = opts.namespace ?? 'default';
     if (typeof ns !== 'string' || ns === '') throw new DsoError('INVALID_ARGUMENT', 'namespace must be a non-empty string');
     const embedder = opts.embedder ?? new HashingEmbedder();
     const store = ExperienceStore.open(opts.path ?? ':memory:', ns, { dim: embedder.dim, embedder: embedder.id }, opts.synchronous);
+    if (opts.engine !== undefined && opts.backend !== undefined) {
+      store.close();
+      throw new DsoError('INVALID_ARGUMENT', 'backend chooses the engine the library creates; pass engine or backend, not both');
+    }
     let engine = opts.engine;
     try {
       // Retrieval scans a few MB per query: inline, a hop to the thread pool costs more than it saves.
       // Libraries are searched one query at a time: shards across workers would cost more than they save.
-      engine ??= await createEngine({ backend: addonAvailable() ? 'native' : 'js', inlineBytes: LIBRARY_INLINE_BYTES, threads: 1 });
+      engine ??= await createEngine({
+        backend: opts.backend ?? (addonAvailable() ? 'native' : 'js'),
+        inlineBytes: LIBRARY_INLINE_BYTES,
+        threads: 1,
+      });
       const lib = new ExperienceLibrary(opts, embedder, engine, opts.engine === undefined, store);
       lib.load();
       return lib;
@@ -161,7 +190,11 @@ export class ExperienceLibrary {
   }
 
   private load(): void {
-    const rows = this.store.loadAll();
+    // Uses logged by processes that ended before folding them.
+    this.store.foldUsage();
+    const { version, epoch, rows } = this.store.loadAll();
+    this.version = version;
+    this.epochValue = epoch;
     if (rows.length === 0) return;
     const bpr = bytesPerRow(this.embedder.dim);
     const codes = new Uint8Array(rows.length * bpr);
@@ -173,21 +206,55 @@ export class ExperienceLibrary {
       this.bySeq.set(r.seq, r.experience.id);
     });
     this.index.add(codes, labels);
-    this.nextSeq = rows[rows.length - 1].seq + 1;
-    // Counts logged after the last fold: apply them, then fold them into the rows.
-    const log = this.store.readUsageLog();
-    for (let i = 0; i + 2 < log.length; i += 3) {
-      const id = this.bySeq.get(log[i]);
-      const e = id === undefined ? undefined : this.entries.get(id);
-      if (e === undefined) continue;
-      e.experience = {
-        ...e.experience,
-        usageCount: Math.max(e.experience.usageCount, log[i + 1]),
-        lastUsedEpoch: Math.max(e.experience.lastUsedEpoch, log[i + 2]),
-      };
-      this.unfolded.add(e.experience.id);
+  }
+
+  /** Brings memory and the index up to what other connections committed since this one last looked. */
+  private refresh(): void {
+    const c = this.store.changesSince(this.version);
+    if (c !== undefined) this.applyChanges(c);
+  }
+
+  private applyChanges(c: Changes): void {
+    // Deletions first: a modify elsewhere that kept its id deletes the old row and adds a new one.
+    const live = new Set(c.live);
+    const gone: bigint[] = [];
+    for (const [seq, id] of this.bySeq) {
+      if (live.has(seq)) continue;
+      gone.push(BigInt(seq));
+      this.bySeq.delete(seq);
+      if (this.entries.get(id)?.seq === seq) this.entries.delete(id);
     }
-    if (log.length > 0) this.foldUsage();
+    if (gone.length > 0) this.index.remove(BigInt64Array.from(gone));
+    const fresh: Entry[] = [];
+    for (const r of c.rows) {
+      const known = this.bySeq.has(r.seq) ? this.entries.get(r.experience.id)?.experience : undefined;
+      // Counts in memory may run ahead of the database by this process's unfolded uses.
+      const experience =
+        known === undefined
+          ? r.experience
+          : {
+              ...r.experience,
+              usageCount: Math.max(r.experience.usageCount, known.usageCount),
+              lastUsedEpoch: Math.max(r.experience.lastUsedEpoch, known.lastUsedEpoch),
+            };
+      if (known === undefined) fresh.push(r);
+      this.entries.set(experience.id, { seq: r.seq, experience });
+      this.bySeq.set(r.seq, experience.id);
+    }
+    this.addToIndex(fresh);
+    this.version = c.version;
+    this.epochValue = c.epoch;
+  }
+
+  private addToIndex(rows: readonly Entry[]): void {
+    if (rows.length === 0) return;
+    const bpr = bytesPerRow(this.embedder.dim);
+    const codes = new Uint8Array(rows.length * bpr);
+    rows.forEach((p, i) => codes.set(p.experience.code, i * bpr));
+    this.index.add(
+      codes,
+      BigInt64Array.from(rows, (p) => BigInt(p.seq)),
+    );
   }
 
   get size(): number {
@@ -206,8 +273,9 @@ export class ExperienceLibrary {
     return this.entries.has(id);
   }
 
-  /** Every experience, oldest first. */
+  /** Every experience, oldest first (other processes' commits included). */
   list(): Experience[] {
+    if (!this.planning && !this.closed) this.refresh();
     return [...this.entries.values()].sort((a, b) => a.seq - b.seq).map((e) => e.experience);
   }
 
@@ -215,7 +283,8 @@ export class ExperienceLibrary {
   async setEpoch(epoch: number): Promise<void> {
     wholeNumber(epoch, 'epoch', 'INVALID_COUNT', 0);
     await this.serial(async () => {
-      this.store.writeBatch({ remove: [], put: [], epoch });
+      const w = this.store.writeBatch({ remove: [], put: [], epoch });
+      if (w?.previous === this.version) this.version = w.version;
       this.epochValue = epoch;
     });
   }
@@ -237,21 +306,49 @@ export class ExperienceLibrary {
   }
 
   private async applyNow(opsIn: readonly LibraryOperation[]): Promise<ApplyResult> {
-    const ops = checkOperations(opsIn, (id) => this.entries.has(id));
     this.flushUsage();
     if (this.usageLogRows > 0) this.foldUsage();
-    const dim = this.embedder.dim;
-    const texts = batchTexts(ops);
-    const embeddings = texts.length > 0 ? await this.embedder.embed(texts) : new Float32Array(0);
-    const q =
-      texts.length > 0 ? await this.engine.quantize(embeddings, { dim }) : { codes: new Uint8Array(0), scales: new Float32Array(0) };
-    const neighbours = await this.neighbourLists(embeddings, q.codes, texts.length);
+    this.refresh();
+    let ops = checkOperations(opsIn, (id) => this.entries.has(id));
+    this.planning = true;
+    try {
+      const dim = this.embedder.dim;
+      const texts = batchTexts(ops);
+      const embeddings = texts.length > 0 ? await this.embedder.embed(texts) : new Float32Array(0);
+      const q =
+        texts.length > 0 ? await this.engine.quantize(embeddings, { dim }) : { codes: new Uint8Array(0), scales: new Float32Array(0) };
+      for (let plans = 1; ; plans++) {
+        const done = await this.planAndWrite(ops, embeddings, q.codes, q.scales);
+        if (done !== undefined) return done;
+        // Another process committed while this batch was planned: plan again on what it wrote.
+        if (plans === MAX_PLANS)
+          throw new DsoError(
+            'DATABASE_ERROR',
+            `batch not written: other processes changed the library under it ${MAX_PLANS} times in a row`,
+          );
+        this.refresh();
+        ops = checkOperations(opsIn, (id) => this.entries.has(id));
+      }
+    } finally {
+      this.planning = false;
+    }
+  }
+
+  /** Plans the batch on memory as it is and writes it, unless the database moved past memory meanwhile (undefined). */
+  private async planAndWrite(
+    ops: readonly LibraryOperation[],
+    embeddings: Float32Array,
+    codes: Uint8Array,
+    scales: Float32Array,
+  ): Promise<ApplyResult | undefined> {
+    const base = this.version;
+    const neighbours = await this.neighbourLists(embeddings, codes, scales.length);
     const plan = planBatch(ops, {
       current: (id) => this.entries.get(id)?.experience,
       embeddings,
-      codes: q.codes,
-      scales: q.scales,
-      dim,
+      codes,
+      scales,
+      dim: this.embedder.dim,
       neighbours,
       duplicateThreshold: this.duplicateThreshold,
       source: this.source,
@@ -276,33 +373,29 @@ export class ExperienceLibrary {
       }
     }
 
-    // Existing experiences keep their row; new ones (including a modify that kept its id) take the next.
-    const puts = [...plan.put.values()].map((e) => {
-      const fresh = plan.created.has(e.id);
-      return { seq: fresh ? -1 : (this.entries.get(e.id) as Entry).seq, experience: e };
+    // Existing experiences keep their row; new ones (including a modify that kept its id) are numbered by the database.
+    const puts = [...plan.put.values()].map((e) => ({
+      seq: plan.created.has(e.id) ? -1 : (this.entries.get(e.id) as Entry).seq,
+      experience: e,
+    }));
+    const written = this.store.writeBatch({
+      base,
+      remove: [...plan.removed].map((id) => (this.entries.get(id) as Entry).seq),
+      put: puts,
     });
-    let seq = this.nextSeq;
-    for (const p of puts) if (p.seq < 0) p.seq = seq++;
-    this.store.writeBatch({ remove: [...plan.removed].map((id) => (this.entries.get(id) as Entry).seq), put: puts });
+    if (written === undefined) return undefined;
 
     // Committed: now memory and the index follow.
-    this.nextSeq = seq;
+    const fresh = puts.filter((p) => p.seq < 0);
+    fresh.forEach((p, i) => (p.seq = written.seqs[i]));
+    this.version = written.version;
     const gone = [...plan.removed].map((id) => this.entries.get(id) as Entry);
     this.index.remove(BigInt64Array.from(gone, (e) => BigInt(e.seq)));
     for (const e of gone) {
       this.entries.delete(e.experience.id);
       this.bySeq.delete(e.seq);
     }
-    const fresh = puts.filter((p) => plan.created.has(p.experience.id));
-    if (fresh.length > 0) {
-      const bpr = bytesPerRow(dim);
-      const codes = new Uint8Array(fresh.length * bpr);
-      fresh.forEach((p, i) => codes.set(p.experience.code, i * bpr));
-      this.index.add(
-        codes,
-        BigInt64Array.from(fresh, (p) => BigInt(p.seq)),
-      );
-    }
+    this.addToIndex(fresh);
     for (const p of puts) {
       this.entries.set(p.experience.id, p);
       this.bySeq.set(p.seq, p.experience.id);
@@ -351,6 +444,7 @@ export class ExperienceLibrary {
   /** The k experiences nearest the query (text or an embedding of the library's dim), most similar first. */
   async retrieve(query: string | Float32Array, opts: RetrieveOptions = {}): Promise<RetrievedExperience[]> {
     this.checkOpen();
+    if (!this.planning) this.refresh();
     const k = wholeNumber(opts.k ?? 10, 'k', 'INVALID_K', 1);
     const dim = this.embedder.dim;
     let vq: Float32Array;
@@ -399,7 +493,12 @@ export class ExperienceLibrary {
       const e = f.experience as { -readonly [K in 'usageCount' | 'lastUsedEpoch']: number };
       e.usageCount++;
       e.lastUsedEpoch = this.epochValue;
-      this.dirtyUsage.add(f.experience.id);
+      const d = this.dirtyUsage.get(f.experience.id);
+      if (d === undefined) this.dirtyUsage.set(f.experience.id, { uses: 1, last: this.epochValue });
+      else {
+        d.uses++;
+        d.last = this.epochValue;
+      }
     }
     this.usageTimer ??= setTimeout(() => this.flushUsage(), USAGE_FLUSH_MS).unref();
   }
@@ -410,13 +509,12 @@ export class ExperienceLibrary {
     if (this.dirtyUsage.size === 0 || this.closed) return;
     const triples = new Int32Array(this.dirtyUsage.size * 3);
     let o = 0;
-    for (const id of this.dirtyUsage) {
+    for (const [id, d] of this.dirtyUsage) {
       const e = this.entries.get(id);
       if (e === undefined) continue;
       triples[o++] = e.seq;
-      triples[o++] = e.experience.usageCount;
-      triples[o++] = e.experience.lastUsedEpoch;
-      this.unfolded.add(id);
+      triples[o++] = d.uses;
+      triples[o++] = d.last;
     }
     this.dirtyUsage.clear();
     this.store.appendUsage(triples.subarray(0, o));
@@ -424,15 +522,9 @@ export class ExperienceLibrary {
     if (++this.usageLogRows >= USAGE_LOG_ROWS) this.foldUsage();
   }
 
-  /** Writes logged counts into the experience rows (before batches, at open and at close). */
+  /** Adds logged uses into the experience rows (before batches, at open and at close). */
   private foldUsage(): void {
-    const updates: { seq: number; usageCount: number; lastUsedEpoch: number }[] = [];
-    for (const id of this.unfolded) {
-      const e = this.entries.get(id);
-      if (e !== undefined) updates.push({ seq: e.seq, usageCount: e.experience.usageCount, lastUsedEpoch: e.experience.lastUsedEpoch });
-    }
-    this.store.foldUsage(updates);
-    this.unfolded.clear();
+    this.store.foldUsage();
     this.usageLogRows = 0;
   }
 

@@ -7,8 +7,9 @@
  * by the ids they had when the batch started. `modify` and `merge` produce new
  * text and therefore a new id; the result says which id replaced which.
  */
+import { MAX_DOMAIN_BYTES } from '../bitdelta/record.js';
 import { DsoError } from '../core/errors.js';
-import { checkExperienceText } from './text.js';
+import { checkExperienceText, isDomain } from './text.js';
 
 export interface AddOperation {
   op: 'add';
@@ -82,7 +83,8 @@ export function checkOperations(ops: unknown, exists: (id: string) => boolean): 
     switch (op) {
       case 'add': {
         const a = o as AddOperation;
-        if (a.domain !== undefined && (typeof a.domain !== 'string' || a.domain === '')) throw bad(i, 'domain must be a non-empty string');
+        if (a.domain !== undefined && !isDomain(a.domain))
+          throw bad(i, `domain must be a non-empty, well-formed string of at most ${MAX_DOMAIN_BYTES} bytes`);
         if (a.metadata !== undefined && (a.metadata === null || typeof a.metadata !== 'object')) throw bad(i, 'metadata must be an object');
         return withText(a);
       }

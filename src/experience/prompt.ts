@@ -14,7 +14,10 @@ export interface FormattedExperiences {
   labels: string[];
 }
 
-export function formatExperiences(list: readonly Experience[]): FormattedExperiences {
+/** What a prompt shows of an experience: a library's own, or one another node returned. */
+export type PromptExperience = Pick<Experience, 'id' | 'text' | 'domain' | 'confidence'>;
+
+export function formatExperiences(list: readonly PromptExperience[]): FormattedExperiences {
   if (list.length === 0) return { text: NO_EXPERIENCES, labels: [] };
   return {
     text: list.map((e, i) => `[G${i + 1}] (${e.domain}, conf:${e.confidence.toFixed(2)}) ${e.text}`).join('\n'),

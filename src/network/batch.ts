@@ -6,7 +6,9 @@
  * Merkle root over them (merkle.ts), the network id, the node and a
  * timestamp. The node signs an announcement { network, root, manifest CID,
  * count, timestamp } as EIP-712 typed data with its Ethereum key, so the same
- * signature can be checked by any EVM contract. Peers check the signature
+ * signature can be checked by any EVM contract; the domain names the chain
+ * and the registry (verifyingContract), so a signature made for one network's
+ * registry is worthless on another's. Peers check the signature
  * before fetching anything, then every block's hash against its CID, the
  * manifest against the announcement, and the Merkle root against the
  * record list. docs/protocol.md describes the bytes.
@@ -25,6 +27,13 @@ import { merkleLevels, type MerkleProof, merkleProof, merkleRoot, verifyMerklePr
 
 const MANIFEST_VERSION = 1;
 export const DEFAULT_MAX_RECORDS = 10_000;
+/**
+ * Half the secp256k1 group order. (r, s) and (r, n - s) both verify, so a
+ * signature with s above this is a second encoding of the same one; EIP-2 and
+ * OpenZeppelin's ECDSA refuse it, and so do we (the envelope, and its CID,
+ * would otherwise have two forms).
+ */
+const SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
 
 export const BATCH_TYPES = {
   Batch: [
@@ -36,8 +45,14 @@ export const BATCH_TYPES = {
   ],
 } as const;
 
-export function batchDomain(chainId: number) {
-  return { name: 'DSO ExperienceRegistry', version: '1', chainId } as const;
+/** Where a batch is registered: the chain and the ExperienceRegistry's address. */
+export interface BatchDomain {
+  chainId: number;
+  registry: Hex;
+}
+
+export function batchDomain(d: BatchDomain) {
+  return { name: 'DSO ExperienceRegistry', version: '1', chainId: d.chainId, verifyingContract: d.registry } as const;
 }
 
 /** What a node gossips and registers: enough to verify before fetching anything. */
@@ -138,7 +153,7 @@ interface Manifest {
 
 export async function buildBatch(
   records: readonly CompressedExperience[],
-  opts: { identity: NodeIdentity; network: string; chainId: number; timestamp?: number; maxRecords?: number },
+  opts: BatchDomain & { identity: NodeIdentity; network: string; timestamp?: number; maxRecords?: number },
 ): Promise<BuiltBatch> {
   const max = opts.maxRecords ?? DEFAULT_MAX_RECORDS;
   if (records.length === 0) throw new DsoError('INVALID_COUNT', 'a batch needs at least one record');
@@ -150,6 +165,9 @@ export async function buildBatch(
     const bytes = encodeCompressed({ ...r, source: node });
     return { cid: cidOfBlock(bytes), bytes };
   });
+  const cids = new Set(blocks.map((b) => b.cid.toString()));
+  if (cids.size !== blocks.length)
+    throw new DsoError('INVALID_ARGUMENT', `a batch lists each record once: ${blocks.length - cids.size} of its records are repeats`);
   const levels = merkleLevels(blocks.map((b) => b.cid.bytes));
   const root = levels[levels.length - 1][0];
   const manifest: Manifest = {
@@ -171,7 +189,7 @@ export async function buildBatch(
     timestamp: BigInt(timestamp),
   };
   const signature = await opts.identity.account.signTypedData({
-    domain: batchDomain(opts.chainId),
+    domain: batchDomain(opts),
     types: BATCH_TYPES,
     primaryType: 'Batch',
     message,
@@ -192,7 +210,7 @@ export async function buildBatch(
 }
 
 /** Checks an announcement's shape and that `node` signed it; throws BAD_SIGNATURE otherwise. */
-export async function verifyAnnouncement(a: BatchAnnouncement, opts: { chainId: number; maxRecords?: number }): Promise<void> {
+export async function verifyAnnouncement(a: BatchAnnouncement, opts: BatchDomain & { maxRecords?: number }): Promise<void> {
   const bad = (why: string) => new DsoError('BAD_SIGNATURE', `batch announcement: ${why}`);
   if (a === null || typeof a !== 'object') throw bad('not an object');
   if (typeof a.network !== 'string' || typeof a.manifest !== 'string') throw bad('network and manifest must be strings');
@@ -201,11 +219,15 @@ export async function verifyAnnouncement(a: BatchAnnouncement, opts: { chainId: 
   if (a.count > (opts.maxRecords ?? DEFAULT_MAX_RECORDS)) throw new DsoError('TOO_LARGE', `batch of ${a.count} records is over the limit`);
   if (!Number.isSafeInteger(a.timestamp) || a.timestamp < 0) throw bad('timestamp must be a non-negative integer');
   if (typeof a.node !== 'string' || !isAddress(a.node)) throw bad('node must be an address');
-  if (!isHex(a.signature)) throw bad('signature must be hex');
+  if (!isHex(a.signature) || a.signature.length !== 132) throw bad('signature must be 65 bytes of hex (r, s, v)');
+  const s = BigInt(`0x${a.signature.slice(66, 130)}`);
+  if (s === 0n || s > SECP256K1_HALF_N) throw bad('signature s must be in the lower half of the curve order (no malleable signatures)');
+  const v = Number.parseInt(a.signature.slice(130), 16);
+  if (v !== 27 && v !== 28) throw bad(`signature v must be 27 or 28, got ${v}`);
   let signer: Hex;
   try {
     signer = await recoverTypedDataAddress({
-      domain: batchDomain(opts.chainId),
+      domain: batchDomain(opts),
       types: BATCH_TYPES,
       primaryType: 'Batch',
       message: { network: a.network, root: a.root, manifest: a.manifest, count: a.count, timestamp: BigInt(a.timestamp) },
@@ -261,7 +283,7 @@ export interface OpenedRecord extends CompressedExperience {
 export async function openBatch(
   a: BatchAnnouncement,
   fetchBlock: (cid: CID) => Promise<Uint8Array>,
-  opts: { chainId: number; maxRecords?: number; maxBlockBytes?: number },
+  opts: BatchDomain & { maxRecords?: number; maxBlockBytes?: number },
 ): Promise<{ manifest: { cid: CID; bytes: Uint8Array }; records: { opened: OpenedRecord; bytes: Uint8Array }[] }> {
   await verifyAnnouncement(a, opts);
   const maxBlock = opts.maxBlockBytes ?? DEFAULT_MAX_BLOCK_BYTES;
@@ -283,6 +305,8 @@ export async function openBatch(
   ) {
     throw new DsoError('BAD_PROOF', 'the manifest does not match the signed announcement');
   }
+  const listed = new Set(m.records.map((c) => c.toString()));
+  if (listed.size !== m.records.length) throw new DsoError('MALFORMED_RECORD', 'the manifest lists a record more than once');
   if (bytesToHex(m.root) !== a.root || bytesToHex(merkleRoot(m.records.map((c) => c.bytes))) !== a.root) {
     throw new DsoError('BAD_PROOF', "the manifest's record list does not hash to the signed root");
   }

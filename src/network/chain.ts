@@ -29,6 +29,10 @@ export interface ChainConnection {
   where: string;
   /** How often to poll for receipts and events (ms). */
   pollingInterval: number;
+  /** Deadline of one JSON-RPC request (ms): a request that takes longer fails with CHAIN_ERROR. */
+  rpcTimeoutMs: number;
+  /** How long a sent transaction may take to be mined (ms) before CHAIN_ERROR. */
+  receiptTimeoutMs: number;
   /** Gives an account ether (in-process and development chains only). */
   fund(address: Hex, wei: bigint): Promise<void>;
   /** Moves the chain's clock forward (development chains only). */
@@ -62,8 +66,34 @@ function packageRoot(): string {
   return dir;
 }
 
+export interface ChainTimeouts {
+  /** Deadline of one JSON-RPC request (ms, default 30,000). */
+  rpcTimeoutMs?: number;
+  /** How long a sent transaction may take to be mined (ms, default 120,000). */
+  receiptTimeoutMs?: number;
+}
+
+const DEFAULT_RPC_TIMEOUT_MS = 30_000;
+const DEFAULT_RECEIPT_TIMEOUT_MS = 120_000;
+
+/** `provider.request` with a deadline: EIP-1193 providers have none of their own. */
+function withDeadline(provider: EIP1193Provider, ms: number): EIP1193Provider {
+  const request = (async (args: { method: string; params?: unknown }) => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DsoError('CHAIN_ERROR', `${args.method} got no answer within ${ms} ms`)), ms);
+    });
+    try {
+      return await Promise.race([provider.request(args as never), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }) as EIP1193Provider['request'];
+  return { ...provider, request };
+}
+
 /** An EVM in this process (Hardhat 3's EDR): chain id 31337, instant mining. */
-export async function startInProcessChain(): Promise<ChainConnection> {
+export async function startInProcessChain(opts: ChainTimeouts = {}): Promise<ChainConnection> {
   let connection: { provider: EIP1193Provider; close(): Promise<void> };
   try {
     const { createHardhatRuntimeEnvironment } = await import('hardhat/hre');
@@ -72,7 +102,8 @@ export async function startInProcessChain(): Promise<ChainConnection> {
   } catch (e) {
     throw new DsoError('BACKEND_UNAVAILABLE', `the in-process EVM (hardhat/EDR) could not start: ${(e as Error).message}`, { cause: e });
   }
-  const provider = connection.provider;
+  const rpcTimeoutMs = opts.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
+  const provider = withDeadline(connection.provider, rpcTimeoutMs);
   const id = Number(await provider.request({ method: 'eth_chainId' }));
   return {
     chain: chainOf(id, 'http://in-process'),
@@ -81,14 +112,17 @@ export async function startInProcessChain(): Promise<ChainConnection> {
     where: 'in-process',
     // Blocks are mined at once; viem's default 4 s poll would be the whole cost of a transaction.
     pollingInterval: 10,
+    rpcTimeoutMs,
+    receiptTimeoutMs: opts.receiptTimeoutMs ?? DEFAULT_RECEIPT_TIMEOUT_MS,
     ...(await devHelpers((a) => provider.request(a as never), 'hardhat_setBalance')),
     close: () => connection.close(),
   };
 }
 
 /** A JSON-RPC chain by URL; its chain id is asked once. */
-export async function connectChain(url: string, opts: { pollingInterval?: number } = {}): Promise<ChainConnection> {
-  const transport = http(url, { retryCount: 2, timeout: 30_000 });
+export async function connectChain(url: string, opts: { pollingInterval?: number } & ChainTimeouts = {}): Promise<ChainConnection> {
+  const rpcTimeoutMs = opts.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
+  const transport = http(url, { retryCount: 2, timeout: rpcTimeoutMs });
   const client = createPublicClient({ transport });
   let id: number;
   try {
@@ -109,6 +143,8 @@ export async function connectChain(url: string, opts: { pollingInterval?: number
     transport,
     where: url,
     pollingInterval: opts.pollingInterval ?? 1000,
+    rpcTimeoutMs,
+    receiptTimeoutMs: opts.receiptTimeoutMs ?? DEFAULT_RECEIPT_TIMEOUT_MS,
     ...(await devHelpers(request, 'anvil_setBalance')),
     close: async () => undefined,
   };

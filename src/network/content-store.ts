@@ -35,11 +35,21 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** Throws TOO_LARGE or CID_MISMATCH unless `bytes` is the block `cid` names. */
+/**
+ * Throws TOO_LARGE or CID_MISMATCH unless `bytes` is the block `cid` names.
+ * Every block of this protocol is a CIDv1 dag-cbor sha2-256 block: another
+ * version or codec over the same hash would name the same bytes twice, and
+ * tell a reader to decode them as something else.
+ */
 export function verifyBlock(cid: CID, bytes: Uint8Array, maxBytes = DEFAULT_MAX_BLOCK_BYTES): void {
   if (!(bytes instanceof Uint8Array)) throw new DsoError('INVALID_ARGUMENT', `block ${String(cid)} is not bytes`);
   if (bytes.byteLength > maxBytes)
     throw new DsoError('TOO_LARGE', `block ${String(cid)} has ${bytes.byteLength} bytes, more than the ${maxBytes} allowed`);
+  if (cid.version !== 1 || cid.code !== dagCbor.code)
+    throw new DsoError(
+      'CID_MISMATCH',
+      `block ${String(cid)}: only CIDv1 dag-cbor blocks are accepted, got version ${cid.version}, codec 0x${cid.code.toString(16)}`,
+    );
   if (cid.multihash.code !== sha256.code) throw new DsoError('CID_MISMATCH', `block ${String(cid)}: only sha2-256 CIDs are accepted`);
   if (!equal(cid.multihash.digest, digestOf(bytes))) throw new DsoError('CID_MISMATCH', `block does not hash to ${String(cid)}`);
 }

@@ -4,6 +4,7 @@
  * The key file is created on first start, readable by its owner only (0600);
  * an existing file that others can read is refused rather than used.
  */
+import { hash } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
@@ -16,6 +17,8 @@ export interface NodeIdentity {
   /** The node id: its Ethereum address (checksummed). */
   address: Hex;
   account: PrivateKeyAccount;
+  /** 32 bytes derived from the key (never the key itself): the seed of the node's libp2p identity, stable across restarts. */
+  p2pSeed: Uint8Array;
 }
 
 interface KeyFile {
@@ -26,7 +29,10 @@ interface KeyFile {
 
 export function identityFromKey(privateKey: Hex): NodeIdentity {
   const account = privateKeyToAccount(privateKey);
-  return { address: account.address, account };
+  const p2pSeed = new Uint8Array(
+    hash('sha256', Buffer.concat([Buffer.from('dso/p2p-identity/v1'), Buffer.from(privateKey.slice(2), 'hex')]), 'buffer'),
+  );
+  return { address: account.address, account, p2pSeed };
 }
 
 /** Reads the key at `file`, or creates it (mode 0600, parents as needed) when there is none. */

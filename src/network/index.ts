@@ -12,8 +12,8 @@ export {
   verifyAnnouncement,
   verifyRecordInclusion,
 } from './batch.js';
-export type { BatchAnnouncement, BatchRecord, BuiltBatch, OpenedRecord } from './batch.js';
-export { connectChain, startInProcessChain, type ChainConnection } from './chain.js';
+export type { BatchAnnouncement, BatchDomain, BatchRecord, BuiltBatch, OpenedRecord } from './batch.js';
+export { connectChain, startInProcessChain, type ChainConnection, type ChainTimeouts } from './chain.js';
 export { ContentStore, DEFAULT_MAX_BLOCK_BYTES, cidOfBlock, verifyBlock } from './content-store.js';
 export { identityFromKey, loadOrCreateNodeKey, type NodeIdentity } from './identity.js';
 export { merkleLevels, merkleProof, merkleRoot, verifyMerkleProof, type MerkleProof } from './merkle.js';
@@ -25,6 +25,26 @@ export {
   type VoteOutcome,
   type VotePolicy,
 } from './network-aggregator.js';
-export { BLOCKS_PROTOCOL, P2PNode, type P2POptions } from './p2p-node.js';
-export { RegistryClient, type BatchStatus, type DeployOptions, type RegisteredBatch } from './registry.js';
-export { ReplayGuard } from './replay-guard.js';
+export type { ServingStats } from './block-exchange.js';
+export { BLOCKS_PROTOCOL, P2PNode, type FetchOptions, type P2POptions, type PeerFailure } from './p2p-node.js';
+export { DEFAULT_PEER_LIMITS, type PeerLimits } from './peer-limits.js';
+export {
+  contractError,
+  DEFAULT_PARAMETERS,
+  RegistryClient,
+  revertReasonOf,
+  type BatchStatus,
+  type ChainHead,
+  type DecisionStatus,
+  type DeployOptions,
+  type ParameterName,
+  type ProposalKind,
+  type RegisteredBatch,
+  type RegistryEvent,
+  type RegistryParameters,
+  type RegistryProposal,
+  type RegistryStatus,
+  type Tally,
+} from './registry.js';
+export { RegistryCursor, type OpenBatch, type OpenProposal, type RegistryChanges, type RegistryCursorOptions } from './registry-cursor.js';
+export { ReplayGuard, type ReplayGuardOptions } from './replay-guard.js';

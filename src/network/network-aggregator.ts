@@ -16,6 +16,7 @@ import { CID as CIDClass } from 'multiformats/cid';
 import { getAddress } from 'viem';
 
 import type { CompressedExperience } from '../bitdelta/record.js';
+import { MAX_RECORD_BYTES } from '../bitdelta/wire.js';
 import { DsoError } from '../core/errors.js';
 import { isExperienceText } from '../experience/text.js';
 import { type BatchAnnouncement, buildBatch, decodeEnvelope, encodeEnvelope, openBatch, type OpenedRecord } from './batch.js';
@@ -54,17 +55,21 @@ export interface NetworkAggregatorOptions {
   chainId: number;
   votePolicy?: VotePolicy;
   maxRecords?: number;
+  /** What was accepted before; default: one in memory (a node passes one kept in its data dir, so replays stay refused across restarts). */
+  replayGuard?: ReplayGuard;
 }
 
 export class NetworkDSOAggregator {
-  private readonly guard = new ReplayGuard();
+  private readonly guard: ReplayGuard;
   private nextBatch = 0n;
   private acceptedSeen = 0;
   private readonly voted = new Set<bigint>();
   /** Bytes published for peers (submit) and fetched from them (verification), since start. */
   readonly traffic = { bytesOut: 0, bytesIn: 0 };
 
-  constructor(private readonly o: NetworkAggregatorOptions) {}
+  constructor(private readonly o: NetworkAggregatorOptions) {
+    this.guard = o.replayGuard ?? new ReplayGuard();
+  }
 
   /** `bytes`: what the batch puts on the network (records, manifest, announcement) for peers to fetch. */
   async submit(
@@ -74,6 +79,7 @@ export class NetworkDSOAggregator {
       identity: this.o.identity,
       network: this.o.network,
       chainId: this.o.chainId,
+      registry: this.o.registry.address,
       maxRecords: this.o.maxRecords,
     });
     const envelope = encodeEnvelope(batch.announcement);
@@ -89,28 +95,32 @@ export class NetworkDSOAggregator {
     return { batchId, announcement: batch.announcement, envelope: envelopeCid, bytes };
   }
 
-  /** A block from the local store, else from peers (verified against its CID). */
-  private async block(cid: CID, fetched: Map<string, Uint8Array>): Promise<Uint8Array> {
+  /**
+   * A block from the local store, else from peers (verified against its CID).
+   * `skip` holds the peers that already failed this batch: a peer that
+   * stalled once is not waited on again for each of its blocks.
+   */
+  private async block(cid: CID, fetched: Map<string, Uint8Array>, skip: Map<string, DsoError>): Promise<Uint8Array> {
     const local = await this.o.store.get(cid);
     if (local) return local;
     const have = fetched.get(cid.toString());
     if (have) return have;
-    const { found, refused } = await this.o.p2p.fetchBlocks([cid]);
+    const { found } = await this.o.p2p.fetchBlocks([cid], { skip });
     const bytes = found.get(cid.toString());
     if (!bytes) {
-      // A peer that sent a wrong block is the likelier story than one that has none: say so.
-      if (refused.length > 0)
-        throw new DsoError(
-          refused[0].error.code,
-          `block ${String(cid)}: peer ${refused[0].peer} sent a bad block: ${refused[0].error.message}`,
-        );
+      // A peer that sent a wrong block is the likelier story than one that has none, and one that stalled next: say so.
+      const failures = [...skip];
+      const bad = failures.find(([, e]) => e.code === 'CID_MISMATCH' || e.code === 'TOO_LARGE');
+      if (bad !== undefined) throw new DsoError(bad[1].code, `block ${String(cid)}: peer ${bad[0]} sent a bad block: ${bad[1].message}`);
+      const late = failures.find(([, e]) => e.code === 'PEER_TIMEOUT');
+      if (late !== undefined) throw new DsoError('PEER_TIMEOUT', `no peer sent block ${String(cid)} in time: ${late[1].message}`);
       throw new DsoError('IO_ERROR', `no peer has block ${String(cid)}`);
     }
     fetched.set(cid.toString(), bytes);
     return bytes;
   }
 
-  private async prefetch(manifest: Uint8Array, fetched: Map<string, Uint8Array>): Promise<void> {
+  private async prefetch(manifest: Uint8Array, fetched: Map<string, Uint8Array>, skip: Map<string, DsoError>): Promise<void> {
     let list: unknown;
     try {
       list = dagCbor.decode<{ records?: unknown }>(manifest).records;
@@ -123,19 +133,22 @@ export class NetworkDSOAggregator {
       const cid = CIDClass.asCID(c);
       if (cid && !fetched.has(cid.toString()) && !(await this.o.store.has(cid))) wanted.push(cid);
     }
-    if (wanted.length > 0) for (const [k, v] of (await this.o.p2p.fetchBlocks(wanted)).found) fetched.set(k, v);
+    // Record blocks are small (wire.ts): a peer cannot make this node hold a megabyte per record while it verifies.
+    if (wanted.length > 0)
+      for (const [k, v] of (await this.o.p2p.fetchBlocks(wanted, { skip, maxBytes: MAX_RECORD_BYTES })).found) fetched.set(k, v);
   }
 
   /** Fetches and verifies a registered batch; stores its blocks only if all of it verified. */
-  async loadBatch(b: RegisteredBatch): Promise<VerifiedBatch> {
+  async loadBatch(b: Pick<RegisteredBatch, 'id' | 'root' | 'cid' | 'count' | 'submitter'>): Promise<VerifiedBatch> {
     const fetched = new Map<string, Uint8Array>();
+    const skip = new Map<string, DsoError>();
     let envCid: CID;
     try {
       envCid = CIDClass.parse(b.cid);
     } catch {
       throw new DsoError('MALFORMED_RECORD', `registered batch ${b.id} names ${b.cid}, not a CID`);
     }
-    const envBytes = await this.block(envCid, fetched);
+    const envBytes = await this.block(envCid, fetched, skip);
     verifyBlock(envCid, envBytes, this.o.store.maxBlockBytes);
     const a = decodeEnvelope(envBytes);
     if (a.root !== b.root || a.count !== b.count || getAddress(a.node) !== getAddress(b.submitter) || a.network !== this.o.network) {
@@ -143,12 +156,13 @@ export class NetworkDSOAggregator {
     }
     // When the manifest arrives, ask peers for all its records in one round; openBatch then verifies each in order.
     const fetchBlock = async (cid: CID): Promise<Uint8Array> => {
-      const bytes = await this.block(cid, fetched);
-      if (cid.toString() === a.manifest) await this.prefetch(bytes, fetched);
+      const bytes = await this.block(cid, fetched, skip);
+      if (cid.toString() === a.manifest) await this.prefetch(bytes, fetched, skip);
       return bytes;
     };
     const opened = await openBatch(a, fetchBlock, {
       chainId: this.o.chainId,
+      registry: this.o.registry.address,
       maxRecords: this.o.maxRecords,
       maxBlockBytes: this.o.store.maxBlockBytes,
     });
@@ -167,8 +181,9 @@ export class NetworkDSOAggregator {
     for (let id = this.nextBatch; id < count; id++) {
       this.nextBatch = id + 1n;
       if (this.voted.has(id)) continue;
+      // Open by the chain's clock, and this account in the batch's membership snapshot without a vote yet.
+      if (!(await this.o.registry.canVote(id))) continue;
       const b = await this.o.registry.getBatch(id);
-      if (b.status !== 'pending' || b.deadline * 1000 < Date.now() - 3600_000) continue;
       let approve: boolean;
       let reason: string | undefined;
       try {

@@ -16,9 +16,13 @@ import { type ChainConnection, connectChain, startInProcessChain } from '../netw
 import { ContentStore } from '../network/content-store.js';
 import { loadOrCreateNodeKey, type NodeIdentity } from '../network/identity.js';
 import { NetworkDSOAggregator } from '../network/network-aggregator.js';
+import { p2pPrivateKey } from '../network/p2p-identity.js';
 import { P2PNode } from '../network/p2p-node.js';
-import { RegistryClient } from '../network/registry.js';
+import { DEFAULT_PARAMETERS, RegistryClient } from '../network/registry.js';
+import { ReplayGuard } from '../network/replay-guard.js';
 import type { DsoConfig } from './config.js';
+import { loadOrCreateToken } from './http/token.js';
+import { savedListen, saveListen } from './p2p-listen.js';
 import { DsoTrainer } from './trainer.js';
 
 export interface NetworkParts {
@@ -27,6 +31,7 @@ export interface NetworkParts {
   store: ContentStore;
   p2p: P2PNode;
   aggregator: NetworkDSOAggregator;
+  replayGuard: ReplayGuard;
 }
 
 /** Parts a caller can hand in instead of having the node create them (several nodes sharing one in-process chain). */
@@ -44,6 +49,9 @@ export class DsoNode {
     readonly optimizer: ActiveSemanticOptimizer | undefined,
     readonly network: NetworkParts | undefined,
     private readonly ownsChain: boolean,
+    /** The bearer token of the HTTP API's write endpoints (undefined with http.auth 'none'). */
+    readonly httpToken: string | undefined,
+    readonly httpTokenFile: string | undefined,
   ) {}
 
   get nodeId(): Hex {
@@ -53,12 +61,15 @@ export class DsoNode {
   static async start(config: DsoConfig, overrides: NodeOverrides = {}): Promise<DsoNode> {
     mkdirSync(config.dataDir, { recursive: true });
     const identity = loadOrCreateNodeKey(config.keyFile ?? path.join(config.dataDir, 'node.key'));
+    const tokenFile = config.http.auth === 'token' ? (config.http.tokenFile ?? path.join(config.dataDir, 'http.token')) : undefined;
+    const httpToken = tokenFile === undefined ? undefined : loadOrCreateToken(tokenFile);
     const library = await ExperienceLibrary.open({
       path: path.join(config.dataDir, 'library.db'),
       namespace: config.library.namespace,
       capacity: config.library.capacity,
       eviction: config.library.eviction,
       embedder: await embedderFromSpec(config.embedder),
+      backend: config.backend,
       source: identity.address,
     });
     let optimizer: ActiveSemanticOptimizer | undefined;
@@ -97,7 +108,7 @@ export class DsoNode {
       syncFrequency: config.syncFrequency,
       acceptanceThreshold: config.acceptanceThreshold,
     });
-    return new DsoNode(config, identity, library, trainer, optimizer, network, ownsChain);
+    return new DsoNode(config, identity, library, trainer, optimizer, network, ownsChain, httpToken, tokenFile);
   }
 
   private static async startNetwork(config: DsoConfig, identity: NodeIdentity, overrides: NodeOverrides): Promise<NetworkParts> {
@@ -109,12 +120,25 @@ export class DsoNode {
     const p2p = await P2PNode.start({
       network: config.network,
       chainId: chain.chain.id,
+      registry: registry.address,
       store,
-      listen: config.listen,
+      privateKey: await p2pPrivateKey(identity),
+      listen: config.listen ?? savedListen(config.dataDir),
       peers: config.peers,
+      limits: config.peerLimits,
     });
-    const aggregator = new NetworkDSOAggregator({ identity, registry, store, p2p, network: config.network, chainId: chain.chain.id });
-    return { chain, registry, store, p2p, aggregator };
+    if (config.listen === undefined) saveListen(config.dataDir, p2p.addresses);
+    const replayGuard = new ReplayGuard({ file: path.join(config.dataDir, 'replay.db') });
+    const aggregator = new NetworkDSOAggregator({
+      identity,
+      registry,
+      store,
+      p2p,
+      network: config.network,
+      chainId: chain.chain.id,
+      replayGuard,
+    });
+    return { chain, registry, store, p2p, aggregator, replayGuard };
   }
 
   /** The configured registry; else, on a chain, the one this node deployed before (recorded in its data dir), or a new one. */
@@ -126,7 +150,7 @@ export class DsoNode {
       const saved = JSON.parse(readFileSync(record, 'utf8')) as { chainId: number; address: Hex };
       if (saved.chainId === chain.chain.id) return RegistryClient.at(chain, identity, saved.address);
     }
-    const reg = await RegistryClient.deploy(chain, identity, { quorum: 1, votingPeriod: 3600, members: [identity.address] });
+    const reg = await RegistryClient.deploy(chain, identity, { ...DEFAULT_PARAMETERS, members: [identity.address] });
     if (chain.where !== 'in-process') {
       writeFileSync(`${record}.tmp`, JSON.stringify({ chainId: chain.chain.id, address: reg.address }));
       renameSync(`${record}.tmp`, record);
@@ -141,6 +165,7 @@ export class DsoNode {
     if (this.network) {
       await this.network.p2p.stop();
       await this.network.store.close();
+      this.network.replayGuard.close();
       if (this.ownsChain) await this.network.chain.close();
     }
     await this.library.close();

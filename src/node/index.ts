@@ -6,4 +6,4 @@
 export { ConfigSchema, loadConfig, type ConfigSources, type DsoConfig } from './config.js';
 export { DsoNode, type NetworkParts, type NodeOverrides } from './dso-node.js';
 export { DsoTrainer, type SyncReport, type TrainerMetrics, type TrainerOptions } from './trainer.js';
-export { buildHttpApi } from './http-api.js';
+export { buildHttpApi } from './http/server.js';

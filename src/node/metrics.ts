@@ -1,4 +1,4 @@
-/** Prometheus metrics of a node: the trainer's counters, library size, retrieval latency. */
+/** Prometheus metrics of a node: the trainer's counters, model tokens, library size, retrieval latency. */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 import type { DsoNode } from './dso-node.js';
@@ -19,7 +19,7 @@ export class NodeMetrics {
   readonly registry = new Registry();
   readonly retrieval: Histogram;
 
-  constructor(node: DsoNode) {
+  constructor(node: DsoNode, connections?: () => { open: number; shed: number }) {
     for (const [key, name, help] of COUNTERS) {
       // The trainer owns the counts; the counter reports them as they are at scrape time.
       new Counter({
@@ -32,6 +32,22 @@ export class NodeMetrics {
         },
       });
     }
+    // Tokens the node's optimizer spent, as its model server reported them.
+    for (const [key, name, help] of [
+      ['prompt', 'dso_model_prompt_tokens_total', 'Prompt tokens of the model calls this node made'],
+      ['completion', 'dso_model_completion_tokens_total', 'Completion tokens of the model calls this node made'],
+      ['calls', 'dso_model_calls_total', 'Model calls this node made'],
+    ] as const) {
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(node.optimizer?.tokens[key] ?? 0);
+        },
+      });
+    }
     new Gauge({
       name: 'dso_library_experiences',
       help: 'Experiences in the library',
@@ -40,6 +56,25 @@ export class NodeMetrics {
         this.set(node.library.size);
       },
     });
+    if (connections) {
+      new Gauge({
+        name: 'dso_http_connections',
+        help: 'Open HTTP connections',
+        registers: [this.registry],
+        collect() {
+          this.set(connections().open);
+        },
+      });
+      new Counter({
+        name: 'dso_http_connections_shed_total',
+        help: 'HTTP connections closed for being slow: past a header or request deadline, or to stay under the connection cap',
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(connections().shed);
+        },
+      });
+    }
     this.retrieval = new Histogram({
       name: 'dso_retrieval_seconds',
       help: 'Time to retrieve experiences for a query',

@@ -4,7 +4,7 @@
  * worker, in any order. Honest and Byzantine behaviour is described in
  * simulation.ts.
  */
-import { keccak256, toHex } from 'viem';
+import { type Hex, keccak256, toHex } from 'viem';
 
 import type { CompressedExperience } from '../bitdelta/record.js';
 import { buildBatch, encodeEnvelope } from '../network/batch.js';
@@ -74,6 +74,8 @@ export interface NodeTask {
   attack: Attack;
   perRound: number;
   chainId: number;
+  /** The registry's address (the EIP-712 domain's verifyingContract). */
+  registry: Hex;
 }
 
 export interface NodeOutput {
@@ -138,6 +140,7 @@ export async function buildNodeOutputs(t: NodeTask): Promise<NodeOutput[]> {
       identity,
       network: 'dso-sim',
       chainId: t.chainId,
+      registry: t.registry,
       timestamp: 1_800_000_000_000 + t.round * 1000,
     });
     out.push({

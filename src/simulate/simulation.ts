@@ -22,7 +22,7 @@ import os from 'node:os';
 
 import { type CID } from 'multiformats/cid';
 import { Piscina } from 'piscina';
-import { keccak256, parseEther, toHex } from 'viem';
+import { keccak256, parseEther, toHex, zeroAddress } from 'viem';
 
 import { aggregateCommunityDeltas } from '../aggregate/delta-soup.js';
 import { type ReportedExperience, SemanticAggregator } from '../aggregate/semantic.js';
@@ -104,10 +104,15 @@ export async function simulate(o: SimulationOptions): Promise<{ rounds: RoundRep
     const audit = identityFromKey(keccak256(toHex('dso simulate auditor')));
     await chain.fund(audit.address, parseEther('1000'));
     for (const id of ids) await chain.fund(id.address, parseEther('10'));
-    auditor = await RegistryClient.deploy(chain, audit, { quorum: 1, votingPeriod: 365 * 24 * 3600, members: [audit.address] });
+    // Only members register batches: every node is one, and the auditor's yes joins each submitter's own.
+    auditor = await RegistryClient.deploy(chain, audit, {
+      votingPeriod: 365 * 24 * 3600,
+      members: [audit.address, ...ids.map((id) => id.address)],
+    });
     registries = ids.map((id) => RegistryClient.at(chain, id, (auditor as RegistryClient).address));
   }
   const chainId = chain?.chain.id ?? 31337;
+  const registry = auditor?.address ?? zeroAddress;
   const reports: RoundReport[] = [];
   const total = o.rounds * o.nodes;
   let done = 0;
@@ -125,6 +130,7 @@ export async function simulate(o: SimulationOptions): Promise<{ rounds: RoundRep
           attack: o.attack,
           perRound,
           chainId,
+          registry,
         });
       }
       const run = (t: NodeTask): Promise<NodeOutput[]> => (pool ? (pool.run(t) as Promise<NodeOutput[]>) : buildNodeOutputs(t));
@@ -151,7 +157,10 @@ export async function simulate(o: SimulationOptions): Promise<{ rounds: RoundRep
             }
             // The auditor verifies the batch from the exchanged blocks before voting, and before anything is counted.
             try {
-              const opened = await openBatch(b.announcement, async (cid: CID) => blocks.get(cid.toString()) as Uint8Array, { chainId });
+              const opened = await openBatch(b.announcement, async (cid: CID) => blocks.get(cid.toString()) as Uint8Array, {
+                chainId,
+                registry,
+              });
               if (batchId !== undefined) await (auditor as RegistryClient).vote(batchId, true);
               verified.set(
                 ids[i].address,

@@ -1,14 +1,7 @@
-/** Seeded generators for deterministic tests (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded generators for deterministic tests (mulberry32, the package's own). */
+import { seededRandom } from '../../src/core/random.js';
+
+export const rng = seededRandom;
 
 export function gaussian(n: number, seed: number): Float32Array {
   const r = rng(seed);

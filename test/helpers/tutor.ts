@@ -13,6 +13,17 @@ export interface TutorScript {
   lesson?: string;
 }
 
+/** The consolidation call's answer that keeps every proposal as it stands. */
+export function acceptProposals(prompt: string): string {
+  const ops = [...prompt.matchAll(/^- (add|modify|merge|delete) ?([^:>]*?)(?:(?::| ->) (.+))?$/gmu)].map(([, op, who, text]) => {
+    const labels = who.split(', ').filter((l) => l.startsWith('G'));
+    if (op === 'add') return { op, text };
+    if (op === 'merge') return { op, ids: labels, text };
+    return op === 'delete' ? { op, id: labels[0] } : { op, id: labels[0], text };
+  });
+  return JSON.stringify({ operations: ops });
+}
+
 export function tutor(script: TutorScript): (req: ChatRequest, n: number) => Reply {
   const turns = new Map<string, number>();
   let extractions = 0;
@@ -32,16 +43,7 @@ export function tutor(script: TutorScript): (req: ChatRequest, n: number) => Rep
       const lesson = script.lesson ?? 'When an equation has a variable on both sides, move every variable term to one side first.';
       return `Here is what I learned:\n\`\`\`json\n${JSON.stringify({ operations: [{ op: 'add', text: lesson }] })}\n\`\`\``;
     }
-    if (prompt.startsWith('You maintain a library')) {
-      // Accept every proposal as it stands.
-      const ops = [...prompt.matchAll(/^- (add|modify|merge|delete) ?([^:>]*?)(?:(?::| ->) (.+))?$/gmu)].map(([, op, who, text]) => {
-        const labels = who.split(', ').filter((l) => l.startsWith('G'));
-        if (op === 'add') return { op, text };
-        if (op === 'merge') return { op, ids: labels, text };
-        return op === 'delete' ? { op, id: labels[0] } : { op, id: labels[0], text };
-      });
-      return JSON.stringify({ operations: ops });
-    }
+    if (prompt.startsWith('You maintain a library')) return acceptProposals(prompt);
     return { status: 400, raw: JSON.stringify({ error: 'unexpected prompt' }) };
   };
 }

@@ -55,6 +55,8 @@ export interface HashingEmbedderOptions {
 export class HashingEmbedder implements Embedder {
   readonly dim: number;
   readonly id: string;
+  // No minSimilarity: hashing is lexical, and a lesson relevant to a short problem ("What is 65% of 640?" and
+  // "When a problem asks for a percent of a number, ...") can share no words with it and score near 0 or below.
 
   constructor(opts: HashingEmbedderOptions = {}) {
     this.dim = wholeNumber(opts.dim ?? 384, 'dim', 'INVALID_DIM', 8, 1 << 16);

@@ -47,6 +47,8 @@ let loading: Promise<unknown> = Promise.resolve();
 export class TransformersEmbedder implements Embedder {
   readonly id: string;
   readonly dim: number;
+  /** Sentence embedding models put unrelated sentences at 0-0.2 and related ones well above. */
+  readonly minSimilarity = 0.2;
   private readonly extractor: FeatureExtractor;
   private readonly batchSize: number;
 

@@ -1,7 +1,10 @@
-/** JSON Lines input of the dso commands: one object per non-blank line, errors naming file and line. */
-import { readFileSync } from 'node:fs';
+/** JSON Lines input (datasets, experience files): one object per non-blank line, errors naming file and line, size bounded. */
+import { readFileSync, statSync } from 'node:fs';
 
-import { DsoError } from '../core/errors.js';
+import { DsoError } from './errors.js';
+
+/** Files larger than this are refused before anything is read (default of readJsonLines). */
+export const MAX_JSONL_BYTES = 512 << 20;
 
 export interface JsonLine {
   /** "file:line", for error messages. */
@@ -9,11 +12,14 @@ export interface JsonLine {
   value: Record<string, unknown>;
 }
 
-export function readJsonLines(file: string): JsonLine[] {
+export function readJsonLines(file: string, maxBytes = MAX_JSONL_BYTES): JsonLine[] {
   let text: string;
   try {
+    const size = statSync(file).size;
+    if (size > maxBytes) throw new DsoError('TOO_LARGE', `${file} holds ${size} bytes, more than the ${maxBytes} allowed`);
     text = readFileSync(file, 'utf8');
   } catch (e) {
+    if (e instanceof DsoError) throw e;
     throw new DsoError('IO_ERROR', `cannot read ${file}: ${(e as Error).message}`, { cause: e });
   }
   const out: JsonLine[] = [];
