@@ -6,7 +6,7 @@
     "cflags_cc!": ["-fno-exceptions"],
     "cflags_cc": ["-std=c++17", "<!@(node -p \"require('./native/isa-flags.json').common.flags.join(' ')\")"],
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
-    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
   },
   "conditions": [
     ["target_arch=='x64'", {

@@ -6,7 +6,7 @@
  *
  *   npm run bench                 full sizes (as in the README)
  *   npm run bench -- --quick      small sizes, a smoke run
- *   npm run bench -- --only W2    some workloads (W1, W2, W3, W4 = BinaryIndex, RECALL, GPU, DSO = L1-L4 local DSO, NET = N1-N3 protocol and Byzantine robustness, NODE = dso node HTTP load, PEERS = dso node serving blocks to 20 peers, EVAL = dso eval overhead and concurrency, GAS = ExperienceRegistry gas per operation; comma-separated)
+ *   npm run bench -- --only W2    some workloads (W1, W2, W3, W4 = BinaryIndex, RECALL, GPU, DSO = L1-L4 local DSO, NET = N1-N3 protocol and Byzantine robustness, NODE = dso node HTTP load, PEERS = dso node serving blocks to 20 peers, EVAL = dso eval overhead and concurrency, GAS = ExperienceRegistry gas per operation, LIVE = a batch through 5 dso node processes on anvil; comma-separated)
  *   npm run bench -- --gpu        GPU rows on a software adapter too (lavapipe; quick sizes)
  *
  * GPU rows run by default where a hardware WebGPU adapter exists.
@@ -29,6 +29,7 @@ import { gpuWorkload } from './workloads/gpu.js';
 import { gpuKernelRows } from './workloads/gpu-kernels.js';
 import { hammingData, hammingWorkload } from './workloads/hamming.js';
 import { indexWorkload } from './workloads/index.js';
+import { liveNetworkWorkload } from './workloads/live-network.js';
 import { networkWorkload } from './workloads/network.js';
 import { nodeLoadWorkload } from './workloads/node-load.js';
 import { packWorkload } from './workloads/pack.js';
@@ -38,7 +39,7 @@ import { recallWorkload } from './workloads/recall.js';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const forceGpu = args.includes('--gpu');
-const onlyArg = args.find((a, i) => args[i - 1] === '--only') ?? 'W1,W2,W3,W4,RECALL,GPU,DSO,NET,NODE,PEERS,EVAL,GAS';
+const onlyArg = args.find((a, i) => args[i - 1] === '--only') ?? 'W1,W2,W3,W4,RECALL,GPU,DSO,NET,NODE,PEERS,EVAL,GAS,LIVE';
 const only = new Set(onlyArg.split(',').map((s) => s.trim().toUpperCase()));
 const outDir = args.find((a, i) => args[i - 1] === '--out') ?? path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 
@@ -53,6 +54,7 @@ const S = quick
       net: { records: 1_000 },
       peers: { blocks: 16 },
       gas: [10, 100],
+      live: 200,
     }
   : {
       w1: { rows: 1_000_000, dim: 384 },
@@ -64,6 +66,7 @@ const S = quick
       net: { records: 10_000 },
       peers: { blocks: 64 },
       gas: [10, 100, 1000],
+      live: 1_000,
     };
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
@@ -113,6 +116,7 @@ async function main() {
   if (only.has('EVAL')) rows.push(...(await evalWorkload(quick ? 300 : 2_000)));
   if (only.has('NET')) rows.push(...(await networkWorkload(S.net.records)), ...(await byzantineWorkload()));
   if (only.has('GAS')) rows.push(...(await gasWorkload(S.gas)));
+  if (only.has('LIVE')) rows.push(...(await liveNetworkWorkload(S.live)));
 
   const extra: Record<string, unknown> = {};
   if (only.has('GPU')) {

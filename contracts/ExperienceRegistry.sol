@@ -51,6 +51,12 @@ pragma solidity ^0.8.24;
 /// it can transfer or renounce the role. Members should treat a registry whose
 /// bootstrap is not sealed as the owner's.
 ///
+/// Endpoints. Each member may announce where its node listens (libp2p
+/// multiaddrs, at most MAX_ENDPOINT_BYTES), so a node that knows only the
+/// chain and this address finds the others. The contract stores the text and
+/// checks nothing but its length: readers treat it as untrusted. A removed
+/// member's endpoint is cleared; paged reads list current members only.
+///
 /// Safety. The contract makes no external calls and holds no ether, so there
 /// is nothing to re-enter; all arithmetic is checked (no unchecked blocks) and
 /// narrowing casts are checked; paged reads clamp their range and return at
@@ -126,6 +132,7 @@ contract ExperienceRegistry {
     uint64 public constant MAX_VOTING_PERIOD = 365 days;
     uint256 public constant MAX_CID_BYTES = 128;
     uint256 public constant MAX_PAGE = 500;
+    uint256 public constant MAX_ENDPOINT_BYTES = 512;
 
     address public owner;
     bool public bootstrapSealed;
@@ -153,6 +160,8 @@ contract ExperienceRegistry {
     mapping(uint256 => mapping(address => bool)) private votedOnProposal;
     mapping(bytes32 => uint256) private openProposal; // key => id + 1
 
+    mapping(address => string) private endpointOf;
+
     event BatchSubmitted(uint256 indexed id, bytes32 indexed root, address indexed submitter, string cid, uint32 count, uint64 deadline);
     event Voted(uint256 indexed id, address indexed member, bool approve);
     event BatchAccepted(uint256 indexed id, bytes32 indexed root);
@@ -174,6 +183,7 @@ contract ExperienceRegistry {
     event ParametersSet(uint16 quorumBps, uint16 approvalBps, uint64 votingPeriod);
     event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
     event BootstrapSealed(uint32 members);
+    event EndpointSet(address indexed account, string endpoint);
 
     error NotOwner();
     error NotMember();
@@ -194,6 +204,7 @@ contract ExperienceRegistry {
     error TooFewMembers();
     error BootstrapOver();
     error Overflow();
+    error EndpointTooLong();
 
     modifier onlyOwner() {
         if (msg.sender != owner) revert NotOwner();
@@ -420,6 +431,28 @@ contract ExperienceRegistry {
         for (uint256 i = 0; i < n; i++) page[i] = memberList[offset + i];
     }
 
+    /// @notice Announces (or, with an empty string, withdraws) where this member's node listens.
+    function setEndpoint(string calldata text) external onlyMember {
+        if (bytes(text).length > MAX_ENDPOINT_BYTES) revert EndpointTooLong();
+        endpointOf[msg.sender] = text;
+        emit EndpointSet(msg.sender, text);
+    }
+
+    function endpoint(address account) external view returns (string memory) {
+        return endpointOf[account];
+    }
+
+    /// @notice Current members and their endpoints (empty if none announced): at most min(limit, MAX_PAGE) from `offset`.
+    function endpoints(uint256 offset, uint256 limit) external view returns (address[] memory accounts, string[] memory page) {
+        uint256 n = _pageLength(memberList.length, offset, limit);
+        accounts = new address[](n);
+        page = new string[](n);
+        for (uint256 i = 0; i < n; i++) {
+            accounts[i] = memberList[offset + i];
+            page[i] = endpointOf[accounts[i]];
+        }
+    }
+
     /// @notice Whether `account` was a member at membership epoch `epoch`.
     function wasMember(address account, uint32 epoch) external view returns (bool) {
         return _wasMember(account, epoch);
@@ -602,6 +635,7 @@ contract ExperienceRegistry {
         memberList.pop();
         s.position = 0;
         s.left = epoch;
+        if (bytes(endpointOf[account]).length != 0) delete endpointOf[account];
         emit MemberRemoved(account, epoch);
     }
 

@@ -44,6 +44,14 @@ describe('dso --help and usage errors', () => {
         'network status',
         'network up',
         'node',
+        'registry add-member',
+        'registry deploy',
+        'registry finalize',
+        'registry members',
+        'registry propose',
+        'registry remove-member',
+        'registry status',
+        'registry vote',
         'simulate',
       ].sort(),
     );
@@ -58,7 +66,7 @@ describe('dso --help and usage errors', () => {
   });
 
   it('top-level and group help list the commands', () => {
-    for (const args of [['--help'], [], ['index', '--help'], ['library', '--help'], ['experiment', '--help']]) {
+    for (const args of [['--help'], [], ['index', '--help'], ['library', '--help'], ['experiment', '--help'], ['registry', '--help']]) {
       const r = dso(...args);
       expect(r.status, args.join(' ')).toBe(0);
       expect(r.stdout).toMatch(/Commands:/u);

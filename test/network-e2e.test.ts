@@ -57,6 +57,8 @@ describe('three nodes on 127.0.0.1 exchange a batch end to end', () => {
         p2p,
         network: NETWORK,
         chainId: chain.chain.id,
+        // A batch no peer can serve is voted down at once here; test/peer-blocks.test.ts covers the second chances.
+        fetchTries: 1,
       });
       nodes.push({ p2p, store, agg, heard });
     }
@@ -83,13 +85,17 @@ describe('three nodes on 127.0.0.1 exchange a batch end to end', () => {
     await waitFor(() => c.heard.some((h) => h.root === sent.announcement.root));
     expect(b.heard.map((h) => h.root)).toContain(sent.announcement.root);
 
-    expect(await b.agg.votePending()).toEqual([{ batchId: sent.batchId, approve: true }]);
-    expect(await c.agg.votePending()).toEqual([{ batchId: sent.batchId, approve: true }]);
+    // The submission is A's yes; B's makes 2 of 4 members (quorum), C's 3 of 4 (past the 2/3 approval): accepted at once.
+    const roundB = await b.agg.advance({ member: true });
+    expect(roundB).toMatchObject({ votes: [{ batchId: sent.batchId, approve: true }], failures: [] });
     const reg = RegistryClient.at(chain, C, registryAddress);
+    expect((await reg.getBatch(sent.batchId)).status).toBe('pending');
+    const roundC = await c.agg.advance({ member: true });
+    expect(roundC.votes).toEqual([{ batchId: sent.batchId, approve: true }]);
     expect((await reg.getBatch(sent.batchId)).status).toBe('accepted');
-
-    const got = await c.agg.fetchGlobal();
-    expect(got.failed).toEqual([]);
+    // C's vote decided the batch, so the same round fetched it, endorsed by A, B and C.
+    const [got] = roundC.accepted;
+    expect(got.endorsers.sort()).toEqual([A.address, B.address, C.address].sort());
     expect(got.records.map((r) => r.text)).toEqual(records.map((r) => r.text));
     expect(got.records.map((r) => r.id)).toEqual(
       lib
@@ -99,7 +105,7 @@ describe('three nodes on 127.0.0.1 exchange a batch end to end', () => {
     );
     expect(Array.from(got.records[0].code)).toEqual(Array.from(records[0].code));
     expect(got.records.every((r) => r.source === A.address)).toBe(true);
-    expect((await c.agg.fetchGlobal()).records).toEqual([]);
+    expect((await c.agg.advance({ member: true })).accepted).toEqual([]);
     // Double and outsider votes are refused by the contract.
     // Voting is closed once accepted; the contract tests cover double votes on open batches.
     expect(await revertReason(b.agg.vote(sent.batchId, true))).toBe('CONTRACT_REVERTED:VotingClosed');
@@ -163,7 +169,7 @@ describe('three nodes on 127.0.0.1 exchange a batch end to end', () => {
     honest.set(cidOfBlock(envelope).toString(), envelope);
     const id = await xReg.submitBatch(batch.announcement.root, cidOfBlock(envelope).toString(), 1);
     await b.p2p.dial(byz.addresses[0]);
-    const votes = await b.agg.votePending();
+    const { votes } = await b.agg.advance({ member: true });
     expect(votes).toHaveLength(1);
     expect(votes[0]).toMatchObject({ batchId: id, approve: false });
     expect(votes[0].reason).toMatch(/CID_MISMATCH/u);

@@ -4,7 +4,6 @@
  * 127.0.0.1), an experience posted to one node reaching the others through
  * their syncs, `status`, and `down` stopping every process it started.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,31 +13,17 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { NetworkFile } from '../src/cli/network/layout.js';
 import { alive } from '../src/cli/network/processes.js';
 import { anvilBinary } from '../src/network/anvil.js';
+import { call, dso } from './helpers/network-cli.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dso-netup-'));
 const base = 22_000 + (process.pid % 5_000) * 2;
 let started: NetworkFile | undefined;
-
-function dso(...args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 240_000 });
-}
 
 afterAll(() => {
   // Whatever happened above, no process of this test outlives it.
   if (started) dso('network', 'down', '--dir', dir);
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function call(n: NetworkFile['nodes'][number], route: string, body?: unknown) {
-  const token = readFileSync(n.tokenFile, 'utf8').trim();
-  const r = await fetch(`${n.http}${route}`, {
-    method: body === undefined && route !== '/sync' ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(60_000),
-  });
-  return { status: r.status, json: (await r.json()) as Record<string, unknown> };
-}
 
 describe.skipIf(anvilBinary() === undefined)('dso network up: three node processes on one anvil chain', () => {
   it('starts, shares an experience from node 1 to nodes 2 and 3, reports status, and stops every process', async () => {

@@ -43,7 +43,7 @@ describe('DsoConfig', () => {
     expect(c.library).toEqual({ namespace: 'default', capacity: 50, eviction: 'hybrid' });
     expect(c.peers).toEqual(['/ip4/127.0.0.1/tcp/1']);
     expect(c.acceptanceThreshold).toBe(0.7);
-    expect(c.votingThreshold).toBe(0.66);
+    expect(c.votingThreshold).toBe(0.4);
     expect(c.byzantineRobust).toBe(true);
     const toml = path.join(dir, 'dso.config.toml');
     writeFileSync(toml, 'syncFrequency = 7\n[http]\nport = 9001\n[model]\nbaseUrl = "http://127.0.0.1:8080/v1"\nname = "qwen"\n');

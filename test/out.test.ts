@@ -50,7 +50,7 @@ describe.each(cases)('out arrays on $name', (c) => {
     expect(got).toEqual(hammingTopKReference(base, queries, dim, 9));
     // Missing results are -1 in the caller's arrays too.
     const few = { ids: new Int32Array(4).fill(5), distances: new Int32Array(4).fill(5) };
-    await e.hammingTopK(base.subarray(0, 20), queries.subarray(0, 10), { dim, k: 4, out: few });
+    expect((await e.hammingTopK(base.subarray(0, 20), queries.subarray(0, 10), { dim, k: 4, out: few })).ids).toBe(few.ids);
     expect(Array.from(few.ids.subarray(2))).toEqual([-1, -1]);
 
     const n = 9;
@@ -104,6 +104,44 @@ describe.each(cases)('out arrays on $name', (c) => {
     expect(
       await errorCode(e.dequantize({ codes: new Uint8Array(2), scales: new Float32Array(1) }, { dim: 16, out: new Float32Array(15) })),
     ).toBe('LENGTH_MISMATCH');
+  });
+});
+
+// The misuse rules for inputs hold for the caller's outputs too.
+describe.each(cases)('out arrays under misuse on $name', (c) => {
+  it.skipIf(!c.available)('an out transferred away during the call is DETACHED_BUFFER, padded or not', async () => {
+    const e = await engineFor(c);
+    const base = randomBytes(3000 * 8, 11);
+    const queries = randomBytes(4 * 8, 12);
+    // k within n (the backend fills out), and past n (the engine pads into out).
+    for (const k of [5, 4000]) {
+      for (const field of ['ids', 'distances'] as const) {
+        const out = { ids: new Int32Array(4 * k), distances: new Int32Array(4 * k) };
+        const pending = e.hammingTopK(base, queries, { dim: 64, k, out });
+        structuredClone(out[field].buffer, { transfer: [out[field].buffer] });
+        expect(await errorCode(pending)).toBe('DETACHED_BUFFER');
+      }
+    }
+    const rows = gaussian(9 * 64, 13);
+    const med = new Float32Array(64);
+    const pending = e.median(rows, { n: 9, out: med });
+    structuredClone(med.buffer, { transfer: [med.buffer] });
+    expect(await errorCode(pending)).toBe('DETACHED_BUFFER');
+    const packed = { codes: new Uint8Array(9 * 8), scales: new Float32Array(9) };
+    const quantized = e.quantize(rows, { dim: 64, out: packed });
+    structuredClone(packed.scales.buffer, { transfer: [packed.scales.buffer] });
+    expect(await errorCode(quantized)).toBe('DETACHED_BUFFER');
+  });
+
+  it.skipIf(!c.available)('an out on a resizable ArrayBuffer is refused: it can shrink under the kernel', async () => {
+    const e = await engineFor(c);
+    const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer;
+    const rows = gaussian(9 * 64, 14);
+    expect(await errorCode(e.median(rows, { n: 9, out: new Float32Array(new Resizable(256, { maxByteLength: 256 })) }))).toBe(
+      'INVALID_ARGUMENT',
+    );
+    const top = { ids: new Int32Array(new Resizable(8, { maxByteLength: 64 })), distances: new Int32Array(2) };
+    expect(await errorCode(e.hammingTopK(randomBytes(80, 15), randomBytes(8, 16), { dim: 64, k: 2, out: top }))).toBe('INVALID_ARGUMENT');
   });
 });
 
@@ -165,6 +203,10 @@ describe.skipIf(!addonAvailable())('native out (addon called directly, no TS che
         }),
       ),
     ).toBe('INVALID_ARGUMENT');
+    const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer;
+    expect(await errorCode(() => a().median(x, 8, undefined, new Float32Array(new Resizable(128, { maxByteLength: 128 }))))).toBe(
+      'INVALID_ARGUMENT',
+    );
     // Shared memory is a valid out (workers fill such arrays).
     const sab = { codes: new Uint8Array(new SharedArrayBuffer(32)), scales: new Float32Array(new SharedArrayBuffer(32)) };
     expect((await a().pack(x, 32, undefined, null, undefined, sab)).codes).toBe(sab.codes);

@@ -31,11 +31,16 @@ const B = [
 const Y_CODES_BASELINE = [199, 140, 0, 58, 67, 2, 219, 166, 6];
 const Y_CODES = [195, 156, 0, 24, 66, 2, 219, 182, 6];
 
-/** Scales are float sums in different orders per tier: stated tolerance 1e-5 relative. */
-function expectScalesClose(got: Float32Array, want: Float32Array) {
+/**
+ * Scales are sums in different orders per tier: stated tolerance 1e-5
+ * relative. WGSL may flush subnormals to zero, so on the GPU a scale may also
+ * be off by up to the smallest normal float32 (2^-126).
+ */
+function expectScalesClose(got: Float32Array, want: Float32Array, flushesSubnormals = false) {
   expect(got.length).toBe(want.length);
   for (let i = 0; i < want.length; i++) {
-    expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(1e-5 * Math.max(1e-30, Math.abs(want[i])));
+    const allowed = Math.max(1e-5 * Math.abs(want[i]), flushesSubnormals ? 2 ** -126 : 0);
+    expect(Math.abs(got[i] - want[i]), `scale ${i}: ${got[i]} vs ${want[i]}`).toBeLessThanOrEqual(allowed);
   }
 }
 
@@ -89,6 +94,29 @@ describe.each(cases)('quantize / dequantize on $name', (c) => {
           }
         }
       }
+    }
+  });
+
+  it.skipIf(!c.available)('keeps scales within tolerance at the edges of float32: huge, tiny and long rows', async () => {
+    const e = await engineFor(c);
+    // [rows, dim, groupSize, value of element j]: sums that overflow float32, subnormals, and rows long enough
+    // for a float sum's rounding to show.
+    const edges: Array<[number, number, number | undefined, (j: number) => number]> = [
+      [1, 384, undefined, () => 1e37],
+      [2, 384, 64, (j) => (j % 2 ? -3.4e38 : 3.4e38)],
+      [1, 100, 7, (j) => (j % 3 ? 2e38 : -1e-30)],
+      [1, 384, undefined, (j) => (j % 2 ? 1e-40 : -3e-42)],
+      [1, 65_536, undefined, (j) => (j === 0 ? 1e6 : 1 + (j % 7) * 1e-3)],
+      [1, 100_000, 33_333, (j) => Math.tan(j) * 1e30],
+    ];
+    for (const [rows, dim, groupSize, value] of edges) {
+      const x = Float32Array.from({ length: rows * dim }, (_, i) => value(i % dim));
+      const s = { rows, dim, groupSize: groupSize ?? dim, groups: Math.ceil(dim / (groupSize ?? dim)), bytesPerRow: Math.ceil(dim / 8) };
+      const got = await e.quantize(x, { dim, groupSize });
+      const want = packReference(x, s);
+      expect(got.codes).toEqual(want.codes);
+      for (const v of got.scales) expect(Number.isFinite(v), `dim ${dim}: scale ${v}`).toBe(true);
+      expectScalesClose(got.scales, want.scales, c.f32Sums);
     }
   });
 

@@ -282,7 +282,7 @@ describe('deadlines on peers', () => {
     expect(p.keptPeers()[0]).toMatchObject({ connected: false, lastError: expect.stringMatching(/^PEER_TIMEOUT: dialling/u) as unknown });
   }, 30_000);
 
-  it('votePending votes a batch whose only holder stalls down as PEER_TIMEOUT, and goes on to the next batch', async () => {
+  it('gives a batch whose only holder stalls two more rounds, then votes it down as PEER_TIMEOUT; the next batch is decided at once', async () => {
     const chain = await startInProcessChain();
     cleanups.push(() => chain.close());
     const key = (s: string) => keccak256(toHex(`dso stall ${s}`));
@@ -332,11 +332,14 @@ describe('deadlines on peers', () => {
       network: 'dso-stall',
       chainId: chain.chain.id,
     });
-    const votes = await agg.votePending();
-    expect(votes.map((v) => [v.batchId, v.approve])).toEqual([
-      [ids[0], false],
-      [ids[1], true],
-    ]);
-    expect(votes[0].reason).toMatch(/^PEER_TIMEOUT: /u);
+    // A batch no peer serves in time gets two more rounds before it is voted down; the other is decided at once.
+    const first = await agg.advance({ member: true });
+    expect(first.votes.map((v) => [v.batchId, v.approve])).toEqual([[ids[1], true]]);
+    expect(first.failures).toMatchObject([{ stage: 'fetch', batchId: ids[0], retry: true }]);
+    expect(first.failures[0].reason).toMatch(/^PEER_TIMEOUT: /u);
+    expect((await agg.advance({ member: true })).votes).toEqual([]);
+    const third = await agg.advance({ member: true });
+    expect(third.votes.map((v) => [v.batchId, v.approve])).toEqual([[ids[0], false]]);
+    expect(third.votes[0].reason).toMatch(/^PEER_TIMEOUT: /u);
   }, 60_000);
 });

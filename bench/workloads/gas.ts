@@ -5,6 +5,8 @@
  * RegistryClient. Every figure is one transaction's gasUsed; "of limit" is
  * its share of the 2^24 gas a transaction may use (EIP-7825).
  *
+ * setEndpoint is a member announcing its node's p2p address (discovery).
+ *
  * The deciding vote on a batch is the vote that makes acceptance certain
  * (with 6666 bps approval: ceil(2/3 N) yes). Proposals are carried out by
  * finalizeProposal after the deadline, with the quorum set to 1 bp so the
@@ -75,6 +77,10 @@ export async function gasWorkload(sizes: number[]): Promise<Row[]> {
           put(`addMembers, per member (pages of up to ${PAGE})`, n, Math.round(gas / page.length), (performance.now() - t0) / 1000, gas);
       }
       await record('sealBootstrap', () => reg.sealBootstrap());
+      // What a node announces for discovery: one 127.0.0.1 address with its peer id (82 bytes).
+      await record('setEndpoint (one address)', () =>
+        as(0).setEndpoint('/ip4/127.0.0.1/tcp/4101/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'),
+      );
       let batch = 0n;
       await record("submitBatch (the registry's first)", async () => {
         batch = await as(0).submitBatch(

@@ -6,10 +6,13 @@
 
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "errors.h"
 #include "kernels/dispatch.h"
+#include "v8_values.h"
 
 namespace dso {
 
@@ -17,12 +20,30 @@ namespace dso {
 // and every Int32 id representable.
 constexpr uint64_t kMaxElements = (uint64_t(1) << 31) - 1;
 
+// Most results one top-k call may return (nq x k ids and as many distances,
+// 1 GiB): the result is nq x k whatever n is, so this bounds k too.
+// src/core/checks.ts holds the same bound.
+constexpr uint64_t kMaxResults = uint64_t(1) << 27;
+
+// An input a kernel reads. `store` holds the memory itself, not the JS
+// object: a buffer transferred, detached or collected while an async call
+// reads it stays allocated until the call ends. A resizable ArrayBuffer can
+// shrink in place (its pages are then decommitted under a running kernel),
+// so its bytes are copied instead.
 template <class T>
 struct View {
   T* data = nullptr;
   size_t length = 0;
-  Napi::Reference<Napi::Value> keep;  // holds the array alive during async work
+  std::shared_ptr<v8::BackingStore> store;
+  std::vector<T> copy;
 };
+
+// The memory behind an ArrayBuffer or a SharedArrayBuffer.
+inline std::shared_ptr<v8::BackingStore> backingStore(napi_value buffer) {
+  const v8::Local<v8::Value> b = toV8(buffer);
+  return b->IsSharedArrayBuffer() ? b.As<v8::SharedArrayBuffer>()->GetBackingStore()
+                                  : b.As<v8::ArrayBuffer>()->GetBackingStore();
+}
 
 // Works for views of ArrayBuffers and SharedArrayBuffers alike (the worker
 // pool shares codes through SharedArrayBuffers); only the former can be detached.
@@ -45,8 +66,26 @@ View<T> typedArray(const Napi::Value& v, const char* name, const char* expected)
   out.data = length ? static_cast<T*>(data) : nullptr;
   if (length && (reinterpret_cast<uintptr_t>(out.data) % alignof(T)) != 0)
     fail("INVALID_ARGUMENT", std::string(name) + " is not aligned to its element size");
-  out.keep = Napi::Persistent(v);
+  out.store = backingStore(buffer);
+  // A growable SharedArrayBuffer only grows: its memory stays where it is.
+  if (out.store->IsResizableByUserJavaScript() && !out.store->IsShared()) {
+    out.copy.assign(out.data, out.data + length);
+    out.data = length ? out.copy.data() : nullptr;
+  }
   return out;
+}
+
+// Makes `v` read from a private copy. For inputs that are checked and then
+// used (row indices, scales, a baseline): the caller, or another thread
+// through a SharedArrayBuffer, can change the array after the check, so the
+// kernel must read what was checked.
+template <class T>
+View<T> privateCopy(View<T> v) {
+  if (v.copy.empty() && v.length) {
+    v.copy.assign(v.data, v.data + v.length);
+    v.data = v.copy.data();
+  }
+  return v;
 }
 
 inline View<float> floatArray(const Napi::Value& v, const char* name) {

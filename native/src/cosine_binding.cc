@@ -12,7 +12,7 @@ namespace {
 class CosineJob : public Job {
  public:
   CosineJob(const KernelTable* t, View<float> vectors, View<int32_t> rows, View<float> queries, size_t nq, size_t c,
-            size_t dim, Napi::Env env)
+            size_t dim)
       : table_(t),
         vectors_(std::move(vectors)),
         rows_(std::move(rows)),
@@ -20,13 +20,13 @@ class CosineJob : public Job {
         nq_(nq),
         c_(c),
         dim_(dim) {
-    out_.allocate(env, nq * c);
+    out_.allocate(nq * c);
   }
   void execute() override {
     if (nq_ * c_ == 0) return;
-    table_->cosineCandidates(vectors_.data, rows_.data, nq_, c_, queries_.data, dim_, out_.data);
+    table_->cosineCandidates(vectors_.data, rows_.data, nq_, c_, queries_.data, dim_, out_.data());
   }
-  Napi::Value result(Napi::Env) override { return out_.value(); }
+  Napi::Value result(Napi::Env env) override { return out_.value(env); }
 
  private:
   const KernelTable* table_;
@@ -40,7 +40,7 @@ class CosineJob : public Job {
 Napi::Value cosineCandidates(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   View<float> vectors = floatArray(info[0], "vectors");
-  View<int32_t> rows = int32Array(info[1], "rows");
+  View<int32_t> rows = privateCopy(int32Array(info[1], "rows"));
   View<float> queries = floatArray(info[2], "queries");
   const size_t dim = wholeNumber(info[3], "dim", "INVALID_DIM", 1, kMaxElements);
   if (vectors.length % dim != 0)
@@ -59,8 +59,7 @@ Napi::Value cosineCandidates(const Napi::CallbackInfo& info) {
   CallOptions o = callOptions(optionsArg(info, 4));
   const size_t c = nq ? rows.length / nq : 0;
   return runJob(
-      env,
-      std::make_unique<CosineJob>(o.table, std::move(vectors), std::move(rows), std::move(queries), nq, c, dim, env),
+      env, std::make_unique<CosineJob>(o.table, std::move(vectors), std::move(rows), std::move(queries), nq, c, dim),
       o.async);
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 #include <napi.h>
 
+#include <new>
 #include <string>
 
 namespace dso {
@@ -20,13 +21,17 @@ Napi::Error makeError(Napi::Env env, const std::string& code, const std::string&
 // Registers the DsoError constructor for this addon instance (per thread).
 Napi::Value setErrorClass(const Napi::CallbackInfo& info);
 
-// Runs a binding body, turning Failure into a thrown DsoError.
+// Runs a binding body, turning Failure (and a failed allocation, which
+// node-addon-api would let escape as a C++ exception and abort) into a thrown
+// DsoError.
 template <class F>
 Napi::Value guarded(const Napi::CallbackInfo& info, F body) {
   try {
     return body(info);
   } catch (const Failure& f) {
     throw makeError(info.Env(), f.code, f.message);
+  } catch (const std::bad_alloc&) {
+    throw makeError(info.Env(), "OUT_OF_MEMORY", "could not allocate memory for the call");
   }
 }
 

@@ -12,26 +12,26 @@ namespace {
 class HammingJob : public Job {
  public:
   HammingJob(const KernelTable* t, View<uint8_t> base, View<uint8_t> queries, size_t n, size_t nq, size_t dim, size_t k,
-             const Napi::Value& out, Napi::Env env)
+             const Napi::Value& out)
       : table_(t), base_(std::move(base)), queries_(std::move(queries)), n_(n), nq_(nq), dim_(dim), k_(k) {
     const bool given = !out.IsUndefined();
-    ids_.provide(env, given ? outField(out, "ids") : out, nq * k, "out.ids");
-    dists_.provide(env, given ? outField(out, "distances") : out, nq * k, "out.distances");
+    ids_.provide(given ? outField(out, "ids") : out, nq * k, "out.ids");
+    dists_.provide(given ? outField(out, "distances") : out, nq * k, "out.distances");
     if (!given) return;
     ids_.apart(base_.data, base_.length, "out.ids", "base");
     ids_.apart(queries_.data, queries_.length, "out.ids", "queries");
     dists_.apart(base_.data, base_.length, "out.distances", "base");
     dists_.apart(queries_.data, queries_.length, "out.distances", "queries");
-    dists_.apart(ids_.data, ids_.length, "out.distances", "out.ids");
+    dists_.apart(ids_.data(), ids_.length(), "out.distances", "out.ids");
   }
   void execute() override {
     if (nq_ == 0) return;
-    check(table_->hammingTopK(base_.data, n_, queries_.data, nq_, dim_, k_, ids_.data, dists_.data), "");
+    check(table_->hammingTopK(base_.data, n_, queries_.data, nq_, dim_, k_, ids_.data(), dists_.data()), "");
   }
   Napi::Value result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
-    o.Set("ids", ids_.value());
-    o.Set("distances", dists_.value());
+    o.Set("ids", ids_.value(env));
+    o.Set("distances", dists_.value(env));
     return o;
   }
 
@@ -57,12 +57,12 @@ Napi::Value hammingTopK(const Napi::CallbackInfo& info) {
                                 ") is not a multiple of ceil(dim/8) = " + std::to_string(B));
   const size_t n = base.length / B, nq = queries.length / B;
   if (n > kMaxElements) fail("TOO_LARGE", "base holds more than 2^31-1 rows; ids are Int32");
-  if (static_cast<double>(nq) * static_cast<double>(k) > static_cast<double>(kMaxElements))
-    fail("TOO_LARGE", "queries x k = " + std::to_string(nq) + " x " + std::to_string(k) + " exceeds 2^31-1 results");
+  if (static_cast<double>(nq) * static_cast<double>(k) > static_cast<double>(kMaxResults))
+    fail("TOO_LARGE", "queries x k = " + std::to_string(nq) + " x " + std::to_string(k) + " exceeds " +
+                          std::to_string(kMaxResults) + " results");
   CallOptions o = callOptions(optionsArg(info, 4));
   const Napi::Value out = outArg(info, 5);
-  return runJob(env,
-                std::make_unique<HammingJob>(o.table, std::move(base), std::move(queries), n, nq, dim, k, out, env),
+  return runJob(env, std::make_unique<HammingJob>(o.table, std::move(base), std::move(queries), n, nq, dim, k, out),
                 o.async);
 }
 

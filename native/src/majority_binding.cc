@@ -11,13 +11,13 @@ namespace {
 
 class MajorityJob : public Job {
  public:
-  MajorityJob(const KernelTable* t, View<uint8_t> codes, size_t n, size_t dim, const Napi::Value& out, Napi::Env env)
+  MajorityJob(const KernelTable* t, View<uint8_t> codes, size_t n, size_t dim, const Napi::Value& out)
       : table_(t), codes_(std::move(codes)), n_(n), dim_(dim) {
-    out_.provide(env, out, (dim + 7) / 8, "out");
+    out_.provide(out, (dim + 7) / 8, "out");
     out_.apart(codes_.data, codes_.length, "out", "codes");
   }
-  void execute() override { table_->majority(codes_.data, n_, dim_, out_.data); }
-  Napi::Value result(Napi::Env) override { return out_.value(); }
+  void execute() override { table_->majority(codes_.data, n_, dim_, out_.data()); }
+  Napi::Value result(Napi::Env env) override { return out_.value(env); }
 
  private:
   const KernelTable* table_;
@@ -37,7 +37,7 @@ Napi::Value majority(const Napi::CallbackInfo& info) {
          "codes.length must be n x ceil(dim/8) = " + std::to_string(n * B) + ", got " + std::to_string(codes.length));
   CallOptions o = callOptions(optionsArg(info, 3));
   const Napi::Value out = outArg(info, 4);
-  return runJob(env, std::make_unique<MajorityJob>(o.table, std::move(codes), n, dim, out, env), o.async);
+  return runJob(env, std::make_unique<MajorityJob>(o.table, std::move(codes), n, dim, out), o.async);
 }
 
 }  // namespace

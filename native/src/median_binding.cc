@@ -14,18 +14,18 @@ namespace {
 class ColumnJob : public Job {
  public:
   ColumnJob(const KernelTable* t, View<float> rows, size_t n, size_t d, bool trimmed, size_t cut,
-            const Napi::Value& out, Napi::Env env)
+            const Napi::Value& out)
       : table_(t), rows_(std::move(rows)), n_(n), d_(d), trimmed_(trimmed), cut_(cut) {
-    out_.provide(env, out, d, "out");
+    out_.provide(out, d, "out");
     out_.apart(rows_.data, rows_.length, "out", "rows");
   }
   void execute() override {
     if (d_ == 0) return;
-    const KernelResult r = trimmed_ ? table_->trimmedMean(rows_.data, n_, d_, cut_, out_.data)
-                                    : table_->median(rows_.data, n_, d_, out_.data);
+    const KernelResult r = trimmed_ ? table_->trimmedMean(rows_.data, n_, d_, cut_, out_.data())
+                                    : table_->median(rows_.data, n_, d_, out_.data());
     check(r, "rows holds a NaN or infinite value at flat index ");
   }
-  Napi::Value result(Napi::Env) override { return out_.value(); }
+  Napi::Value result(Napi::Env env) override { return out_.value(env); }
 
  private:
   const KernelTable* table_;
@@ -50,7 +50,7 @@ Napi::Value median(const Napi::CallbackInfo& info) {
   const size_t d = columnsOf(rows, n);
   CallOptions o = callOptions(optionsArg(info, 2));
   const Napi::Value out = outArg(info, 3);
-  return runJob(env, std::make_unique<ColumnJob>(o.table, std::move(rows), n, d, false, 0, out, env), o.async);
+  return runJob(env, std::make_unique<ColumnJob>(o.table, std::move(rows), n, d, false, 0, out), o.async);
 }
 
 Napi::Value trimmedMean(const Napi::CallbackInfo& info) {
@@ -65,7 +65,7 @@ Napi::Value trimmedMean(const Napi::CallbackInfo& info) {
   const size_t cut = static_cast<size_t>(std::floor(trim * static_cast<double>(n)));
   CallOptions o = callOptions(optionsArg(info, 3));
   const Napi::Value out = outArg(info, 4);
-  return runJob(env, std::make_unique<ColumnJob>(o.table, std::move(rows), n, d, true, cut, out, env), o.async);
+  return runJob(env, std::make_unique<ColumnJob>(o.table, std::move(rows), n, d, true, cut, out), o.async);
 }
 
 }  // namespace

@@ -11,13 +11,13 @@
 
 #include "args.h"
 #include "bindings.h"
+#include "v8_values.h"
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <v8.h>
 
 #include <cerrno>
 #include <cstring>
@@ -28,14 +28,6 @@ namespace dso {
 namespace {
 
 #if defined(__unix__) || defined(__APPLE__)
-// N-API has no shared buffers over external memory, so this one value is made
-// with V8's API; napi_value is a v8::Local's slot, as Node's own N-API glue
-// converts it.
-Napi::Value toNapi(Napi::Env env, v8::Local<v8::Value> v) {
-  static_assert(sizeof(napi_value) == sizeof(v8::Local<v8::Value>), "napi_value must be a v8::Local");
-  return Napi::Value(env, reinterpret_cast<napi_value>(*v));
-}
-
 Napi::Value mapFile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) fail("INVALID_ARGUMENT", "mapFile expects a path");
@@ -44,21 +36,28 @@ Napi::Value mapFile(const Napi::CallbackInfo& info) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) fail("IO_ERROR", "could not open " + path + ": " + std::strerror(errno));
   struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (fstat(fd, &st) != 0) {
+    const int err = errno;
     close(fd);
-    fail("IO_ERROR", "could not map " + path + ": not a regular file");
+    fail("IO_ERROR", "could not stat " + path + ": " + std::strerror(err));
   }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    fail("NOT_A_FILE", path + " is not a regular file");
+  }
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  v8::EscapableHandleScope scope(isolate);
+  // mmap cannot map nothing: an empty file is an empty buffer, which the
+  // loader then refuses as it refuses an empty file it reads.
   if (st.st_size <= 0) {
     close(fd);
-    fail("IO_ERROR", "could not map " + path + ": the file is empty");
+    return toNapi(env, scope.Escape(v8::SharedArrayBuffer::New(isolate, 0)));
   }
   const size_t length = static_cast<size_t>(st.st_size);
   void* base = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   const int err = errno;
   close(fd);
   if (base == MAP_FAILED) fail("IO_ERROR", "could not map " + path + ": " + std::strerror(err));
-  v8::Isolate* isolate = v8::Isolate::GetCurrent();
-  v8::EscapableHandleScope scope(isolate);
   std::unique_ptr<v8::BackingStore> store = v8::SharedArrayBuffer::NewBackingStore(
       base, length, [](void* data, size_t len, void*) { munmap(data, len); }, nullptr);
   return toNapi(env, scope.Escape(v8::SharedArrayBuffer::New(isolate, std::move(store))));

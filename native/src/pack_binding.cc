@@ -31,7 +31,7 @@ PackShape packShape(size_t rows, const Napi::Value& dimV, const Napi::Value& gro
 View<float> optionalBaseline(const Napi::Value& v, size_t dim) {
   View<float> b;
   if (v.IsUndefined() || v.IsNull()) return b;
-  b = floatArray(v, "baseline");
+  b = privateCopy(floatArray(v, "baseline"));
   if (b.length != dim)
     fail("LENGTH_MISMATCH",
          "baseline must hold dim = " + std::to_string(dim) + " values, got " + std::to_string(b.length));
@@ -43,27 +43,26 @@ View<float> optionalBaseline(const Napi::Value& v, size_t dim) {
 
 class PackJob : public Job {
  public:
-  PackJob(const KernelTable* t, View<float> x, View<float> b, PackShape s, const Napi::Value& out, Napi::Env env)
+  PackJob(const KernelTable* t, View<float> x, View<float> b, PackShape s, const Napi::Value& out)
       : table_(t), x_(std::move(x)), baseline_(std::move(b)), s_(s) {
     const bool given = !out.IsUndefined();
-    codes_.provide(env, given ? outField(out, "codes") : out, s.rows * s.bytesPerRow, "out.codes");
-    scales_.provide(env, given ? outField(out, "scales") : out, s.rows * s.groups, "out.scales");
+    codes_.provide(given ? outField(out, "codes") : out, s.rows * s.bytesPerRow, "out.codes");
+    scales_.provide(given ? outField(out, "scales") : out, s.rows * s.groups, "out.scales");
     if (!given) return;
+    // The baseline is a private copy (optionalBaseline), so only x can share the outputs' memory.
     codes_.apart(x_.data, x_.length, "out.codes", "x");
-    codes_.apart(baseline_.data, baseline_.length, "out.codes", "baseline");
     scales_.apart(x_.data, x_.length, "out.scales", "x");
-    scales_.apart(baseline_.data, baseline_.length, "out.scales", "baseline");
-    scales_.apart(codes_.data, codes_.length, "out.scales", "out.codes");
+    scales_.apart(codes_.data(), codes_.length(), "out.scales", "out.codes");
   }
   void execute() override {
     if (s_.rows == 0) return;
-    check(table_->pack(x_.data, s_.rows, s_.dim, s_.groupSize, baseline_.data, codes_.data, scales_.data),
+    check(table_->pack(x_.data, s_.rows, s_.dim, s_.groupSize, baseline_.data, codes_.data(), scales_.data()),
           "x holds a NaN or infinite value (or x - baseline overflows) in row ");
   }
   Napi::Value result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
-    o.Set("codes", codes_.value());
-    o.Set("scales", scales_.value());
+    o.Set("codes", codes_.value(env));
+    o.Set("scales", scales_.value(env));
     return o;
   }
 
@@ -78,19 +77,17 @@ class PackJob : public Job {
 class DequantizeJob : public Job {
  public:
   DequantizeJob(const KernelTable* t, View<uint8_t> c, View<float> sc, View<float> b, PackShape s,
-                const Napi::Value& out, Napi::Env env)
+                const Napi::Value& out)
       : table_(t), codes_(std::move(c)), scales_(std::move(sc)), baseline_(std::move(b)), s_(s) {
-    out_.provide(env, out, s.rows * s.dim, "out");
-    if (out.IsUndefined()) return;
+    out_.provide(out, s.rows * s.dim, "out");
+    // Scales and baseline are private copies, so only the codes can share out's memory.
     out_.apart(codes_.data, codes_.length, "out", "codes");
-    out_.apart(scales_.data, scales_.length, "out", "scales");
-    out_.apart(baseline_.data, baseline_.length, "out", "baseline");
   }
   void execute() override {
     if (s_.rows == 0) return;
-    table_->dequantize(codes_.data, scales_.data, s_.rows, s_.dim, s_.groupSize, baseline_.data, out_.data);
+    table_->dequantize(codes_.data, scales_.data, s_.rows, s_.dim, s_.groupSize, baseline_.data, out_.data());
   }
-  Napi::Value result(Napi::Env) override { return out_.value(); }
+  Napi::Value result(Napi::Env env) override { return out_.value(env); }
 
  private:
   const KernelTable* table_;
@@ -111,13 +108,13 @@ Napi::Value pack(const Napi::CallbackInfo& info) {
   View<float> b = optionalBaseline(info[3], s.dim);
   CallOptions o = callOptions(optionsArg(info, 4));
   const Napi::Value out = outArg(info, 5);
-  return runJob(env, std::make_unique<PackJob>(o.table, std::move(x), std::move(b), s, out, env), o.async);
+  return runJob(env, std::make_unique<PackJob>(o.table, std::move(x), std::move(b), s, out), o.async);
 }
 
 Napi::Value dequantize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   View<uint8_t> codes = byteArray(info[0], "codes");
-  View<float> scales = floatArray(info[1], "scales");
+  View<float> scales = privateCopy(floatArray(info[1], "scales"));
   PackShape s = packShape(0, info[2], info[3]);
   if (scales.length % s.groups != 0)
     fail("LENGTH_MISMATCH", "scales.length (" + std::to_string(scales.length) + ") is not a multiple of the " +
@@ -135,9 +132,9 @@ Napi::Value dequantize(const Napi::CallbackInfo& info) {
   View<float> b = optionalBaseline(info[4], s.dim);
   CallOptions o = callOptions(optionsArg(info, 5));
   const Napi::Value out = outArg(info, 6);
-  return runJob(
-      env, std::make_unique<DequantizeJob>(o.table, std::move(codes), std::move(scales), std::move(b), s, out, env),
-      o.async);
+  return runJob(env,
+                std::make_unique<DequantizeJob>(o.table, std::move(codes), std::move(scales), std::move(b), s, out),
+                o.async);
 }
 
 }  // namespace

@@ -78,6 +78,37 @@ void checkPack(const dso::KernelTable& t, Rng& r) {
   }
 }
 
+// Scales where a float sum overflows, underflows or drifts: every tier finite
+// and within 1e-5 of the serial tier's double sum.
+void checkPackEdges(const dso::KernelTable& t, Rng& r) {
+  struct Edge {
+    size_t dim, gs;
+    float (*value)(size_t j, Rng& r);
+  };
+  const Edge edges[] = {
+      {384, 384, [](size_t, Rng&) { return 1e37f; }},
+      {384, 64, [](size_t j, Rng&) { return j % 2 ? -3.4e38f : 3.4e38f; }},
+      {100, 7, [](size_t j, Rng&) { return j % 3 ? 2e38f : -1e-30f; }},
+      {384, 384, [](size_t j, Rng&) { return j % 2 ? 1e-40f : -3e-42f; }},
+      {65536, 65536, [](size_t j, Rng& g) { return j == 0 ? 1e6f : 1.0f + g.uniform() * 1e-3f; }},
+      {100000, 33333, [](size_t, Rng& g) { return g.heavy() * 1e30f; }},
+  };
+  for (const Edge& e : edges) {
+    std::vector<float> x(e.dim);
+    for (size_t j = 0; j < e.dim; ++j) x[j] = e.value(j, r);
+    const size_t B = (e.dim + 7) / 8, G = (e.dim + e.gs - 1) / e.gs;
+    std::vector<uint8_t> c0(B), c1(B);
+    std::vector<float> s0(G), s1(G);
+    dso::kSerialTable.pack(x.data(), 1, e.dim, e.gs, nullptr, c0.data(), s0.data());
+    t.pack(x.data(), 1, e.dim, e.gs, nullptr, c1.data(), s1.data());
+    bool close = true;
+    for (size_t i = 0; i < G; ++i)
+      close = close && std::isfinite(s1[i]) && std::fabs(s0[i] - s1[i]) <= 1e-5f * std::fabs(s0[i]);
+    expect(same(c0, c1) && close,
+           std::string(t.name) + " pack edge dim " + std::to_string(e.dim) + " x[0] " + std::to_string(x[0]));
+  }
+}
+
 void checkHamming(const dso::KernelTable& t, Rng& r) {
   const size_t shapes[][4] = {{1, 1, 1, 1},
                               {7, 3, 5, 4},
@@ -103,6 +134,27 @@ void checkHamming(const dso::KernelTable& t, Rng& r) {
     t.hammingTopK(base.data(), n, q.data(), nq, dim, k, i1.data(), d1.data());
     const std::string tag = std::string(t.name) + " hamming dim " + std::to_string(dim) + " n " + std::to_string(n);
     expect(same(i0, i1) && same(d0, d1), tag);
+  }
+}
+
+// Seeded random shapes (dims up to 2100, k up to 700 and beyond n, ties), and
+// the shape where a function-pointer dispatch of the tiled kernel was once
+// seen to differ: avx512, dim 64, k 8, 4 queries over 6,000 rows, 15 calls.
+void checkHammingRandom(const dso::KernelTable& t, Rng& r) {
+  for (int it = 0; it < 135; ++it) {
+    const bool lead = it < 15;
+    const size_t dim = lead ? 64 : 1 + r.next() % (it % 4 == 0 ? 2100 : 300);
+    const size_t n = lead ? 6000 : r.next() % 3000, nq = lead ? 4 : 1 + r.next() % 9;
+    const size_t k = lead ? 8 : 1 + r.next() % (it % 3 ? 20 : 700), B = (dim + 7) / 8;
+    std::vector<uint8_t> base(n * B), q(nq * B);
+    for (auto& v : base) v = static_cast<uint8_t>(lead || r.next() % 5 ? r.next() : 0);
+    for (auto& v : q) v = static_cast<uint8_t>(r.next());
+    std::vector<int32_t> i0(nq * k), d0(nq * k), i1(nq * k), d1(nq * k);
+    dso::kSerialTable.hammingTopK(base.data(), n, q.data(), nq, dim, k, i0.data(), d0.data());
+    t.hammingTopK(base.data(), n, q.data(), nq, dim, k, i1.data(), d1.data());
+    expect(same(i0, i1) && same(d0, d1), std::string(t.name) + " hamming random dim " + std::to_string(dim) + " n " +
+                                             std::to_string(n) + " nq " + std::to_string(nq) + " k " +
+                                             std::to_string(k));
   }
 }
 
@@ -138,20 +190,24 @@ void checkMajority(const dso::KernelTable& t, Rng& r) {
 }
 
 void checkCosine(const dso::KernelTable& t, Rng& r) {
-  for (size_t dim : {1, 7, 100, 384, 1001}) {
-    const size_t n = 60, nq = 3, c = 11;
-    std::vector<float> v(n * dim), q(nq * dim), o0(nq * c), o1(nq * c);
-    for (auto& x : v) x = r.uniform();
-    for (auto& x : q) x = r.uniform();
-    std::vector<int32_t> rows(nq * c);
-    for (size_t i = 0; i < rows.size(); ++i) rows[i] = i % 5 == 4 ? -1 : static_cast<int32_t>(r.next() % n);
-    dso::kSerialTable.cosineCandidates(v.data(), rows.data(), nq, c, q.data(), dim, o0.data());
-    t.cosineCandidates(v.data(), rows.data(), nq, c, q.data(), dim, o1.data());
-    bool close = true;
-    for (size_t i = 0; i < o0.size(); ++i)
-      close = close && (rows[i] < 0 ? std::isnan(o1[i]) : std::fabs(o0[i] - o1[i]) <= 1e-5f);
-    expect(close, std::string(t.name) + " cosine dim " + std::to_string(dim));
-  }
+  // Query and row magnitudes: plain, squares beyond float32, products below it, mixed; and long rows.
+  const float scales[][2] = {{1, 1},           {1e19f, 3e19f},   {3e38f, 1e37f},
+                             {1e-20f, 1e-20f}, {1e-40f, 1e-42f}, {1e30f, 1e-30f}};
+  for (const auto& sc : scales)
+    for (size_t dim : {1, 7, 100, 384, 1001, 65536}) {
+      const size_t n = 60, nq = 3, c = 11;
+      std::vector<float> v(n * dim), q(nq * dim), o0(nq * c), o1(nq * c);
+      for (auto& x : v) x = r.uniform() * sc[1];
+      for (auto& x : q) x = r.uniform() * sc[0];
+      std::vector<int32_t> rows(nq * c);
+      for (size_t i = 0; i < rows.size(); ++i) rows[i] = i % 5 == 4 ? -1 : static_cast<int32_t>(r.next() % n);
+      dso::kSerialTable.cosineCandidates(v.data(), rows.data(), nq, c, q.data(), dim, o0.data());
+      t.cosineCandidates(v.data(), rows.data(), nq, c, q.data(), dim, o1.data());
+      bool close = true;
+      for (size_t i = 0; i < o0.size(); ++i)
+        close = close && (rows[i] < 0 ? std::isnan(o1[i]) : std::isfinite(o1[i]) && std::fabs(o0[i] - o1[i]) <= 1e-5f);
+      expect(close, std::string(t.name) + " cosine dim " + std::to_string(dim) + " scale " + std::to_string(sc[0]));
+    }
 }
 
 }  // namespace
@@ -164,7 +220,9 @@ int main() {
       if (vpop && tier != "avx512") continue;
       const dso::KernelTable* t = dso::kernelTable(tier, vpop == 1);
       checkPack(*t, r);
+      checkPackEdges(*t, r);
       checkHamming(*t, r);
+      checkHammingRandom(*t, r);
       checkColumns(*t, r);
       checkMajority(*t, r);
       checkCosine(*t, r);

@@ -19,7 +19,7 @@
 import { performance } from 'node:perf_hooks';
 
 import { isArray, wholeNumber } from '../core/checks.js';
-import { DsoError } from '../core/errors.js';
+import { describeError, DsoError } from '../core/errors.js';
 import type { Experience } from '../experience/experience.js';
 import type { ApplyResult, ExperienceLibrary } from '../experience/library.js';
 import type { LibraryOperation } from '../experience/operations.js';
@@ -125,13 +125,17 @@ const CHANGES = new Set(['added', 'modified', 'merged', 'deleted']);
 
 type Chat = (messages: readonly ChatMessage[], opts?: ChatOptions) => Promise<ChatResponse>;
 
+/** What the parts of one step share: its result, the clock of its model calls, its counted chat, and finish(). */
+interface StepRun {
+  result: StepResult;
+  model: <T>(calls: () => Promise<T>) => Promise<T>;
+  chat: Chat;
+  finish(skipped?: string): StepResult;
+}
+
 interface Candidate {
   operation: LibraryOperation;
   domain: string;
-}
-
-function describe(e: unknown): string {
-  return e instanceof DsoError ? `${e.code}: ${e.message}` : (e as Error).message;
 }
 
 function referencedIds(op: LibraryOperation): string[] {
@@ -193,10 +197,45 @@ export class ActiveSemanticOptimizer {
     return this.runGroup(problem);
   }
 
+  /** One GRPO-style group: rollouts, rewards, advantages, summaries, then proposed operations (pending until consolidated). */
   private async runGroup(problem: Problem, given?: string[], givenUsed?: string[]): Promise<StepResult> {
     if (problem === null || typeof problem !== 'object' || typeof problem.query !== 'string' || typeof problem.groundTruth !== 'string') {
       throw new DsoError('INVALID_ARGUMENT', 'step needs { query: string, groundTruth: string, domain? }');
     }
+    const run = this.beginStep(problem);
+    const { result } = run;
+    const prompt = given
+      ? { prompt: '', labels: (givenUsed ?? []).filter((id) => this.library.has(id)) }
+      : await this.library.buildPrompt(problem.query, { k: this.retrieveK });
+    result.experiencesUsed = prompt.labels;
+    let rollouts: string[];
+    try {
+      rollouts = given ?? (await this.rollouts(run, prompt.prompt));
+    } catch (e) {
+      return run.finish(`rollouts failed: ${describeError(e)}`);
+    }
+    const rewards = await this.rewards(problem, rollouts);
+    result.rewards = rewards;
+    result.meanReward = rewards.reduce((s, r) => s + r, 0) / rewards.length;
+    const advantages = groupAdvantages(rewards);
+    if (advantages === undefined) return run.finish('all rewards equal: no advantage to learn from');
+    result.advantages = advantages;
+    let summaries: string[];
+    try {
+      summaries = await this.summaries(run, problem, rollouts, rewards);
+    } catch (e) {
+      return run.finish(`summaries failed: ${describeError(e)}`);
+    }
+    const ask = this.extractionRequest(problem, prompt.labels, rewards, advantages, summaries);
+    const parsed = await this.askForOperations(ask.content, { ...ask.ctx, domain: result.domain }, run.model, run.chat);
+    if (typeof parsed === 'string') return run.finish(parsed);
+    result.candidates = parsed;
+    for (const operation of parsed) this.pending.push({ operation, domain: result.domain });
+    return run.finish(parsed.length === 0 ? 'the model proposed no operations' : undefined);
+  }
+
+  /** A step's result, its token count and model-time clock, and finish(), which stamps the timings and logs it. */
+  private beginStep(problem: Problem): StepRun {
     const t0 = performance.now();
     let modelMs = 0;
     const model = async <T>(calls: () => Promise<T>): Promise<T> => {
@@ -208,13 +247,11 @@ export class ActiveSemanticOptimizer {
       }
     };
     const tokens = noTokens();
-    const chat = this.counted(tokens);
-    const domain = problem.domain ?? 'general';
     const result: StepResult = {
       step: this.steps++,
       epoch: this.library.epoch,
       query: problem.query,
-      domain,
+      domain: problem.domain ?? 'general',
       rewards: [],
       advantages: [],
       meanReward: 0,
@@ -230,63 +267,59 @@ export class ActiveSemanticOptimizer {
       this.log?.write({ type: 'step', ...result });
       return result;
     };
+    return { result, model, chat: this.counted(tokens), finish };
+  }
 
-    const prompt = given
-      ? { prompt: '', labels: (givenUsed ?? []).filter((id) => this.library.has(id)) }
-      : await this.library.buildPrompt(problem.query, { k: this.retrieveK });
-    result.experiencesUsed = prompt.labels;
-    let rollouts: string[];
-    try {
-      rollouts =
-        given ??
-        (await model(() =>
-          Promise.all(
-            Array.from({ length: this.groupSize }, () =>
-              chat([{ role: 'user', content: prompt.prompt }], { temperature: this.rolloutTemperature }),
-            ),
-          ),
-        ).then((rs) => rs.map((r) => r.content)));
-    } catch (e) {
-      return finish(`rollouts failed: ${describe(e)}`);
-    }
+  /** groupSize answers to the prompt, sampled at the rollout temperature. */
+  private async rollouts(run: StepRun, prompt: string): Promise<string[]> {
+    const answers = await run.model(() =>
+      Promise.all(
+        Array.from({ length: this.groupSize }, () =>
+          run.chat([{ role: 'user', content: prompt }], { temperature: this.rolloutTemperature }),
+        ),
+      ),
+    );
+    return answers.map((r) => r.content);
+  }
+
+  private async rewards(problem: Problem, rollouts: string[]): Promise<number[]> {
     const rewards = await Promise.all(rollouts.map((r) => Promise.resolve(this.reward(r, problem.groundTruth, problem.query))));
     rewards.forEach((r, i) => {
       if (typeof r !== 'number' || !Number.isFinite(r))
         throw new DsoError('NON_FINITE', `the reward function returned ${String(r)} for rollout ${i}`);
     });
-    result.rewards = rewards;
-    result.meanReward = rewards.reduce((s, r) => s + r, 0) / rewards.length;
-    const advantages = groupAdvantages(rewards);
-    if (advantages === undefined) return finish('all rewards equal: no advantage to learn from');
-    result.advantages = advantages;
+    return rewards;
+  }
 
-    let summaries: string[];
-    try {
-      summaries = await model(() =>
-        Promise.all(
-          rollouts.map((response, i) =>
-            chat(
-              [
-                {
-                  role: 'user',
-                  content: fillTemplate(SUMMARIZE_TEMPLATE, {
-                    problem: problem.query,
-                    groundTruth: problem.groundTruth,
-                    outcome: rewards[i] > result.meanReward ? 'better than the group average' : 'no better than the group average',
-                    reward: String(rewards[i]),
-                    response,
-                  }),
-                },
-              ],
-              { temperature: this.analysisTemperature },
-            ),
+  /** One summary per rollout, each told whether it beat the group's mean. */
+  private async summaries(run: StepRun, problem: Problem, rollouts: string[], rewards: number[]): Promise<string[]> {
+    const mean = run.result.meanReward;
+    const answers = await run.model(() =>
+      Promise.all(
+        rollouts.map((response, i) =>
+          run.chat(
+            [
+              {
+                role: 'user',
+                content: fillTemplate(SUMMARIZE_TEMPLATE, {
+                  problem: problem.query,
+                  groundTruth: problem.groundTruth,
+                  outcome: rewards[i] > mean ? 'better than the group average' : 'no better than the group average',
+                  reward: String(rewards[i]),
+                  response,
+                }),
+              },
+            ],
+            { temperature: this.analysisTemperature },
           ),
         ),
-      ).then((rs) => rs.map((r) => r.content.trim()));
-    } catch (e) {
-      return finish(`summaries failed: ${describe(e)}`);
-    }
+      ),
+    );
+    return answers.map((r) => r.content.trim());
+  }
 
+  /** The request for operations: attempts best first, the experiences used, and the confidence the group's spread earns. */
+  private extractionRequest(problem: Problem, labels: string[], rewards: number[], advantages: number[], summaries: string[]) {
     const order = advantages.map((_, i) => i).sort((a, b) => advantages[b] - advantages[a]);
     const attempts = order
       .map(
@@ -294,7 +327,7 @@ export class ActiveSemanticOptimizer {
           `Attempt ${i + 1} (advantage ${advantages[i] >= 0 ? '+' : ''}${advantages[i].toFixed(2)}, reward ${rewards[i]}):\n${summaries[i]}`,
       )
       .join('\n\n');
-    const used = prompt.labels.map((id) => this.library.get(id)).filter((e): e is Experience => e !== undefined);
+    const used = labels.map((id) => this.library.get(id)).filter((e): e is Experience => e !== undefined);
     const listing = formatExperiences(used);
     const spread = Math.max(...rewards) - Math.min(...rewards);
     const content = fillTemplate(EXTRACT_TEMPLATE, {
@@ -304,22 +337,15 @@ export class ActiveSemanticOptimizer {
       summaries: attempts,
       maxOperations: String(this.maxOperations),
     });
-    const parsed = await this.askForOperations(
+    return {
       content,
-      {
+      ctx: {
         labels: listing.labels,
         maxOperations: this.maxOperations,
-        domain,
         confidence: Math.min(1, Math.max(0, 0.5 + 0.4 * spread)),
         source: this.source,
       },
-      model,
-      chat,
-    );
-    if (typeof parsed === 'string') return finish(parsed);
-    result.candidates = parsed;
-    for (const operation of parsed) this.pending.push({ operation, domain });
-    return finish(parsed.length === 0 ? 'the model proposed no operations' : undefined);
+    };
   }
 
   /** One model call for operations, asked once more if the answer cannot be used; a string is the reason to skip. */
@@ -335,7 +361,7 @@ export class ActiveSemanticOptimizer {
       try {
         answer = (await model(() => chat(messages, { temperature: this.analysisTemperature }))).content;
       } catch (e) {
-        return `operations request failed: ${describe(e)}`;
+        return `operations request failed: ${describeError(e)}`;
       }
       try {
         return parseOperations(answer, ctx);
@@ -442,7 +468,7 @@ export class ActiveSemanticOptimizer {
         return this.logConsolidation({
           candidates: pending.length,
           operations: [],
-          skipped: `library refused the proposals: ${describe(e)}`,
+          skipped: `library refused the proposals: ${describeError(e)}`,
           tokens,
         });
       try {
@@ -451,14 +477,14 @@ export class ActiveSemanticOptimizer {
           candidates: pending.length,
           operations: original,
           applied,
-          fallback: `library refused the consolidated operations: ${describe(e)}`,
+          fallback: `library refused the consolidated operations: ${describeError(e)}`,
           tokens,
         });
       } catch (e2) {
         return this.logConsolidation({
           candidates: pending.length,
           operations: [],
-          skipped: `library refused the proposals: ${describe(e2)}`,
+          skipped: `library refused the proposals: ${describeError(e2)}`,
           tokens,
         });
       }

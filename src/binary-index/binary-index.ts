@@ -13,12 +13,13 @@
  * so a running search sees the rows present when it started. On an engine
  * that keeps codes on a GPU the rows stay resident there (resident-rows.ts).
  */
-import { bytes, bytesPerRow, floats, wholeNumber } from '../core/checks.js';
+import { bytes, bytesPerRow, checkResults, floats, wholeNumber } from '../core/checks.js';
 import { DsoError } from '../core/errors.js';
 import { createEngine } from '../engine/create-engine.js';
 import { LazyEngine } from '../engine/lazy-engine.js';
 import type { Engine } from '../engine/types.js';
 import { mapIndexFile, readIndexFile, writeIndexFile } from './format.js';
+import { strictlyIncreasing } from './labels.js';
 import { ResidentRows } from './resident-rows.js';
 
 export interface BinaryIndexOptions {
@@ -77,21 +78,6 @@ function maxOf(a: BigInt64Array): bigint {
   let m = a[0];
   for (const v of a) if (v > m) m = v;
   return m;
-}
-
-/**
- * Whether labels strictly increase, compared as (signed high, unsigned low)
- * 32-bit halves: reading BigInt64Array elements makes a BigInt each, which
- * costs seconds over ten million labels.
- */
-function strictlyIncreasing(a: BigInt64Array): boolean {
-  const w = new Int32Array(a.buffer, a.byteOffset, a.length * 2);
-  for (let i = 1; i < a.length; i++) {
-    const hi = w[2 * i + 1];
-    const prevHi = w[2 * i - 1];
-    if (hi < prevHi || (hi === prevHi && w[2 * i] >>> 0 <= w[2 * i - 2] >>> 0)) return false;
-  }
-  return true;
 }
 
 /** A label that occurs twice, if any; a strictly increasing batch is checked without copying. */
@@ -250,6 +236,7 @@ export class BinaryIndex {
       }
       candidates = Math.max(k, wholeNumber(opts.rescore.candidates ?? 100, 'rescore.candidates', 'INVALID_K', 1));
     }
+    checkResults(nq, candidates);
     if (!this.sorted) this.rebuild();
     const snap: Snapshot = {
       codes: this.codes,
@@ -283,12 +270,8 @@ export class BinaryIndex {
     if (mmap) return BinaryIndex.map(file, rest);
     const r = await readIndexFile(file);
     const index = new BinaryIndex({ ...rest, dim: r.dim, baseline: r.baseline });
-    if (strictlyIncreasing(r.labels)) {
-      // The file's arrays are already SharedArrayBuffers in label order: adopt them.
-      index.adopt(r.codes.buffer as SharedArrayBuffer, 0, r.labels, r.scales, r.vectors);
-    } else {
-      index.add(r.codes, r.labels, { scales: r.scales, vectors: r.vectors });
-    }
+    // The file's arrays are already SharedArrayBuffers in label order (checked): adopt them.
+    index.adopt(r.codes.buffer as SharedArrayBuffer, 0, r.labels, r.scales, r.vectors);
     return index;
   }
 
@@ -313,8 +296,6 @@ export class BinaryIndex {
   private static async map(file: string, opts: Omit<BinaryIndexOptions, 'dim'>): Promise<BinaryIndex> {
     const r = mapIndexFile(file);
     const index = new BinaryIndex({ ...opts, dim: r.dim, baseline: r.baseline });
-    if (!strictlyIncreasing(r.labels))
-      throw new DsoError('CORRUPT_INDEX', `${file} is not a usable index file: labels are not in increasing order`);
     index.adopt(r.codes.buffer as SharedArrayBuffer, r.codes.byteOffset, r.labels, r.scales, r.vectors);
     index.mapped = true;
     return index;

@@ -3,16 +3,21 @@
  * a CRC-32 trailer over everything before it. Saving writes a temporary file
  * beside the target, fsyncs it, renames it over the target and fsyncs the
  * directory, so a crash leaves either the old file or the new one, never a
- * mix. Loading checks magic, version, size and checksum before using a byte.
+ * mix; temporaries of killed saves are removed at the next save or load.
+ * Loading checks magic, version, size and checksum before using a byte, then
+ * the contents (labels ascending, scales and vectors finite), identically
+ * whether the file is read or mapped.
  */
-import { randomBytes } from 'node:crypto';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 
-import { bytesPerRow } from '../core/checks.js';
+import { bytesPerRow, firstNonFinite } from '../core/checks.js';
 import { DsoError } from '../core/errors.js';
+import { openRegularFile, requireRegularFile } from '../core/files.js';
+import { removeStaleTemps, tempPathFor } from '../core/temp-files.js';
 import { loadAddon } from '../simd/addon.js';
+import { strictlyIncreasing } from './labels.js';
 
 const MAGIC = 'DSOBIDX\0';
 const VERSION = 1;
@@ -63,7 +68,9 @@ export async function writeIndexFile(file: string, r: IndexRows): Promise<void> 
   header.writeUInt32LE(flags, 12);
   header.writeUInt32LE(r.dim, 16);
   header.writeBigUInt64LE(BigInt(count), 24);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  await checkTarget(file);
+  removeStaleTemps(file);
+  const tmp = tempPathFor(file);
   let fh;
   try {
     fh = await open(tmp, 'wx', 0o644);
@@ -99,6 +106,17 @@ export async function writeIndexFile(file: string, r: IndexRows): Promise<void> 
   }
 }
 
+/** A save may replace a regular file (or nothing), never a directory, FIFO or device of that name. */
+async function checkTarget(file: string): Promise<void> {
+  let st;
+  try {
+    st = await stat(file);
+  } catch {
+    return;
+  }
+  requireRegularFile(st, file);
+}
+
 const corrupt = (file: string, why: string) => new DsoError('CORRUPT_INDEX', `${file} is not a usable index file: ${why}`);
 
 /** Checks the header against the file's size; returns its fields and the section layout. */
@@ -113,6 +131,7 @@ function parseHeader(header: Buffer, size: number, file: string) {
   if (dim < 1 || flags & ~(FLAG_SCALES | FLAG_VECTORS | FLAG_BASELINE) || !Number.isSafeInteger(count)) {
     throw corrupt(file, 'invalid header fields');
   }
+  if (header.readUInt32LE(20) !== 0) throw corrupt(file, 'the reserved header field is not 0');
   const l = layout(dim, count, flags);
   if (l.size !== size)
     throw corrupt(file, `expected ${l.size} bytes for ${count} rows of dim ${dim}, found ${size} (truncated or altered)`);
@@ -124,14 +143,32 @@ function checkTrailer(trailer: Buffer, crc: number, file: string): void {
   if (trailer.readUInt32LE(0) !== crc >>> 0) throw corrupt(file, 'checksum mismatch (altered contents)');
 }
 
-export async function readIndexFile(file: string): Promise<IndexRows> {
-  let size: number;
-  try {
-    size = (await stat(file)).size;
-  } catch (e) {
-    throw new DsoError('IO_ERROR', `could not open ${file}: ${(e as Error).message}`, { cause: e });
+/**
+ * What a checksum cannot vouch for (a file written by something else than
+ * save): labels strictly ascending, as rows are stored in label order;
+ * scales finite and >= 0; vectors and baseline finite.
+ */
+function checkContents(r: IndexRows, file: string): IndexRows {
+  if (!strictlyIncreasing(r.labels)) throw corrupt(file, 'labels are not strictly increasing (duplicate or out of order)');
+  if (r.scales) {
+    const bad = firstNonFinite(r.scales);
+    if (bad >= 0) throw corrupt(file, `scale ${bad} is ${r.scales[bad]}`);
+    const negative = r.scales.findIndex((v) => v < 0);
+    if (negative >= 0) throw corrupt(file, `scale ${negative} is negative`);
   }
-  const fh = await open(file, 'r');
+  for (const [name, values] of [
+    ['vector', r.vectors],
+    ['baseline', r.baseline],
+  ] as const) {
+    const bad = values ? firstNonFinite(values) : -1;
+    if (bad >= 0) throw corrupt(file, `${name} value ${bad} is ${values![bad]}`);
+  }
+  return r;
+}
+
+export async function readIndexFile(file: string): Promise<IndexRows> {
+  removeStaleTemps(file);
+  const { fh, size } = await openRegularFile(file);
   try {
     const header = Buffer.alloc(HEADER_BYTES);
     await fh.read(header, 0, Math.min(HEADER_BYTES, size), 0);
@@ -149,14 +186,17 @@ export async function readIndexFile(file: string): Promise<IndexRows> {
     checkTrailer(trailer, crc, file);
     const at = (o: number) => o - HEADER_BYTES;
     const buf = body.buffer;
-    return {
-      dim,
-      codes: new Uint8Array(buf, 0, l.codes),
-      labels: new BigInt64Array(buf, at(l.labelsAt), count),
-      scales: flags & FLAG_SCALES ? new Float32Array(buf, at(l.scalesAt), count) : undefined,
-      vectors: flags & FLAG_VECTORS ? new Float32Array(buf, at(l.vectorsAt), count * dim) : undefined,
-      baseline: flags & FLAG_BASELINE ? new Float32Array(buf, at(l.baselineAt), dim) : undefined,
-    };
+    return checkContents(
+      {
+        dim,
+        codes: new Uint8Array(buf, 0, l.codes),
+        labels: new BigInt64Array(buf, at(l.labelsAt), count),
+        scales: flags & FLAG_SCALES ? new Float32Array(buf, at(l.scalesAt), count) : undefined,
+        vectors: flags & FLAG_VECTORS ? new Float32Array(buf, at(l.vectorsAt), count * dim) : undefined,
+        baseline: flags & FLAG_BASELINE ? new Float32Array(buf, at(l.baselineAt), dim) : undefined,
+      },
+      file,
+    );
   } finally {
     await fh.close();
   }
@@ -169,18 +209,22 @@ export async function readIndexFile(file: string): Promise<IndexRows> {
  * every worker thread sees), not copies.
  */
 export function mapIndexFile(file: string): IndexRows {
+  removeStaleTemps(file);
   const map = loadAddon().mapFile(file);
   const bytes = new Uint8Array(map);
   const { flags, dim, count, l } = parseHeader(Buffer.from(map, 0, Math.min(HEADER_BYTES, bytes.length)), bytes.length, file);
   let crc = 0;
   for (let off = 0; off < l.body; off += 64 << 20) crc = crc32(bytes.subarray(off, Math.min(l.body, off + (64 << 20))), crc);
   checkTrailer(Buffer.from(map, l.body, TRAILER_BYTES), crc, file);
-  return {
-    dim,
-    codes: new Uint8Array(map, HEADER_BYTES, l.codes),
-    labels: new BigInt64Array(map, l.labelsAt, count),
-    scales: flags & FLAG_SCALES ? new Float32Array(map, l.scalesAt, count) : undefined,
-    vectors: flags & FLAG_VECTORS ? new Float32Array(map, l.vectorsAt, count * dim) : undefined,
-    baseline: flags & FLAG_BASELINE ? new Float32Array(map, l.baselineAt, dim) : undefined,
-  };
+  return checkContents(
+    {
+      dim,
+      codes: new Uint8Array(map, HEADER_BYTES, l.codes),
+      labels: new BigInt64Array(map, l.labelsAt, count),
+      scales: flags & FLAG_SCALES ? new Float32Array(map, l.scalesAt, count) : undefined,
+      vectors: flags & FLAG_VECTORS ? new Float32Array(map, l.vectorsAt, count * dim) : undefined,
+      baseline: flags & FLAG_BASELINE ? new Float32Array(map, l.baselineAt, dim) : undefined,
+    },
+    file,
+  );
 }

@@ -4,11 +4,12 @@
  * ANN-benchmark formats: an int32 dim before every row), raw .f32 (needs dim)
  * and raw packed codes (.codes/.u8/.bin, needs dim in bits).
  */
-import { type FileHandle, open, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 import { bytesPerRow } from '../core/checks.js';
 import { DsoError } from '../core/errors.js';
+import { openRegularFile } from '../core/files.js';
 
 export type RowKind = 'float32' | 'uint8' | 'codes';
 
@@ -56,13 +57,7 @@ function parseNpyHeader(header: string, file: string): { descr: string; rows: nu
 
 export async function openVectors(file: string, opts: { dim?: number } = {}): Promise<VectorFile> {
   const ext = path.extname(file).toLowerCase();
-  let size: number;
-  try {
-    size = (await stat(file)).size;
-  } catch (e) {
-    throw new DsoError('IO_ERROR', `could not open ${file}: ${(e as Error).message}`, { cause: e });
-  }
-  const fh = await open(file, 'r');
+  const { fh, size } = await openRegularFile(file);
   const done = (v: Omit<VectorFile, 'close'>): VectorFile => ({ ...v, close: () => fh.close() });
   try {
     if (ext === '.npy') {

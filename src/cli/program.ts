@@ -15,6 +15,7 @@ import { registerLearn } from './commands/learn.js';
 import { registerLibrary } from './commands/library.js';
 import { registerNetwork } from './commands/network.js';
 import { registerNode } from './commands/node.js';
+import { registerRegistry } from './commands/registry.js';
 import { registerSimulate } from './commands/simulate.js';
 
 /** Exit status of every usage error and every DsoError. */
@@ -54,6 +55,7 @@ export function buildProgram(): Command {
   registerExperiment(program);
   registerNode(program);
   registerNetwork(program);
+  registerRegistry(program);
   configure(program);
   return program;
 }

@@ -7,6 +7,18 @@ import { DsoError, type DsoErrorCode } from './errors.js';
 
 const MAX_ELEMENTS = 2 ** 31 - 1;
 
+/**
+ * Most results one top-k call returns (nq x k ids and as many distances:
+ * 1 GiB). The result is nq x k whatever n is (-1 past the rows), so this
+ * bounds k as well; native/src/args.h holds the same bound.
+ */
+export const MAX_RESULTS = 2 ** 27;
+
+/** TOO_LARGE unless nq x k results fit MAX_RESULTS. */
+export function checkResults(nq: number, k: number): void {
+  if (nq * k > MAX_RESULTS) throw new DsoError('TOO_LARGE', `queries x k = ${nq} x ${k} exceeds ${MAX_RESULTS} results`);
+}
+
 export function bytesPerRow(dim: number): number {
   return Math.ceil(dim / 8);
 }
@@ -23,12 +35,14 @@ function typed<T extends ArrayBufferView>(v: unknown, ctor: { new (...a: never[]
     const got = v === null ? 'null' : ArrayBuffer.isView(v) ? v.constructor.name : typeof v;
     throw new DsoError('INVALID_ARGUMENT', `${name} must be a ${ctor.name}, got ${got}`);
   }
-  // A detached buffer reports byteLength 0 and `detached` where the runtime knows it.
-  const buf = v.buffer as ArrayBuffer & { detached?: boolean };
-  if (buf.detached === true || (buf.byteLength === 0 && v.byteOffset === 0 && isDetached(buf))) {
-    throw new DsoError('DETACHED_BUFFER', `${name} is backed by a detached ArrayBuffer`);
-  }
+  if (detachedView(v)) throw new DsoError('DETACHED_BUFFER', `${name} is backed by a detached ArrayBuffer`);
   return v;
+}
+
+/** Whether `v`'s buffer was detached (transferred away): it then reports byteLength 0, and `detached` where the runtime knows it. */
+export function detachedView(v: ArrayBufferView): boolean {
+  const buf = v.buffer as ArrayBuffer & { detached?: boolean };
+  return buf.detached === true || (buf.byteLength === 0 && v.byteOffset === 0 && isDetached(buf));
 }
 
 function isDetached(buf: ArrayBuffer): boolean {
@@ -44,6 +58,13 @@ function isDetached(buf: ArrayBuffer): boolean {
 export const floats = (v: unknown, name: string) => typed(v, Float32Array, name);
 export const bytes = (v: unknown, name: string) => typed(v, Uint8Array, name);
 
+/** Index of the first NaN or infinite value, or -1; a bit test per value (exponent all ones), no float compare. */
+export function firstNonFinite(a: Float32Array): number {
+  const bits = new Int32Array(a.buffer, a.byteOffset, a.length);
+  for (let i = 0; i < bits.length; i++) if ((bits[i] & 0x7f800000) === 0x7f800000) return i;
+  return -1;
+}
+
 function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
   return (
     a.buffer === b.buffer &&
@@ -56,8 +77,9 @@ function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
 
 /**
  * An output array the caller provides (`out`): of the result's type, not
- * detached, exactly `length` elements, and sharing no memory with `others`
- * (the inputs and the other outputs), which the kernels read while they write.
+ * detached, not resizable, exactly `length` elements, and sharing no memory
+ * with `others` (the inputs and the other outputs), which the kernels read
+ * while they write.
  */
 export function outArray<T extends ArrayBufferView & { length: number }>(
   v: unknown,
@@ -67,6 +89,10 @@ export function outArray<T extends ArrayBufferView & { length: number }>(
   others: Record<string, ArrayBufferView | undefined>,
 ): T {
   const a = typed(v, ctor, name);
+  // A resizable ArrayBuffer can shrink in place while a kernel writes (a growable SharedArrayBuffer, not `resizable`, only grows).
+  if ((a.buffer as ArrayBuffer & { resizable?: boolean }).resizable === true) {
+    throw new DsoError('INVALID_ARGUMENT', `${name} is backed by a resizable ArrayBuffer, which can shrink under the kernel`);
+  }
   if (a.length !== length) throw new DsoError('LENGTH_MISMATCH', `${name} must hold ${length} elements, got ${a.length}`);
   for (const [other, b] of Object.entries(others)) {
     if (b !== undefined && overlaps(a, b)) throw new DsoError('INVALID_ARGUMENT', `${name} overlaps ${other}`);
@@ -191,7 +217,7 @@ export function checkHamming(base: unknown, queries: unknown, p: { dim: number; 
   const k = wholeNumber(p.k, 'k', 'INVALID_K', 1);
   const n = codeRows(b, 'base', dim);
   const nq = codeRows(q, 'queries', dim);
-  if (nq * k > MAX_ELEMENTS) throw new DsoError('TOO_LARGE', `queries x k = ${nq} x ${k} exceeds 2^31-1 results`);
+  checkResults(nq, k);
   return { base: b, queries: q, dim, k, n, nq };
 }
 

@@ -25,6 +25,7 @@ export type DsoErrorCode =
   | 'DUPLICATE_LABEL'
   | 'CORRUPT_INDEX'
   | 'IO_ERROR'
+  | 'NOT_A_FILE'
   | 'INVALID_EXPERIENCE'
   | 'UNKNOWN_EXPERIENCE'
   | 'INVALID_OPERATION'
@@ -40,6 +41,8 @@ export type DsoErrorCode =
   | 'INVALID_KEY_FILE'
   | 'CONTRACT_REVERTED'
   | 'CHAIN_ERROR'
+  | 'INSUFFICIENT_FUNDS'
+  | 'NOT_A_REGISTRY'
   | 'INVALID_CONFIG'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
@@ -61,4 +64,9 @@ export class DsoError extends Error {
 
 export function isDsoError(e: unknown, code?: DsoErrorCode): e is DsoError {
   return e instanceof DsoError && (code === undefined || e.code === code);
+}
+
+/** One line for a log or a report: the code and message of a DsoError, the message of anything else. */
+export function describeError(e: unknown): string {
+  return e instanceof DsoError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
 }

@@ -27,6 +27,7 @@ import type { Backend } from './backend.js';
 import { jsBackend } from './js-backend.js';
 import { nativeBackend } from './native-backend.js';
 import { into, quantizedInto, topKInto } from './out.js';
+import { padTopK } from './pad-top-k.js';
 import { Resident } from './resident.js';
 import { DEFAULT_SHARD_ROWS, type ShardedBackend, shardedBackend } from './sharded-backend.js';
 import type { Engine, EngineOptions } from './types.js';
@@ -119,7 +120,12 @@ export function engineOver(backend: Backend, host: ShardedBackend): Engine {
       const r = base instanceof Resident ? base.use(o?.dim, o.rows) : undefined;
       const c = checkHamming(r ? r.codes : base, queries, o);
       const out = o.out === undefined ? undefined : checkTopKOut(o.out, c.base, c.queries, c.nq, c.k);
-      return topKInto(await backend.hammingTopK(c.base, c.queries, c.dim, c.k, r?.device, out), out);
+      // Backends work for at most n results per query; the slots past them are padding, added once here (in out, if given).
+      const kk = Math.min(c.k, c.n);
+      if (kk === c.k) return topKInto(await backend.hammingTopK(c.base, c.queries, c.dim, kk, r?.device, out), out);
+      const empty = { ids: new Int32Array(0), distances: new Int32Array(0) };
+      const found = kk === 0 ? empty : await backend.hammingTopK(c.base, c.queries, c.dim, kk, r?.device);
+      return padTopK(found, c.nq, c.k, 0, out);
     },
     async median(rows, o) {
       open();

@@ -10,8 +10,8 @@ import { isDsoError } from '../core/errors.js';
 import type { Backend } from './backend.js';
 import { jsBackend } from './js-backend.js';
 import { nativeBackend } from './native-backend.js';
+import { padTopK } from './pad-top-k.js';
 import type { HostSpec, ShardResult, ShardTask } from './shard-task.js';
-import type { TopK } from './types.js';
 
 const backends = new Map<string, Backend>();
 
@@ -35,26 +35,13 @@ export default async function searchShard(t: ShardTask): Promise<ShardResult> {
     const shard = new Uint8Array(t.codes, t.byteOffset + t.rowStart * t.bytesPerRow, rows * t.bytesPerRow);
     const backend = backendFor(t.host);
     const r = await backend.hammingTopK(shard, t.queries, t.dim, Math.min(t.k, rows));
-    return { ...widen(r, t), ran: `${backend.info.backend}/${backend.info.isa}${backend.info.vpopcntdq ? '+vpopcntdq' : ''}` };
+    // Row ids into the whole matrix, padded to k per query so every shard's lists have one width.
+    return {
+      ...padTopK(r, t.queries.length / t.bytesPerRow, t.k, t.rowStart),
+      ran: `${backend.info.backend}/${backend.info.isa}${backend.info.vpopcntdq ? '+vpopcntdq' : ''}`,
+    };
   } catch (e) {
     if (isDsoError(e)) return { error: { code: e.code, message: e.message } };
     return { error: { code: 'WORKER_FAILED', message: `shard search failed: ${(e as Error)?.message ?? String(e)}` } };
   }
-}
-
-/** Row ids into the whole matrix, padded to k per query so every shard's lists have one width. */
-function widen(r: TopK, t: ShardTask): TopK {
-  const nq = t.queries.length / t.bytesPerRow;
-  const kk = r.ids.length / Math.max(1, nq);
-  const ids = new Int32Array(nq * t.k).fill(-1);
-  const distances = new Int32Array(nq * t.k).fill(-1);
-  for (let q = 0; q < nq; q++) {
-    for (let j = 0; j < kk; j++) {
-      const id = r.ids[q * kk + j];
-      if (id < 0) break;
-      ids[q * t.k + j] = id + t.rowStart;
-      distances[q * t.k + j] = r.distances[q * kk + j];
-    }
-  }
-  return { ids, distances };
 }

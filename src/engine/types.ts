@@ -124,8 +124,10 @@ export interface ShardStats {
  * filled and returned, so a caller that reuses them spares the allocation and
  * its first-touch page faults (and, on the GPU, the copy of the readback).
  * A wrong `out` is a DsoError (INVALID_ARGUMENT, LENGTH_MISMATCH,
- * DETACHED_BUFFER) before any work starts; after a failed call (a NaN in the
- * input, say) its contents are unspecified.
+ * DETACHED_BUFFER; a resizable ArrayBuffer is INVALID_ARGUMENT) before any
+ * work starts, and an `out` transferred away during the call is
+ * DETACHED_BUFFER. After a failed call (a NaN in the input, say) its
+ * contents are unspecified.
  */
 export interface Engine {
   readonly info: EngineInfo;

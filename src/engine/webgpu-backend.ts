@@ -17,6 +17,7 @@ import { appendCodes, type GpuCodes, releaseCodes, uploadCodes } from '../gpu/re
 import { MAX_STAGING_CHUNK } from '../gpu/staging.js';
 import type { Backend } from './backend.js';
 import { measureSubgroups, type SubgroupChoice, subgroupPick } from './crossover.js';
+import { holding } from './out.js';
 
 export interface WebGpuBackend extends Backend {
   readonly gpu: Gpu;
@@ -41,13 +42,15 @@ export async function webgpuBackend(fallback: Backend, options: GpuOptions = {})
   const info = { ...fallback.info, backend: 'webgpu' as const, adapter: gpu.ctx.adapter };
 
   // Runs on the GPU unless it has failed; a failure during the call moves it to the fallback.
-  async function run<T>(onGpu: () => Promise<T>, onFallback: () => Promise<T>): Promise<T> {
+  // `outs`: the caller's out arrays, which it may transfer away during the call (the readback into one then fails).
+  async function run<T>(onGpu: () => Promise<T>, onFallback: () => Promise<T>, ...outs: Array<ArrayBufferView | undefined>): Promise<T> {
     if (gpu.ctx.failure) return onFallback();
     try {
       return await onGpu();
     } catch (e) {
       if (gpu.ctx.failure) return onFallback();
       if (e instanceof DsoError) throw e;
+      for (const o of outs) if (o) holding(o);
       throw new DsoError('BACKEND_UNAVAILABLE', `WebGPU call failed: ${(e as Error).message}`, { cause: e });
     }
   }
@@ -83,11 +86,14 @@ export async function webgpuBackend(fallback: Backend, options: GpuOptions = {})
       run(
         () => gpuPack(gpu, x, s, baseline, out),
         () => fallback.quantize(x, s, baseline, out),
+        out?.codes,
+        out?.scales,
       ),
     dequantize: (codes, scales, s, baseline, out) =>
       run(
         () => gpuDequantize(gpu, codes, scales, s, baseline, out),
         () => fallback.dequantize(codes, scales, s, baseline, out),
+        out,
       ),
     // A device that fails during the upload leaves the codes to the host.
     upload: (codes, dim) =>
@@ -120,6 +126,8 @@ export async function webgpuBackend(fallback: Backend, options: GpuOptions = {})
           }
         },
         () => fallback.hammingTopK(base, queries, dim, k, undefined, out),
+        out?.ids,
+        out?.distances,
       );
     },
     median: (rows, n, out) =>
@@ -128,6 +136,7 @@ export async function webgpuBackend(fallback: Backend, options: GpuOptions = {})
         : run(
             () => gpuColumnStatistic(gpu, rows, n, undefined, out),
             () => fallback.median(rows, n, out),
+            out,
           ),
     trimmedMean: (rows, n, trim, out) =>
       n > GPU_MAX_ROWS
@@ -135,11 +144,13 @@ export async function webgpuBackend(fallback: Backend, options: GpuOptions = {})
         : run(
             () => gpuColumnStatistic(gpu, rows, n, Math.floor(trim * n), out),
             () => fallback.trimmedMean(rows, n, trim, out),
+            out,
           ),
     majority: (codes, n, dim, out) =>
       run(
         () => gpuMajority(gpu, codes, n, dim, out),
         () => fallback.majority(codes, n, dim, out),
+        out,
       ),
     // Rescoring gathers a few candidate rows per query: no GPU program for it.
     cosineCandidates: (vectors, rows, queries, dim) => fallback.cosineCandidates(vectors, rows, queries, dim),

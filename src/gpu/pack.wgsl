@@ -1,8 +1,9 @@
 // Sign packing (BitDelta) for one chunk of rows.
 // packBits: one invocation per (row, 32-dim word): bit b = (x - baseline) > 0
 // for dim 32w + b, the same little bit order as the byte codes.
-// packScales: one invocation per (row, group): mean |x - baseline|, summed in
-// four f32 partials (WGSL has no f64; scales are compared with a tolerance).
+// packScales: one invocation per (row, group): mean |x - baseline|, summed
+// pairwise in f32 (WGSL has no f64; scales are compared with a tolerance, and
+// a sum that overflows f32 is redone at a smaller scale).
 struct Params {
   rows: u32,
   dim: u32,
@@ -59,6 +60,44 @@ fn packBits(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   codes[i] = bits;
 }
 
+// |delta| over [j0, j1) of a row, each term times `scale`, in four f32 partials.
+fn blockSum(row: u32, j0: u32, j1: u32, scale: f32) -> f32 {
+  var s = vec4<f32>(0.0);
+  var j = j0;
+  for (; j + 4u <= j1; j += 4u) {
+    s += abs(vec4<f32>(delta(row, j), delta(row, j + 1u), delta(row, j + 2u), delta(row, j + 3u))) * scale;
+  }
+  var t = (s.x + s.y) + (s.z + s.w);
+  for (; j < j1; j++) {
+    t += abs(delta(row, j)) * scale;
+  }
+  return t;
+}
+
+// Blocks of 32 terms folded pairwise like a binary counter: the rounding
+// error grows with log2 of the group's length rather than with the length.
+fn groupSum(row: u32, j0: u32, j1: u32, scale: f32) -> f32 {
+  var stack: array<f32, 32>;
+  var depth = 0u;
+  var blocks = 0u;
+  for (var j = j0; j < j1; j += 32u) {
+    var s = blockSum(row, j, min(j + 32u, j1), scale);
+    blocks++;
+    for (var b = blocks; (b & 1u) == 0u; b >>= 1u) {
+      depth--;
+      s = stack[depth] + s;
+    }
+    stack[depth] = s;
+    depth++;
+  }
+  var t = 0.0;
+  while (depth > 0u) {
+    depth--;
+    t = stack[depth] + t;
+  }
+  return t;
+}
+
 @compute @workgroup_size(WG)
 fn packScales(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
@@ -68,14 +107,13 @@ fn packScales(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   let row = i / p.groups;
   let j0 = (i % p.groups) * p.groupSize;
   let j1 = min(j0 + p.groupSize, p.dim);
-  var s = vec4<f32>(0.0);
-  var j = j0;
-  for (; j + 4u <= j1; j += 4u) {
-    s += abs(vec4<f32>(delta(row, j), delta(row, j + 1u), delta(row, j + 2u), delta(row, j + 3u)));
+  let count = f32(j1 - j0);
+  let t = groupSum(row, j0, j1, 1.0);
+  if (nonFinite(t)) {
+    // Only terms near FLT_MAX overflow the sum: summed again at 2^-32 (exact
+    // for them), the mean scaled back; it cannot exceed the largest term.
+    scales[i] = min(groupSum(row, j0, j1, 0x1p-32f) / count * 0x1p32f, 0x1.fffffep+127f);
+  } else {
+    scales[i] = t / count;
   }
-  var t = (s.x + s.y) + (s.z + s.w);
-  for (; j < j1; j++) {
-    t += abs(delta(row, j));
-  }
-  scales[i] = t / f32(j1 - j0);
 }

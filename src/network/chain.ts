@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import {
+  BaseError,
   type Chain,
   createPublicClient,
   custom,
@@ -119,6 +120,12 @@ export async function startInProcessChain(opts: ChainTimeouts = {}): Promise<Cha
   };
 }
 
+/** viem's message in one line: its short message and the transport's detail (the full one repeats the request). */
+function oneLine(e: unknown): string {
+  if (e instanceof BaseError) return e.details && e.details !== e.shortMessage ? `${e.shortMessage} (${e.details})` : e.shortMessage;
+  return (e as Error).message;
+}
+
 /** A JSON-RPC chain by URL; its chain id is asked once. */
 export async function connectChain(url: string, opts: { pollingInterval?: number } & ChainTimeouts = {}): Promise<ChainConnection> {
   const rpcTimeoutMs = opts.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
@@ -128,13 +135,13 @@ export async function connectChain(url: string, opts: { pollingInterval?: number
   try {
     id = await client.getChainId();
   } catch (e) {
-    throw new DsoError('CHAIN_ERROR', `cannot reach the chain at ${url}: ${(e as Error).message}`, { cause: e });
+    throw new DsoError('CHAIN_ERROR', `cannot reach the chain at ${url}: ${oneLine(e)}`, { cause: e });
   }
   const request = async (a: { method: string; params?: unknown[] }) => {
     try {
       return await client.request(a as never);
     } catch (e) {
-      throw new DsoError('CHAIN_ERROR', `${a.method} failed on ${url}: ${(e as Error).message}`, { cause: e });
+      throw new DsoError('CHAIN_ERROR', `${a.method} failed on ${url}: ${oneLine(e)}`, { cause: e });
     }
   };
   // anvil names its balance method after itself; hardhat-compatible nodes answer hardhat_setBalance.

@@ -19,12 +19,24 @@ export { identityFromKey, loadOrCreateNodeKey, type NodeIdentity } from './ident
 export { merkleLevels, merkleProof, merkleRoot, verifyMerkleProof, type MerkleProof } from './merkle.js';
 export {
   NetworkDSOAggregator,
-  defaultVotePolicy,
+  type AcceptedBatch,
   type NetworkAggregatorOptions,
+  type PendingWork,
+  type Round,
+  type RoundFailure,
   type VerifiedBatch,
   type VoteOutcome,
-  type VotePolicy,
 } from './network-aggregator.js';
+export { RobustMerge, type MergeCandidate, type MergeOptions, type MergePlan } from './robust-merge.js';
+export {
+  robustVotePolicy,
+  shapeVotePolicy,
+  type PolicyBatch,
+  type RobustPolicyOptions,
+  type RobustVotePolicy,
+  type VoteDecision,
+  type VotePolicy,
+} from './vote-policy.js';
 export type { ServingStats } from './block-exchange.js';
 export { BLOCKS_PROTOCOL, P2PNode, type FetchOptions, type P2POptions, type PeerFailure } from './p2p-node.js';
 export { DEFAULT_PEER_LIMITS, type PeerLimits } from './peer-limits.js';

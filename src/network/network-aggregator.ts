@@ -2,29 +2,41 @@
  * NetworkDSOAggregator: a node's view of the shared experience pool.
  *
  * submit(): store the records, build and sign the batch, register it on the
- * chain (root, announcement CID, count) and announce it by gossip.
- * votePending(): for every registered batch still open, fetch and verify it
- * (signature, every block's hash, manifest, root, decoding) and vote with the
- * node's policy; a batch that fails verification is voted down, with the
- * reason kept. fetchGlobal(): the records of batches the registry accepted
- * since the last call, verified the same way. Blocks are kept only once their
- * whole batch has verified, and then served to other peers.
+ * chain (root, announcement CID, count) and announce it by gossip; the
+ * registration is the submitter's yes.
+ * advance(): one round against the registry, each step independent of the
+ * others' failures:
+ *  1. read the registry's events since the last round (RegistryCursor);
+ *  2. vote (members only) on every open batch this account may vote on:
+ *     fetch and verify it (signature, every block's hash, manifest, root,
+ *     decoding), then ask the vote policy. A batch that fails verification
+ *     is voted down with the reason kept; one that cannot be fetched now
+ *     (peers gone or slow) and a vote that fails to land (revert, RPC error,
+ *     timeout) are tried again next round, never skipped;
+ *  3. finalize every batch past its deadline, so every batch is decided
+ *     without anyone's manual step;
+ *  4. fetch the batches accepted since the last round, with the members that
+ *     endorsed each (its submitter and its yes-voters); one that cannot be
+ *     fetched now stays queued.
+ * Blocks are kept only once their whole batch has verified, and then served
+ * to other peers.
  */
 import * as dagCbor from '@ipld/dag-cbor';
 import type { CID } from 'multiformats/cid';
 import { CID as CIDClass } from 'multiformats/cid';
-import { getAddress } from 'viem';
+import { getAddress, type Hex } from 'viem';
 
 import type { CompressedExperience } from '../bitdelta/record.js';
 import { MAX_RECORD_BYTES } from '../bitdelta/wire.js';
-import { DsoError } from '../core/errors.js';
-import { isExperienceText } from '../experience/text.js';
+import { describeError, DsoError } from '../core/errors.js';
 import { type BatchAnnouncement, buildBatch, decodeEnvelope, encodeEnvelope, openBatch, type OpenedRecord } from './batch.js';
 import { cidOfBlock, type ContentStore, verifyBlock } from './content-store.js';
 import type { NodeIdentity } from './identity.js';
 import type { P2PNode } from './p2p-node.js';
 import type { RegisteredBatch, RegistryClient } from './registry.js';
+import { type OpenBatch, RegistryCursor } from './registry-cursor.js';
 import { ReplayGuard } from './replay-guard.js';
+import { shapeVotePolicy, type VotePolicy } from './vote-policy.js';
 
 export interface VerifiedBatch {
   batchId: bigint;
@@ -34,17 +46,50 @@ export interface VerifiedBatch {
   bytesIn: number;
 }
 
-/** Decides a vote on a batch that verified; the default approves batches whose every record is a well-formed experience. */
-export type VotePolicy = (batch: VerifiedBatch) => boolean | Promise<boolean>;
-
-export const defaultVotePolicy: VotePolicy = (b) => b.records.every((r) => isExperienceText(r.text));
-
 export interface VoteOutcome {
   batchId: bigint;
   approve: boolean;
-  /** Why the batch was voted down without a policy decision (it did not verify). */
+  /** Why the batch was voted down: it did not verify, or the policy's reason. */
   reason?: string;
 }
+
+/** A batch the registry accepted, verified, with the members that endorsed it. */
+export interface AcceptedBatch extends VerifiedBatch {
+  submitter: Hex;
+  /** The submitter and every member that voted yes. */
+  endorsers: Hex[];
+}
+
+/** A step of a round that did not complete; `retry`: it is tried again next round. */
+export interface RoundFailure {
+  stage: 'chain' | 'fetch' | 'vote' | 'finalize' | 'submit' | 'merge';
+  batchId?: bigint;
+  reason: string;
+  retry: boolean;
+}
+
+export interface Round {
+  votes: VoteOutcome[];
+  finalized: { batchId: bigint; status: string }[];
+  accepted: AcceptedBatch[];
+  failures: RoundFailure[];
+}
+
+/** What is waiting on this node, for /status. */
+export interface PendingWork {
+  /** Open batches known from the chain (not decided yet). */
+  open: number;
+  /** Accepted batches not fetched yet. */
+  toFetch: number;
+}
+
+/**
+ * Errors that say nothing about the batch, only about now: the peers that
+ * hold it are gone, slow, busy or sent something else, or the chain did not
+ * answer. Anything else (a bad signature, root, manifest or record) is the
+ * batch's own fault.
+ */
+const TRANSIENT = new Set(['PEER_TIMEOUT', 'PEER_LIMIT', 'IO_ERROR', 'CID_MISMATCH', 'TOO_LARGE', 'CHAIN_ERROR']);
 
 export interface NetworkAggregatorOptions {
   identity: NodeIdentity;
@@ -57,18 +102,39 @@ export interface NetworkAggregatorOptions {
   maxRecords?: number;
   /** What was accepted before; default: one in memory (a node passes one kept in its data dir, so replays stay refused across restarts). */
   replayGuard?: ReplayGuard;
+  /** Blocks a registry event must be buried under before this node acts on it (default 0). */
+  confirmations?: number;
+  /**
+   * Rounds in which a batch to vote on may be unavailable (no peer sent its
+   * blocks in time) before it is voted down for it (default 3): churn among
+   * honest peers gets a second chance, a submitter that never serves its
+   * data does not get a yes.
+   */
+  fetchTries?: number;
 }
 
 export class NetworkDSOAggregator {
   private readonly guard: ReplayGuard;
-  private nextBatch = 0n;
-  private acceptedSeen = 0;
+  private readonly cursor: RegistryCursor;
+  /** Accepted batches not fetched yet, by id. */
+  private readonly toFetch = new Map<bigint, OpenBatch>();
   private readonly voted = new Set<bigint>();
+  /** Rounds each open batch has been unavailable so far. */
+  private readonly unavailable = new Map<bigint, number>();
   /** Bytes published for peers (submit) and fetched from them (verification), since start. */
   readonly traffic = { bytesOut: 0, bytesIn: 0 };
 
   constructor(private readonly o: NetworkAggregatorOptions) {
     this.guard = o.replayGuard ?? new ReplayGuard();
+    this.cursor = new RegistryCursor(o.registry, { confirmations: o.confirmations ?? 0 });
+  }
+
+  get registry(): RegistryClient {
+    return this.o.registry;
+  }
+
+  pending(): PendingWork {
+    return { open: this.cursor.openBatches().length, toFetch: this.toFetch.size };
   }
 
   /** `bytes`: what the batch puts on the network (records, manifest, announcement) for peers to fetch. */
@@ -174,61 +240,102 @@ export class NetworkDSOAggregator {
     return { batchId: b.id, announcement: a, records: opened.records.map((r) => r.opened), bytesIn };
   }
 
-  /** Votes on every open batch registered since the last call (not this node's own). */
-  async votePending(): Promise<VoteOutcome[]> {
-    const count = await this.o.registry.batchCount();
-    const out: VoteOutcome[] = [];
-    for (let id = this.nextBatch; id < count; id++) {
-      this.nextBatch = id + 1n;
-      if (this.voted.has(id)) continue;
-      // Open by the chain's clock, and this account in the batch's membership snapshot without a vote yet.
-      if (!(await this.o.registry.canVote(id))) continue;
-      const b = await this.o.registry.getBatch(id);
-      let approve: boolean;
-      let reason: string | undefined;
+  /** One round against the registry (see the file's comment); `member`: whether this account may vote. */
+  async advance(opts: { member: boolean }): Promise<Round> {
+    const round: Round = { votes: [], finalized: [], accepted: [], failures: [] };
+    // Without the registry's events nothing else in the round can be decided.
+    if (!(await this.readChain(round))) return round;
+    if (opts.member) await this.voteDue(round);
+    await this.finalizeDue(round);
+    // A vote or a finalization of this round may have decided a batch: fetch it now rather than next round.
+    if (round.votes.length + round.finalized.length > 0) await this.readChain(round);
+    await this.fetchAccepted(round);
+    return round;
+  }
+
+  private async readChain(round: Round): Promise<boolean> {
+    try {
+      const changes = await this.cursor.sync();
+      for (const e of changes.undone) if (e.type === 'BatchAccepted') this.toFetch.delete(e.id);
+      for (const b of changes.accepted) this.toFetch.set(b.id, b);
+      return true;
+    } catch (e) {
+      round.failures.push({ stage: 'chain', reason: describeError(e), retry: true });
+      return false;
+    }
+  }
+
+  private async voteDue(round: Round): Promise<void> {
+    let due: OpenBatch[];
+    try {
+      due = (await this.cursor.needingVote()).batches;
+    } catch (e) {
+      round.failures.push({ stage: 'chain', reason: describeError(e), retry: true });
+      return;
+    }
+    const me = getAddress(this.o.identity.address);
+    for (const b of due) {
+      if (this.voted.has(b.id) || getAddress(b.submitter) === me) continue;
+      let decision: { approve: boolean; reason?: string };
       try {
         const verified = await this.loadBatch(b);
         this.guard.accept(verified.announcement);
-        approve = await (this.o.votePolicy ?? defaultVotePolicy)(verified);
+        decision = await (this.o.votePolicy ?? shapeVotePolicy)(verified);
       } catch (e) {
-        approve = false;
-        reason = e instanceof DsoError ? `${e.code}: ${e.message}` : (e as Error).message;
+        const tries = (this.unavailable.get(b.id) ?? 0) + 1;
+        if (e instanceof DsoError && TRANSIENT.has(e.code) && tries < (this.o.fetchTries ?? 3)) {
+          this.unavailable.set(b.id, tries);
+          round.failures.push({ stage: 'fetch', batchId: b.id, reason: describeError(e), retry: true });
+          continue;
+        }
+        decision = { approve: false, reason: describeError(e) };
       }
-      await this.vote(id, approve);
-      out.push(reason === undefined ? { batchId: id, approve } : { batchId: id, approve, reason });
+      this.unavailable.delete(b.id);
+      try {
+        await this.vote(b.id, decision.approve);
+        round.votes.push({ batchId: b.id, ...decision });
+      } catch (e) {
+        round.failures.push({ stage: 'vote', batchId: b.id, reason: describeError(e), retry: true });
+      }
     }
-    return out;
+  }
+
+  private async finalizeDue(round: Round): Promise<void> {
+    let due: OpenBatch[];
+    try {
+      due = (await this.cursor.needingFinalization()).batches;
+    } catch (e) {
+      round.failures.push({ stage: 'chain', reason: describeError(e), retry: true });
+      return;
+    }
+    for (const b of due) {
+      try {
+        round.finalized.push({ batchId: b.id, status: await this.o.registry.finalize(b.id) });
+      } catch (e) {
+        round.failures.push({ stage: 'finalize', batchId: b.id, reason: describeError(e), retry: true });
+      }
+    }
+  }
+
+  private async fetchAccepted(round: Round): Promise<void> {
+    for (const [id, b] of [...this.toFetch]) {
+      try {
+        const verified = await this.loadBatch(b);
+        const votes = await this.o.registry.batchVotes(id);
+        const endorsers = [getAddress(b.submitter), ...votes.filter((v) => v.approve).map((v) => getAddress(v.member))];
+        round.accepted.push({ ...verified, submitter: getAddress(b.submitter), endorsers: [...new Set(endorsers)] });
+        this.toFetch.delete(id);
+      } catch (e) {
+        // An accepted batch that does not verify never will: it is reported once and dropped.
+        const retry = e instanceof DsoError && TRANSIENT.has(e.code);
+        if (!retry) this.toFetch.delete(id);
+        round.failures.push({ stage: 'fetch', batchId: id, reason: describeError(e), retry });
+      }
+    }
   }
 
   async vote(batchId: bigint, approve: boolean): Promise<void> {
     await this.o.registry.vote(batchId, approve);
     this.voted.add(batchId);
-  }
-
-  /**
-   * Records of the batches accepted since the last call, each batch verified
-   * end to end; a batch that fails is skipped and reported, never half used.
-   */
-  async fetchGlobal(): Promise<{ records: OpenedRecord[]; batches: number; bytes: number; failed: { batchId: bigint; reason: string }[] }> {
-    const total = Number(await this.o.registry.acceptedCount());
-    const records: OpenedRecord[] = [];
-    let batches = 0;
-    let bytes = 0;
-    const failed: { batchId: bigint; reason: string }[] = [];
-    while (this.acceptedSeen < total) {
-      const page = await this.o.registry.acceptedBatches(this.acceptedSeen, 100);
-      for (const b of page) {
-        try {
-          const v = await this.loadBatch(b);
-          records.push(...v.records);
-          batches++;
-          bytes += v.bytesIn;
-        } catch (e) {
-          failed.push({ batchId: b.id, reason: e instanceof DsoError ? `${e.code}: ${e.message}` : (e as Error).message });
-        }
-      }
-      this.acceptedSeen += page.length;
-    }
-    return { records, batches, bytes, failed };
   }
 }

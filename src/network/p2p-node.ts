@@ -161,7 +161,7 @@ export class P2PNode {
     const peer = peerIdOf(address);
     const attempt = async () => {
       state.timer = undefined;
-      if (this.stopped) return;
+      if (this.stopped || this.kept.get(address) !== state) return;
       const connected = peer !== null && this.node.getPeers().some((p) => p.toString() === peer);
       if (!connected) {
         try {
@@ -173,12 +173,18 @@ export class P2PNode {
           state.backoff = Math.min(MAX_BACKOFF_MS, state.backoff * 2);
         }
       }
-      if (this.stopped) return;
+      if (this.stopped || this.kept.get(address) !== state) return;
       // Jitter, so peers that lost each other at once do not dial in lockstep.
       state.timer = setTimeout(() => void attempt(), connected ? CHECK_MS : state.backoff * (0.75 + Math.random() / 2));
       state.timer.unref();
     };
     void attempt();
+  }
+
+  /** Stops keeping `address` connected (a member that left): no more redials; an open connection is left to close on its own. */
+  release(address: string): void {
+    clearTimeout(this.kept.get(address)?.timer);
+    this.kept.delete(address);
   }
 
   /** The peers this node keeps connections to, and whether each is connected now. */

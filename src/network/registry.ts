@@ -37,6 +37,7 @@ import {
 
 import { DsoError } from '../core/errors.js';
 import type { ChainConnection } from './chain.js';
+import { MAX_ENDPOINT_BYTES, parseEndpoint } from './endpoints.js';
 import type { NodeIdentity } from './identity.js';
 
 interface Artifact {
@@ -169,6 +170,15 @@ const SCANNED: RegistryEventType[] = [
   'BootstrapSealed',
 ];
 
+/** A member's announced endpoint, parsed (endpoints.ts): what a node dials to reach it. */
+export interface MemberEndpoint {
+  account: Hex;
+  /** Dialable multiaddrs with /p2p/<peer id>. */
+  addresses: string[];
+  /** Their peer ids. */
+  peers: string[];
+}
+
 export interface DeployOptions extends Partial<Omit<RegistryParameters, 'votingPeriod'>> {
   /** Seconds, as in RegistryParameters (a bigint reaches the uint64 range the contract takes). */
   votingPeriod?: number | bigint;
@@ -270,6 +280,8 @@ function chainError(e: unknown, fn: string): DsoError {
   // A deadline of chain.ts's own, wrapped by viem.
   const own = causes.find((c): c is DsoError => c instanceof DsoError);
   if (own) return own;
+  if (causes.some((c) => (c as Error).name === 'InsufficientFundsError'))
+    return new DsoError('INSUFFICIENT_FUNDS', `${fn}: the sending account cannot pay for gas (fund it first)`, { cause: e });
   // Arguments the ABI cannot encode never reach the chain.
   const bad = causes.find((c) =>
     /^(Abi\w*Error|IntegerOutOfRangeError|InvalidAddressError|SizeOverflowError)$/u.test((c as Error).name ?? ''),
@@ -393,6 +405,29 @@ export class RegistryClient {
   /** A client for the registry at `address`, acting as `identity`. */
   static at(conn: ChainConnection, identity: NodeIdentity, address: Hex): RegistryClient {
     return new RegistryClient(conn, identity, address);
+  }
+
+  /**
+   * Like `at`, after checking that an ExperienceRegistry answers at `address`:
+   * NOT_A_REGISTRY when there is no contract there or it does not answer as one.
+   */
+  static async open(conn: ChainConnection, identity: NodeIdentity, address: Hex): Promise<RegistryClient> {
+    const client = new RegistryClient(conn, identity, address);
+    let code: Hex | undefined;
+    try {
+      code = await client.reader.getCode({ address: client.address });
+    } catch (e) {
+      throw chainError(e, 'getCode');
+    }
+    if (code === undefined || code === '0x')
+      throw new DsoError('NOT_A_REGISTRY', `no contract at ${client.address} on ${conn.where} (chain ${conn.chain.id})`);
+    try {
+      await client.deployedAt();
+    } catch (e) {
+      if (e instanceof DsoError && e.code === 'CHAIN_ERROR') throw e;
+      throw new DsoError('NOT_A_REGISTRY', `the contract at ${client.address} does not answer as an ExperienceRegistry`, { cause: e });
+    }
+    return client;
   }
 
   // ---- transactions ----
@@ -520,6 +555,13 @@ export class RegistryClient {
     for (let i = 0; i < accounts.length; i += page) await this.send('addMembers', [accounts.slice(i, i + page)]);
   }
 
+  /** Member: announces where its node listens (endpoints.ts formats it); TOO_LARGE past MAX_ENDPOINT_BYTES, not sent. */
+  async setEndpoint(text: string): Promise<void> {
+    const bytes = Buffer.byteLength(text);
+    if (bytes > MAX_ENDPOINT_BYTES) throw new DsoError('TOO_LARGE', `an endpoint holds at most ${MAX_ENDPOINT_BYTES} bytes, got ${bytes}`);
+    await this.send('setEndpoint', [text]);
+  }
+
   /** Owner: ends its power over membership for good. */
   async sealBootstrap(): Promise<void> {
     await this.send('sealBootstrap', []);
@@ -534,6 +576,20 @@ export class RegistryClient {
   }
 
   // ---- reads ----
+
+  /** The id of the chain this client talks to. */
+  get chainId(): number {
+    return this.conn.chain.id;
+  }
+
+  /** An account's balance in wei (default: this one's): what it has to pay gas with. */
+  async balance(account: Hex = this.account): Promise<bigint> {
+    try {
+      return await this.reader.getBalance({ address: account });
+    } catch (e) {
+      throw chainError(e, 'getBalance');
+    }
+  }
 
   private async read<T>(functionName: string, args: readonly unknown[] = []): Promise<T> {
     try {
@@ -603,6 +659,36 @@ export class RegistryClient {
     return this.read<boolean>('canVote', [id, account]);
   }
 
+  /**
+   * The votes cast on batch `id`, from its Voted events (one per member at
+   * most, so the answer is bounded by the membership). The submitter's yes is
+   * its submission and has no Voted event.
+   */
+  async batchVotes(id: bigint, fromBlock?: bigint): Promise<{ member: Hex; approve: boolean }[]> {
+    const abi = registryArtifact().abi;
+    const event = abi.find((x) => x.type === 'event' && x.name === 'Voted');
+    let logs: Log[];
+    try {
+      logs = await this.reader.getLogs({
+        address: this.address,
+        event: event as never,
+        args: { id } as never,
+        fromBlock: fromBlock ?? (await this.deployedAt()),
+        toBlock: 'latest',
+        strict: true,
+      });
+    } catch (e) {
+      throw chainError(e, 'getLogs');
+    }
+    const parsed = parseEventLogs({ abi, logs, eventName: 'Voted' }) as unknown as {
+      args: { id: bigint; member: Hex; approve: boolean };
+    }[];
+    const seen = new Map<string, { member: Hex; approve: boolean }>();
+    for (const l of parsed)
+      if (l.args.id === id) seen.set(getAddress(l.args.member), { member: getAddress(l.args.member), approve: l.args.approve });
+    return [...seen.values()];
+  }
+
   async acceptedCount(): Promise<bigint> {
     return this.read<bigint>('acceptedCount');
   }
@@ -656,6 +742,34 @@ export class RegistryClient {
       out.push(...page);
       if (page.length < MAX_PAGE) return out;
     }
+  }
+
+  /** What `account` (default: this one) announced, as written (untrusted text; empty when nothing). */
+  async endpoint(account: Hex = this.account): Promise<string> {
+    return this.read<string>('endpoint', [account]);
+  }
+
+  /** Current members and their endpoints as written: at most min(limit, 500) from `offset`. */
+  async endpoints(offset: number | bigint = 0, limit: number | bigint = MAX_PAGE): Promise<Array<{ account: Hex; endpoint: string }>> {
+    const [accounts, texts] = await this.read<[readonly Hex[], readonly string[]]>('endpoints', [BigInt(offset), BigInt(limit)]);
+    return accounts.map((account, i) => ({ account, endpoint: texts[i] ?? '' }));
+  }
+
+  /**
+   * The dialable endpoints of the first `maxMembers` members (default 1,000),
+   * paged; a member that announced nothing usable is left out.
+   */
+  async memberEndpoints(maxMembers = 1000): Promise<MemberEndpoint[]> {
+    const out: MemberEndpoint[] = [];
+    for (let offset = 0; offset < maxMembers; offset += MAX_PAGE) {
+      const page = await this.endpoints(offset, Math.min(MAX_PAGE, maxMembers - offset));
+      for (const { account, endpoint } of page) {
+        const parsed = parseEndpoint(endpoint);
+        if (parsed.length > 0) out.push({ account, addresses: parsed.map((p) => p.address), peers: parsed.map((p) => p.peer) });
+      }
+      if (page.length < MAX_PAGE) break;
+    }
+    return out;
   }
 
   /** Whether `account` was a member at membership epoch `epoch` (a snapshot's members vote on it). */

@@ -63,6 +63,8 @@ export const ConfigSchema = z
     /** p2p listen multiaddrs; absent: 127.0.0.1 on a port chosen at the first start and kept in the data dir. */
     listen: z.array(z.string().startsWith('/')).optional(),
     peers: z.array(z.string().startsWith('/')).default([]),
+    /** Find peers from the registry: announce this node's endpoint (a member) and keep the other members' connected. */
+    discovery: z.boolean().default(true),
     /** What peers may cost this node and how long it waits on them (network/peer-limits.ts); what is left out keeps its default. */
     peerLimits: z
       .object({
@@ -80,8 +82,14 @@ export const ConfigSchema = z
     syncFrequency: z.number().int().min(1).default(100),
     /** Experiences from the network are merged at or above this confidence; own ones are shared at or above it. */
     acceptanceThreshold: z.number().min(0).max(1).default(0.7),
+    /** Merge through the robust aggregation and vote with the robust policy (codes checked against texts, floods refused); off: every record of an accepted batch is merged. */
     byzantineRobust: z.boolean().default(true),
-    votingThreshold: z.number().min(0).max(1).default(0.66),
+    /** An experience from the network is merged at or above this median confidence x share of members that endorsed it (submitted or voted yes). */
+    votingThreshold: z.number().min(0).max(1).default(0.4),
+    /** A record's code may differ from this node's code of its text in at most this share of bits before its batch is voted down. */
+    maxCodeDistance: z.number().min(0).max(1).default(0.25),
+    /** Registry events are acted on once buried under this many blocks (0 on a development chain; more where the chain can reorganise). */
+    confirmations: z.number().int().min(0).max(10_000).default(0),
     library: z
       .object({
         namespace: z.string().min(1).default('default'),
@@ -145,6 +153,11 @@ const FLAT: Record<string, { field: string[]; kind: 'string' | 'number' | 'boole
     help: 'p2p listen multiaddrs, comma-separated (default: 127.0.0.1, a port kept across restarts)',
   },
   peers: { field: ['peers'], kind: 'list', help: 'p2p addresses of other nodes (/ip4/.../tcp/.../p2p/12D3Koo...), comma-separated' },
+  discovery: {
+    field: ['discovery'],
+    kind: 'boolean',
+    help: "find peers from the registry: announce this node's p2p address (members) and dial the other members'",
+  },
   'sync-frequency': { field: ['syncFrequency'], kind: 'number', help: 'learning steps between network syncs' },
   'acceptance-threshold': {
     field: ['acceptanceThreshold'],
@@ -155,7 +168,17 @@ const FLAT: Record<string, { field: string[]; kind: 'string' | 'number' | 'boole
   'voting-threshold': {
     field: ['votingThreshold'],
     kind: 'number',
-    help: 'support (median confidence x share of nodes) an experience needs to be merged',
+    help: 'score (median confidence x share of members that endorsed it) an experience from the network needs to be merged',
+  },
+  'max-code-distance': {
+    field: ['maxCodeDistance'],
+    kind: 'number',
+    help: "share of bits a record's code may differ from this node's code of its text before the batch is voted down",
+  },
+  confirmations: {
+    field: ['confirmations'],
+    kind: 'number',
+    help: 'blocks a registry event must be buried under before the node acts on it',
   },
   namespace: { field: ['library', 'namespace'], kind: 'string', help: 'library namespace' },
   capacity: { field: ['library', 'capacity'], kind: 'number', help: 'most experiences the library keeps' },

@@ -10,6 +10,7 @@ import { type Hex, parseEther } from 'viem';
 
 import { OpenAICompatibleChatModel } from '../aso/models/openai-compatible.js';
 import { ActiveSemanticOptimizer } from '../aso/optimizer.js';
+import type { Embedder } from '../experience/embedders/embedder.js';
 import { embedderFromSpec } from '../experience/embedders/from-spec.js';
 import { ExperienceLibrary } from '../experience/library.js';
 import { type ChainConnection, connectChain, startInProcessChain } from '../network/chain.js';
@@ -20,7 +21,9 @@ import { p2pPrivateKey } from '../network/p2p-identity.js';
 import { P2PNode } from '../network/p2p-node.js';
 import { DEFAULT_PARAMETERS, RegistryClient } from '../network/registry.js';
 import { ReplayGuard } from '../network/replay-guard.js';
+import { type RobustVotePolicy, robustVotePolicy } from '../network/vote-policy.js';
 import type { DsoConfig } from './config.js';
+import { PeerDiscovery } from './discovery.js';
 import { loadOrCreateToken } from './http/token.js';
 import { savedListen, saveListen } from './p2p-listen.js';
 import { DsoTrainer } from './trainer.js';
@@ -32,12 +35,17 @@ export interface NetworkParts {
   p2p: P2PNode;
   aggregator: NetworkDSOAggregator;
   replayGuard: ReplayGuard;
+  policy: RobustVotePolicy | undefined;
+  /** Peers from the registry; absent when turned off, or on a chain of this process's own (nobody else is there). */
+  discovery?: PeerDiscovery;
 }
 
 /** Parts a caller can hand in instead of having the node create them (several nodes sharing one in-process chain). */
 export interface NodeOverrides {
   chain?: ChainConnection;
   registryAddress?: Hex;
+  /** Where the node tells what went wrong in the background (a sync step that failed), one line each. */
+  log?: (line: string) => void;
 }
 
 export class DsoNode {
@@ -94,7 +102,7 @@ export class DsoNode {
       }
       if (config.enabled) {
         ownsChain = overrides.chain === undefined;
-        network = await DsoNode.startNetwork(config, identity, overrides);
+        network = await DsoNode.startNetwork(config, identity, library.embedder, overrides);
       }
     } catch (e) {
       await library.close();
@@ -107,11 +115,18 @@ export class DsoNode {
       nodeId: identity.address,
       syncFrequency: config.syncFrequency,
       acceptanceThreshold: config.acceptanceThreshold,
+      ...(config.byzantineRobust ? { votingThreshold: config.votingThreshold } : {}),
+      log: overrides.log,
     });
     return new DsoNode(config, identity, library, trainer, optimizer, network, ownsChain, httpToken, tokenFile);
   }
 
-  private static async startNetwork(config: DsoConfig, identity: NodeIdentity, overrides: NodeOverrides): Promise<NetworkParts> {
+  private static async startNetwork(
+    config: DsoConfig,
+    identity: NodeIdentity,
+    embedder: Embedder,
+    overrides: NodeOverrides,
+  ): Promise<NetworkParts> {
     const chain = overrides.chain ?? (config.rpcUrl ? await connectChain(config.rpcUrl) : await startInProcessChain());
     // A chain of this process's own has one funded, registered member: this node.
     if (chain.where === 'in-process' && overrides.chain === undefined) await chain.fund(identity.address, parseEther('1000'));
@@ -129,6 +144,7 @@ export class DsoNode {
     });
     if (config.listen === undefined) saveListen(config.dataDir, p2p.addresses);
     const replayGuard = new ReplayGuard({ file: path.join(config.dataDir, 'replay.db') });
+    const policy = config.byzantineRobust ? robustVotePolicy({ embedder, maxCodeDistance: config.maxCodeDistance }) : undefined;
     const aggregator = new NetworkDSOAggregator({
       identity,
       registry,
@@ -137,14 +153,26 @@ export class DsoNode {
       network: config.network,
       chainId: chain.chain.id,
       replayGuard,
+      confirmations: config.confirmations,
+      ...(policy ? { votePolicy: policy.policy } : {}),
     });
-    return { chain, registry, store, p2p, aggregator, replayGuard };
+    let discovery: PeerDiscovery | undefined;
+    if (config.discovery && !(chain.where === 'in-process' && overrides.chain === undefined)) {
+      discovery = new PeerDiscovery({
+        registry,
+        p2p,
+        configured: config.peers,
+        log: overrides.log ?? ((line) => process.stderr.write(`dso node: ${line}\n`)),
+      });
+      discovery.start();
+    }
+    return { chain, registry, store, p2p, aggregator, replayGuard, policy, discovery };
   }
 
   /** The configured registry; else, on a chain, the one this node deployed before (recorded in its data dir), or a new one. */
   private static async registry(config: DsoConfig, chain: ChainConnection, identity: NodeIdentity, given?: Hex): Promise<RegistryClient> {
     const address = given ?? (config.registryAddress as Hex | undefined);
-    if (address) return RegistryClient.at(chain, identity, address);
+    if (address) return RegistryClient.open(chain, identity, address);
     const record = path.join(config.dataDir, 'registry.json');
     if (chain.where !== 'in-process' && existsSync(record)) {
       const saved = JSON.parse(readFileSync(record, 'utf8')) as { chainId: number; address: Hex };
@@ -163,9 +191,11 @@ export class DsoNode {
     await this.trainer.stop();
     this.optimizer?.close();
     if (this.network) {
+      await this.network.discovery?.stop();
       await this.network.p2p.stop();
       await this.network.store.close();
       this.network.replayGuard.close();
+      await this.network.policy?.close();
       if (this.ownsChain) await this.network.chain.close();
     }
     await this.library.close();

@@ -13,6 +13,10 @@ const COUNTERS: [keyof TrainerMetrics, string, string][] = [
   ['experiencesMerged', 'dso_experiences_merged_total', 'Experiences from the network merged into the library'],
   ['bytesOut', 'dso_bytes_out_total', 'Bytes this node published for peers'],
   ['bytesIn', 'dso_bytes_in_total', 'Bytes fetched from peers'],
+  ['votesCast', 'dso_votes_cast_total', 'Votes this node cast on batches'],
+  ['batchesFinalized', 'dso_batches_finalized_total', 'Batches past their deadline this node finalized'],
+  ['syncFailures', 'dso_sync_failures_total', 'Sync steps that failed (each is tried again at the next sync)'],
+  ['experiencesRefused', 'dso_experiences_refused_total', 'Experiences of accepted batches the robust merge left out'],
 ];
 
 export class NodeMetrics {

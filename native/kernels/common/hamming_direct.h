@@ -51,7 +51,7 @@ dso::KernelResult hammingDirect(const uint8_t* base, size_t n, const uint8_t* qu
   const size_t full = n / 8 * 8;
   // Captures by value, for the same aliasing reason as the tiled kernel.
   return forQueryBlocks(
-      queries, NQ, dim, k, chunks * 8, ids, dists, [=](TopKQueues& tq, const uint64_t* qwords, size_t, size_t) {
+      queries, NQ, dim, k, n, chunks * 8, ids, dists, [=](TopKQueues& tq, const uint64_t* qwords, size_t, size_t) {
         alignas(64) uint64_t lanes[8];
         for (size_t r0 = 0; r0 < n; r0 += 8) {
           const size_t rowsHere = r0 < full ? 8 : n - r0;

@@ -41,7 +41,7 @@ dso::KernelResult hammingTiled(const uint8_t* base, size_t n, const uint8_t* que
   // Captures by value: by reference, stores to the u64 tile could alias the
   // captured sizes and masks, forcing reloads in the inner loops (-10% here).
   const dso::KernelResult res = forQueryBlocks(
-      queries, nq, dim, k, W, ids, dists, [=](TopKQueues& tq, const uint64_t* qwords, size_t, size_t nqb) {
+      queries, nq, dim, k, n, W, ids, dists, [=](TopKQueues& tq, const uint64_t* qwords, size_t, size_t nqb) {
         alignas(64) int64_t laneOff[L];
         alignas(64) uint64_t lanes[L];
         for (size_t t0 = 0; t0 < n; t0 += R) {

@@ -4,7 +4,9 @@
 // When the buffer fills, a counting pass over the distance histogram finds the
 // k-th distance D; the buffer keeps the k best and later rows must beat D
 // strictly (an equal distance from a larger id loses the tie). No heap, no
-// comparisons between candidates. Internal linkage: each ISA gets its own copy.
+// comparisons between candidates. Memory scales with min(k, n): a query can
+// have no more than n results, and the slots past them are only padding.
+// Internal linkage: each ISA gets its own copy.
 #pragma once
 #include <cstdint>
 #include <cstdlib>
@@ -14,18 +16,22 @@
 
 namespace {
 
-struct TopKQueues {
-  size_t k = 0, cap = 0, nq = 0, bins = 0;
-  uint32_t* dist = nullptr;   // nq * cap
-  int32_t* id = nullptr;      // nq * cap
-  uint32_t* count = nullptr;  // nq
-  uint32_t* thr = nullptr;    // nq: accept a distance only if < thr
-  uint32_t* hist = nullptr;   // bins (dim + 2)
+// Candidate slots per query: room for `keep` plus a batch before compacting.
+inline size_t keepCapacity(size_t keep) { return keep + (keep > 256 ? keep : 256); }
 
-  bool init(size_t nq_, size_t k_, size_t dim) {
+struct TopKQueues {
+  size_t k = 0, keep = 0, cap = 0, nq = 0, bins = 0;  // k: output width; keep: min(k, n)
+  uint32_t* dist = nullptr;                           // nq * cap
+  int32_t* id = nullptr;                              // nq * cap
+  uint32_t* count = nullptr;                          // nq
+  uint32_t* thr = nullptr;                            // nq: accept a distance only if < thr
+  uint32_t* hist = nullptr;                           // bins (dim + 2)
+
+  bool init(size_t nq_, size_t k_, size_t keep_, size_t dim) {
     nq = nq_;
     k = k_;
-    cap = k + (k > 256 ? k : 256);
+    keep = keep_;
+    cap = keepCapacity(keep);
     bins = dim + 2;
     dist = static_cast<uint32_t*>(std::malloc(nq * cap * sizeof(uint32_t)));
     id = static_cast<int32_t*>(std::malloc(nq * cap * sizeof(int32_t)));
@@ -76,14 +82,14 @@ struct TopKQueues {
     dist[q * cap + c] = d;
     id[q * cap + c] = row;
     count[q] = ++c;
-    if (c == cap) compact(q, k);
+    if (c == cap) compact(q, keep);
   }
 
   // Final: k best per query, ascending distance then id (stable counting
   // sort over an id-ordered buffer); slots past the candidates get -1.
   void emit(int32_t* outIds, int32_t* outDists, size_t qOffset) {
     for (size_t q = 0; q < nq; ++q) {
-      compact(q, k);
+      compact(q, keep);
       const uint32_t c = count[q];
       const uint32_t* d = dist + q * cap;
       const int32_t* ids = id + q * cap;
@@ -112,9 +118,8 @@ struct TopKQueues {
 };
 
 // Queries are processed in blocks so candidate buffers stay bounded in memory.
-inline size_t topkQueryBlock(size_t nq, size_t k) {
-  const size_t cap = k + (k > 256 ? k : 256);
-  size_t block = (size_t(64) << 20) / (cap * 8);
+inline size_t topkQueryBlock(size_t nq, size_t keep) {
+  size_t block = (size_t(64) << 20) / (keepCapacity(keep) * 8);
   if (block < 1) block = 1;
   return block < nq ? block : nq;
 }
@@ -138,19 +143,20 @@ inline void loadRowWords(const uint8_t* row, size_t bytes, size_t words, uint64_
 // cleared) into 64-byte aligned memory, `scan(tq, qwords, q0, nqb)` offers
 // the rows, and the block's top-k is emitted. Bounds the candidate buffers.
 template <class Scan>
-dso::KernelResult forQueryBlocks(const uint8_t* queries, size_t nq, size_t dim, size_t k, size_t stride, int32_t* ids,
-                                 int32_t* dists, Scan scan) {
+dso::KernelResult forQueryBlocks(const uint8_t* queries, size_t nq, size_t dim, size_t k, size_t n, size_t stride,
+                                 int32_t* ids, int32_t* dists, Scan scan) {
   const size_t B = (dim + 7) / 8;
   const size_t W = (B + 7) / 8;
   const uint64_t lastMask = lastWordMask(dim);
-  const size_t qb = topkQueryBlock(nq, k);
+  const size_t keep = k < n ? k : n;
+  const size_t qb = topkQueryBlock(nq, keep);
   uint64_t* qwords = static_cast<uint64_t*>(std::aligned_alloc(64, (qb * stride * 8 + 63) / 64 * 64));
   if (!qwords) return {dso::Status::OutOfMemory, -1};
   dso::KernelResult res = dso::ok();
   for (size_t q0 = 0; q0 < nq; q0 += qb) {
     const size_t nqb = (nq - q0) < qb ? (nq - q0) : qb;
     TopKQueues tq;
-    if (!tq.init(nqb, k, dim)) {
+    if (!tq.init(nqb, k, keep, dim)) {
       res = {dso::Status::OutOfMemory, -1};
       break;
     }

@@ -97,7 +97,7 @@ struct StreamScan {
 template <size_t W, size_t NQ>
 dso::KernelResult hammingStream(const uint8_t* base, size_t n, const uint8_t* queries, size_t dim, size_t k,
                                 int32_t* ids, int32_t* dists) {
-  return forQueryBlocks(queries, NQ, dim, k, W, ids, dists, StreamScan<W, NQ>{base, n, lastWordMask(dim)});
+  return forQueryBlocks(queries, NQ, dim, k, n, W, ids, dists, StreamScan<W, NQ>{base, n, lastWordMask(dim)});
 }
 
 template <size_t NQ>

@@ -21,7 +21,7 @@ dso::KernelResult hammingTopKNeon(const uint8_t* base, size_t n, const uint8_t* 
   if (!row) return {dso::Status::OutOfMemory, -1};
   std::memset(row, 0, C * 16);
   const dso::KernelResult res = forQueryBlocks(
-      queries, nq, dim, k, 2 * C, ids, dists, [&](TopKQueues& tq, const uint64_t* qwords, size_t, size_t nqb) {
+      queries, nq, dim, k, n, 2 * C, ids, dists, [&](TopKQueues& tq, const uint64_t* qwords, size_t, size_t nqb) {
         for (size_t r = 0; r < n; ++r) {
           loadRowWords(base + r * B, B, W, lastMask, row);
           const uint8_t* rb = reinterpret_cast<const uint8_t*>(row);

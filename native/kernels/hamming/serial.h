@@ -23,7 +23,7 @@ dso::KernelResult hammingTopKSerial(const uint8_t* base, size_t n, const uint8_t
   const uint64_t lastMask = lastWordMask(dim);
   uint64_t* row = static_cast<uint64_t*>(std::malloc(W * 8));
   if (!row) return {dso::Status::OutOfMemory, -1};
-  const dso::KernelResult res = forQueryBlocks(queries, nq, dim, k, W, ids, dists,
+  const dso::KernelResult res = forQueryBlocks(queries, nq, dim, k, n, W, ids, dists,
                                                [&](TopKQueues& tq, const uint64_t* qwords, size_t, size_t nqb) {
                                                  for (size_t r = 0; r < n; ++r) {
                                                    loadRowWords(base + r * B, B, W, lastMask, row);

@@ -2,6 +2,9 @@
 #pragma once
 #include <immintrin.h>
 
+#include <cmath>
+
+#include "../common/mean_abs.h"
 #include "../types.h"
 
 namespace {
@@ -11,12 +14,32 @@ inline __m256i laneMask8(size_t count) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count < 8 ? count : 8)), idx);
 }
 
-inline float hsum256(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
+// |delta| sums of one group (see mean_abs.h): runs in float, totals in double.
+struct WideSum {
+  __m256 run = _mm256_setzero_ps();
+  __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
+  int adds = 0;
+
+  inline void add(__m256 a) {
+    run = _mm256_add_ps(run, a);
+    if (++adds == kFloatRun) flush();
+  }
+  inline void flush() {
+    lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(run)));
+    hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(run, 1)));
+    run = _mm256_setzero_ps();
+    adds = 0;
+  }
+  // The group's mean |delta|; starts the next group.
+  inline float mean(const float* x, const float* baseline, size_t j0, size_t j1) {
+    flush();
+    const __m256d v = _mm256_add_pd(lo, hi);
+    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    const double sum = _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+    lo = hi = _mm256_setzero_pd();
+    return std::isfinite(sum) ? static_cast<float>(sum / static_cast<double>(j1 - j0)) : meanAbs(x, baseline, j0, j1);
+  }
+};
 
 dso::KernelResult packAvx2(const float* x, size_t rows, size_t dim, size_t groupSize, const float* baseline,
                            uint8_t* codes, float* scales) {
@@ -30,7 +53,7 @@ dso::KernelResult packAvx2(const float* x, size_t rows, size_t dim, size_t group
     uint8_t* cr = codes + r * B;
     float* sr = scales + r * G;
     int bad = 0;
-    __m256 acc = zero;
+    WideSum sum;
     size_t g = 0, gStart = 0, gEnd = groupSize < dim ? groupSize : dim;
     for (size_t j = 0; j < dim; j += 8) {
       const size_t rem = dim - j;
@@ -55,11 +78,10 @@ dso::KernelResult packAvx2(const float* x, size_t rows, size_t dim, size_t group
         const size_t stop = end < gEnd ? end : gEnd;
         const __m256 m =
             _mm256_andnot_ps(_mm256_castsi256_ps(laneMask8(pos - j)), _mm256_castsi256_ps(laneMask8(stop - j)));
-        acc = _mm256_add_ps(acc, _mm256_and_ps(a, m));
+        sum.add(_mm256_and_ps(a, m));
         pos = stop;
         if (pos == gEnd) {
-          sr[g++] = hsum256(acc) / static_cast<float>(gEnd - gStart);
-          acc = zero;
+          sr[g++] = sum.mean(xr, baseline, gStart, gEnd);
           gStart = gEnd;
           gEnd = (gEnd + groupSize) < dim ? (gEnd + groupSize) : dim;
         }

@@ -5,9 +5,11 @@
 #include <immintrin.h>
 
 #include <climits>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
+#include "../common/mean_abs.h"
 #include "../types.h"
 
 namespace {
@@ -41,8 +43,33 @@ struct Pack16 {
   }
 };
 
+// |delta| sums of one group (see mean_abs.h): runs in float, totals in double.
+struct WideSum {
+  __m512 run = _mm512_setzero_ps();
+  __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();
+  int adds = 0;
+
+  inline void add(__m512 a) {
+    run = _mm512_add_ps(run, a);
+    if (++adds == kFloatRun) flush();
+  }
+  inline void flush() {
+    lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(run)));
+    hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(run), 1))));
+    run = _mm512_setzero_ps();
+    adds = 0;
+  }
+  // The group's mean |delta|; starts the next group.
+  inline float mean(const float* x, const float* baseline, size_t j0, size_t j1) {
+    flush();
+    const double sum = _mm512_reduce_add_pd(_mm512_add_pd(lo, hi));
+    lo = hi = _mm512_setzero_pd();
+    return std::isfinite(sum) ? static_cast<float>(sum / static_cast<double>(j1 - j0)) : meanAbs(x, baseline, j0, j1);
+  }
+};
+
 // Groups that are whole vectors (or one group per row): no per-lane group
-// bookkeeping, two accumulators to halve the add chain.
+// bookkeeping; vectors are added in pairs to halve the add chain.
 dso::KernelResult packAvx512Aligned(const float* x, size_t rows, size_t dim, size_t groupSize, const float* baseline,
                                     uint8_t* codes, float* scales) {
   const size_t B = (dim + 7) / 8;
@@ -55,14 +82,12 @@ dso::KernelResult packAvx512Aligned(const float* x, size_t rows, size_t dim, siz
     for (size_t g = 0; g < G; ++g) {
       const size_t j0 = g * groupSize;
       const size_t j1 = (j0 + groupSize) < dim ? (j0 + groupSize) : dim;
-      __m512 acc0 = pk.zero, acc1 = pk.zero;
+      WideSum sum;
       size_t j = j0;
-      for (; j + 32 <= j1; j += 32) {
-        acc0 = _mm512_add_ps(acc0, pk(xr, baseline, j, 16, cr));
-        acc1 = _mm512_add_ps(acc1, pk(xr, baseline, j + 16, 16, cr));
-      }
-      for (; j < j1; j += 16) acc0 = _mm512_add_ps(acc0, pk(xr, baseline, j, j1 - j, cr));
-      sr[g] = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) / static_cast<float>(j1 - j0);
+      for (; j + 32 <= j1; j += 32)
+        sum.add(_mm512_add_ps(pk(xr, baseline, j, 16, cr), pk(xr, baseline, j + 16, 16, cr)));
+      for (; j < j1; j += 16) sum.add(pk(xr, baseline, j, j1 - j, cr));
+      sr[g] = sum.mean(xr, baseline, j0, j1);
     }
     if (pk.bad) return {dso::Status::NonFinite, static_cast<int64_t>(r)};
   }
@@ -80,7 +105,7 @@ dso::KernelResult packAvx512Unaligned(const float* x, size_t rows, size_t dim, s
     const float* xr = x + r * dim;
     uint8_t* cr = codes + r * B;
     float* sr = scales + r * G;
-    __m512 acc = pk.zero;
+    WideSum sum;
     size_t g = 0, gStart = 0, gEnd = groupSize < dim ? groupSize : dim;
     for (size_t j = 0; j < dim; j += 16) {
       const size_t rem = dim - j;
@@ -90,11 +115,10 @@ dso::KernelResult packAvx512Unaligned(const float* x, size_t rows, size_t dim, s
       while (pos < end) {
         const size_t stop = end < gEnd ? end : gEnd;
         const __mmask16 m = static_cast<__mmask16>(laneMask16(stop - j) & ~laneMask16(pos - j));
-        acc = _mm512_mask_add_ps(acc, m, acc, a);
+        sum.add(_mm512_maskz_mov_ps(m, a));
         pos = stop;
         if (pos == gEnd) {
-          sr[g++] = _mm512_reduce_add_ps(acc) / static_cast<float>(gEnd - gStart);
-          acc = pk.zero;
+          sr[g++] = sum.mean(xr, baseline, gStart, gEnd);
           gStart = gEnd;
           gEnd = (gEnd + groupSize) < dim ? (gEnd + groupSize) : dim;
         }

@@ -1,11 +1,13 @@
 // NEON sign packing: 8 floats -> one code byte (compare, AND with the bit
-// weights, horizontal add); scales accumulated in float32 lanes.
+// weights, horizontal add); scales summed in float runs added in double
+// (see mean_abs.h).
 #pragma once
 #include <arm_neon.h>
 
 #include <cfloat>
 #include <cmath>
 
+#include "../common/mean_abs.h"
 #include "../types.h"
 
 namespace {
@@ -42,7 +44,9 @@ dso::KernelResult packNeon(const float* x, size_t rows, size_t dim, size_t group
     }
     for (size_t g = 0; g < G; ++g) {
       const size_t j0 = g * groupSize, j1 = (j0 + groupSize) < dim ? (j0 + groupSize) : dim;
-      float32x4_t acc = zero;
+      float32x4_t run = zero;
+      float64x2_t lo = vdupq_n_f64(0), hi = lo;
+      int adds = 0;
       uint32x4_t bad = vdupq_n_u32(0);
       const float32x4_t big = vdupq_n_f32(FLT_MAX);
       size_t t = j0;
@@ -51,9 +55,15 @@ dso::KernelResult packNeon(const float* x, size_t rows, size_t dim, size_t group
         if (baseline) v = vsubq_f32(v, vld1q_f32(baseline + t));
         const float32x4_t a = vabsq_f32(v);
         bad = vorrq_u32(bad, vmvnq_u32(vcleq_f32(a, big)));  // NaN or > FLT_MAX
-        acc = vaddq_f32(acc, a);
+        run = vaddq_f32(run, a);
+        if (++adds == kFloatRun || t + 8 > j1) {
+          lo = vaddq_f64(lo, vcvt_f64_f32(vget_low_f32(run)));
+          hi = vaddq_f64(hi, vcvt_high_f64_f32(run));
+          run = zero;
+          adds = 0;
+        }
       }
-      float sum = vaddvq_f32(acc);
+      double sum = vaddvq_f64(vaddq_f64(lo, hi));
       bool anyBad = vmaxvq_u32(bad) != 0;
       for (; t < j1; ++t) {
         const float v = baseline ? xr[t] - baseline[t] : xr[t];
@@ -61,7 +71,8 @@ dso::KernelResult packNeon(const float* x, size_t rows, size_t dim, size_t group
         sum += std::fabs(v);
       }
       if (anyBad) return {dso::Status::NonFinite, static_cast<int64_t>(r)};
-      sr[g] = sum / static_cast<float>(j1 - j0);
+      sr[g] =
+          std::isfinite(sum) ? static_cast<float>(sum / static_cast<double>(j1 - j0)) : meanAbs(xr, baseline, j0, j1);
     }
   }
   return dso::ok();

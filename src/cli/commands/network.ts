@@ -22,6 +22,7 @@ export function registerNetwork(program: Command): void {
     .addOption(new Option('--chain-port <port>', "anvil's JSON-RPC port").argParser(int(1024, 65000)).default(8545))
     .option('--network <name>', 'network name (gossip topic, signatures)', 'dso-local')
     .addOption(new Option('--sync-frequency <n>', 'learning steps between syncs').argParser(int(1, 1_000_000)).default(100))
+    .addOption(new Option('--capacity <n>', "most experiences each node's library keeps").argParser(int(1, 10_000_000)).default(200))
     .option('--model-url <url>', 'an OpenAI-compatible server every node learns with')
     .option('--model <name>', "the model's name on that server")
     .addHelpText(

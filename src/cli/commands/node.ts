@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 
+import { describeError } from '../../core/errors.js';
 import { configFlags, loadConfig } from '../../node/config.js';
 import { DsoNode } from '../../node/dso-node.js';
 import { buildHttpApi } from '../../node/http/server.js';
@@ -14,8 +15,10 @@ const camel = (flag: string) => flag.replace(/-([a-z])/gu, (_, c: string) => c.t
 async function runNode(opts: Record<string, string | undefined>): Promise<void> {
   const flags = Object.fromEntries(configFlags().map(({ flag }) => [flag, opts[camel(flag)]]));
   const config = loadConfig({ file: opts.config, flags });
-  const node = await DsoNode.start(config);
+  let warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`);
+  const node = await DsoNode.start(config, { log: (line) => warn(line) });
   const app = await buildHttpApi(node, { logger: { level: process.env.DSO_LOG_LEVEL ?? 'info' } });
+  warn = (line) => app.log.warn(line);
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {
     stopping ??= (async () => {
@@ -41,6 +44,20 @@ async function runNode(opts: Record<string, string | undefined>): Promise<void> 
     },
     'dso node ready',
   );
+  if (node.network) {
+    // Whether this node can take part fully, said once at start (and in GET /status after every sync).
+    try {
+      const s = await node.trainer.checkStanding();
+      if (s?.advice) app.log.warn({ account: s.account, member: s.member, balance: s.balance }, s.advice);
+      else if (s)
+        app.log.info(
+          { account: s.account, member: s.member, balance: s.balance },
+          'this account is a member with funds: it submits and votes',
+        );
+    } catch (e) {
+      app.log.warn(`the chain did not answer about this account: ${describeError(e)}; syncs will try again`);
+    }
+  }
   if (node.httpTokenFile) {
     app.log.info(
       { tokenFile: node.httpTokenFile },

@@ -19,8 +19,11 @@ interface StatusBody {
   library: { size: number };
   p2p: { topicPeers: number } | null;
   metrics: { batchesSubmitted: number; batchesAccepted: number; experiencesMerged: number };
-  membership?: { member: boolean } | null;
-  sync?: { pending?: number; lastError?: string | null };
+  sync?: {
+    standing: { member: boolean } | null;
+    last: { failures: { reason: string }[] } | null;
+    pending: { open: number; toFetch: number } | null;
+  };
 }
 
 export async function nodeStatus(net: NetworkFile): Promise<NodeStatusRow[]> {
@@ -35,12 +38,13 @@ export async function nodeStatus(net: NetworkFile): Promise<NodeStatusRow[]> {
           state: 'up',
           library: s.library.size,
           peers: s.p2p?.topicPeers ?? 0,
-          member: s.membership?.member ?? null,
+          member: s.sync?.standing?.member ?? null,
           submitted: s.metrics.batchesSubmitted,
           accepted: s.metrics.batchesAccepted,
           merged: s.metrics.experiencesMerged,
-          pending: s.sync?.pending,
-          lastError: s.sync?.lastError ?? null,
+          // Open batches on the chain plus accepted ones not fetched yet.
+          pending: s.sync?.pending ? s.sync.pending.open + s.sync.pending.toFetch : undefined,
+          lastError: s.sync?.last?.failures.at(-1)?.reason ?? null,
         };
       } catch {
         return { name: n.name, state: 'unresponsive' };

@@ -29,6 +29,7 @@ export interface UpOptions {
   chainPort: number;
   network: string;
   syncFrequency: number;
+  capacity: number;
   modelUrl?: string;
   model?: string;
 }
@@ -112,6 +113,7 @@ async function deploy(o: UpOptions, dir: string, rpcUrl: string, stateFile: stri
       listen: [`/ip4/127.0.0.1/tcp/${o.p2pPort + i}`],
       peers: nodes.filter((p) => p !== n).map((p) => p.p2p),
       syncFrequency: o.syncFrequency,
+      library: { capacity: o.capacity },
       http: { host: '127.0.0.1', port: o.httpPort + i },
       ...(o.modelUrl && o.model ? { model: { baseUrl: o.modelUrl, name: o.model } } : {}),
     };

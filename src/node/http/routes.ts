@@ -56,9 +56,22 @@ export function installRoutes(app: FastifyInstance, node: DsoNode, metrics: Node
     chain: node.network
       ? { where: node.network.chain.where, chainId: node.network.chain.chain.id, registry: node.network.registry.address }
       : null,
-    p2p: node.network ? { addresses: node.network.p2p.addresses, topicPeers: node.network.p2p.topicPeers() } : null,
+    p2p: node.network
+      ? {
+          addresses: node.network.p2p.addresses,
+          topicPeers: node.network.p2p.topicPeers(),
+          kept: node.network.p2p.keptPeers(),
+          discovery: node.network.discovery?.status ?? null,
+        }
+      : null,
     metrics: node.trainer.metrics,
     syncFrequency: node.trainer.syncFrequency,
+    // What the last sync saw and did (this account's standing, failures tried again next time) and what waits on the chain.
+    sync: {
+      standing: node.trainer.lastStanding ?? null,
+      last: node.trainer.last ?? null,
+      pending: node.network ? node.network.aggregator.pending() : null,
+    },
   }));
 
   app.get('/metrics', async (_req, reply) => {
