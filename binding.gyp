@@ -31,9 +31,14 @@
           "cflags_cc": ["<!@(node -p \"require('./native/isa-flags.json').x64.avx512_vpopcntdq.flags.join(' ')\")"],
         },
         {
+          "target_name": "dso_isa_avx512_stream", "type": "static_library",
+          "sources": ["<!(node -p \"require('./native/isa-flags.json').x64.avx512_stream.source\")"],
+          "cflags_cc": ["<!@(node -p \"require('./native/isa-flags.json').x64.avx512_stream.flags.join(' ')\")"],
+        },
+        {
           "target_name": "dso_native",
           "sources": ["<!@(node -p \"require('./native/isa-flags.json').common.sources.join(' ')\")"],
-          "dependencies": ["dso_isa_serial", "dso_isa_avx2", "dso_isa_avx512", "dso_isa_avx512_vpopcntdq"],
+          "dependencies": ["dso_isa_serial", "dso_isa_avx2", "dso_isa_avx512", "dso_isa_avx512_vpopcntdq", "dso_isa_avx512_stream"],
         },
       ],
     }],

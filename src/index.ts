@@ -23,6 +23,7 @@ export type {
   ResidentCodes,
   ShardStats,
   TopK,
+  UploadOptions,
 } from './engine/types.js';
 export { addonAvailable, loadAddon, type CpuInfo, type NativeAddon, type Tier } from './simd/addon.js';
 export { hammingTopKReference } from './simd/reference/hamming.js';

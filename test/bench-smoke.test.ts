@@ -11,7 +11,7 @@ import { gpuUnavailable } from './helpers/backends.js';
 /** The parts of the report bench/run.ts writes that are checked here. */
 interface BenchReport {
   machine: { streamReadGBs: number };
-  rows: Array<{ workload: string; impl: string; size: string; throughput: number; note?: string }>;
+  rows: Array<{ workload: string; impl: string; size: string; throughput: number; note?: string; limit?: string }>;
 }
 
 // Keeps `npm run bench` working: a quick run of the aggregation workload must
@@ -40,7 +40,7 @@ describe.skipIf(!addonAvailable())('bench harness', () => {
 
   // The GPU rows on whatever adapter exists (lavapipe in CI): engine calls
   // checked against native, and the kernels timed on resident data.
-  it.skipIf(gpuUnavailable !== undefined)('runs the GPU rows and times the kernels against the device copy', () => {
+  it.skipIf(gpuUnavailable !== undefined)('runs the GPU rows and times the kernels against the WGSL read limit', () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'dso-bench-'));
     try {
       const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--gpu', '--only', 'GPU', '--out', out], {
@@ -51,10 +51,20 @@ describe.skipIf(!addonAvailable())('bench harness', () => {
       const [file] = readdirSync(out);
       const { rows } = JSON.parse(readFileSync(path.join(out, file), 'utf8')) as BenchReport;
       const kernel = (w: string) => rows.find((x) => x.workload === w && x.impl.startsWith('dso webgpu kernel'));
-      for (const w of ['GPU limit', 'W2 single', 'W2 batch', 'W3 median']) expect(kernel(w)?.throughput, w).toBeGreaterThan(0);
+      for (const w of ['GPU limit', 'GPU copy', 'W2 single', 'W2 batch', 'W3 median']) expect(kernel(w)?.throughput, w).toBeGreaterThan(0);
+      expect(kernel('GPU limit')?.note).toContain('the limit');
+      for (const w of ['W2 single', 'W3 median']) expect(kernel(w)?.limit, w).toMatch(/^WGSL read/);
+      // Transfers: the old path and the new one side by side, the data checked.
+      for (const w of ['GPU upload', 'GPU readback']) {
+        const notes = rows.filter((x) => x.workload === w).map((x) => x.note ?? '');
+        expect(notes.some((n) => n.startsWith('before:')) && notes.some((n) => n.startsWith('after:')), w).toBe(true);
+      }
+      expect(rows.find((x) => x.workload === 'GPU readback' && x.note?.startsWith('after:'))?.note).toContain('identical');
       const engineBatches = rows.filter((x) => x.workload === 'W2 batch' && x.impl.startsWith('dso webgpu ('));
       expect(engineBatches.length).toBe(2);
       for (const b of engineBatches) expect(b.note).toContain('identical to native');
+      const single = rows.find((x) => x.workload === 'W2 single' && x.impl.startsWith('dso webgpu ('));
+      expect(single?.note).toContain('per call: 1 submission, 1 pass');
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

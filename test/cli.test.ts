@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { findPython } from '../bench/peers/python.js';
 import { BinaryIndex, hammingTopKReference, packReference } from '../src/index.js';
 import { addonAvailable } from '../src/simd/addon.js';
+import { gpuUnavailable } from './helpers/backends.js';
 import { gaussian } from './helpers/random.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dso-cli-'));
@@ -90,6 +91,29 @@ describe.skipIf(!addonAvailable())('dso index build / search', () => {
     expect(lines[1]).toEqual(['0', '1', String(want.ids[0]), String(want.distances[0])]);
     expect(lines[2]).toEqual(['0', '2', String(want.ids[1]), String(want.distances[1])]);
     expect(text.stdout).toMatch(/\d+ queries in [\d.]+ s \([\d,∞]+ queries\/s\) over [\d,]+ rows, top 2/u);
+  });
+
+  it.skipIf(gpuUnavailable !== undefined)('searches on the webgpu backend (rows resident on the GPU) with the same results', () => {
+    const out = path.join(dir, 'x.npy.dso');
+    const s = dso(
+      'index',
+      'search',
+      '--index',
+      out,
+      '--queries',
+      path.join(dir, 'q.npy'),
+      '--k',
+      '5',
+      '--json',
+      '--backend',
+      'webgpu',
+      '--verbose',
+    );
+    expect(s.status, s.stderr).toBe(0);
+    expect(s.stderr).toContain('engine: webgpu');
+    const res = (JSON.parse(s.stdout) as { results: Array<{ labels: number[]; distances: number[] }> }).results;
+    expect(res.flatMap((r) => r.labels)).toEqual(Array.from(want.ids));
+    expect(res.flatMap((r) => r.distances)).toEqual(Array.from(want.distances));
   });
 
   it('rescores with kept vectors and centres byte vectors', () => {

@@ -29,7 +29,9 @@ function dirtyPadding(codes: Uint8Array, dim: number): Uint8Array {
 }
 
 // [dim, n, nq, k]: dims not multiples of 8/32/64/512, one row, more queries
-// than rows, k > n, several tiles (R <= 512 rows), runtime word counts (> 16 words).
+// than rows, k > n, several tiles (R <= 512 rows), runtime word counts (> 16
+// words); one or two queries over rows of whole words (the streaming kernel),
+// with row counts that are not multiples of 8.
 const SHAPES: Array<[number, number, number, number]> = [
   [1, 1, 1, 1],
   [7, 3, 5, 4],
@@ -44,6 +46,11 @@ const SHAPES: Array<[number, number, number, number]> = [
   [1000, 300, 4, 7],
   [1100, 270, 3, 300],
   [2049, 64, 2, 9],
+  [64, 8, 1, 8],
+  [128, 1003, 1, 10],
+  [320, 9, 2, 3],
+  [384, 15, 1, 20],
+  [512, 77, 2, 100],
 ];
 
 describe.each(cases)('hammingTopK on $name', (c) => {
@@ -71,6 +78,17 @@ describe.each(cases)('hammingTopK on $name', (c) => {
     const got = await e.hammingTopK(dirtyPadding(base, dim), dirtyPadding(queries, dim), { dim, k: 4 });
     expect(got).toEqual(want);
     for (let q = 0; q < 3; q++) expect(Array.from(got.ids.subarray(q * 4 + 2, q * 4 + 4))).toEqual([-1, -1]);
+  });
+
+  it.skipIf(!c.available)('ignores padding bits of rows of whole bytes and words', async () => {
+    const e = await engineFor(c);
+    const dim = 380; // 48 bytes a row: whole words, 4 padding bits
+    const base = randomBytes(203 * 48, 7);
+    for (const nq of [1, 2, 3]) {
+      const queries = randomBytes(nq * 48, 8 + nq);
+      const want = hammingTopKReference(base, queries, dim, 9);
+      expect(await e.hammingTopK(dirtyPadding(base, dim), dirtyPadding(queries, dim), { dim, k: 9 })).toEqual(want);
+    }
   });
 
   it.skipIf(!c.available)('orders equal distances by the smaller id', async () => {

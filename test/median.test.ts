@@ -8,9 +8,10 @@ const cases = backendCases();
 announceSkips(cases);
 
 // n spans every sorting-network size (2..64), padding inside each, and the
-// selection fallback beyond 64; d is not a multiple of 8 or 16 in most cases.
+// selection fallback beyond 64; d is not a multiple of 8 or 16 in most cases,
+// and takes the GPU's column widths (4, 2 and 1 columns per invocation).
 const NS = [1, 2, 3, 4, 5, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 257];
-const DS = [1, 5, 16, 17, 33];
+const DS = [1, 5, 6, 16, 17, 20, 33];
 
 describe.each(cases)('median / trimmedMean on $name', (c) => {
   it.skipIf(!c.available)('median is bit-exact with numpy semantics', async () => {
@@ -23,6 +24,18 @@ describe.each(cases)('median / trimmedMean on $name', (c) => {
           expect(await e.median(rows, { n }), `n ${n} d ${d}`).toEqual(medianReference(rows, n));
         }
       }
+    }
+  });
+
+  it.skipIf(!c.available)('median is bit-exact over many columns (the GPU loops over column groups)', async () => {
+    const e = await engineFor(c);
+    for (const [n, d] of [
+      [2, 131_076],
+      [3, 65_538],
+      [33, 16_390],
+    ]) {
+      const rows = gaussian(n * d, n);
+      expect(await e.median(rows, { n }), `n ${n} d ${d}`).toEqual(medianReference(rows, n));
     }
   });
 
@@ -64,12 +77,16 @@ describe.each(cases)('median / trimmedMean on $name', (c) => {
   it.skipIf(!c.available)('rejects NaN / Inf with its flat index', async () => {
     const e = await engineFor(c);
     for (const n of [3, 40, 70]) {
-      const rows = gaussian(n * 19, 9);
-      rows[2 * 19 + 18] = Number.NaN;
-      const err = await e.median(rows, { n }).catch((x: unknown) => x);
-      expect((err as DsoError).code).toBe('NON_FINITE');
-      const err2 = await e.trimmedMean(rows, { n, trim: 0.1 }).catch((x: unknown) => x);
-      expect((err2 as DsoError).code).toBe('NON_FINITE');
+      for (const d of [19, 20]) {
+        const rows = gaussian(n * d, 9);
+        rows[2 * d + d - 2] = Number.NaN;
+        const err = await e.median(rows, { n }).catch((x: unknown) => x);
+        expect((err as DsoError).code).toBe('NON_FINITE');
+        expect((err as DsoError).message).toContain(`flat index ${2 * d + d - 2}`);
+        rows[(n - 1) * d + 1] = Number.POSITIVE_INFINITY;
+        const err2 = await e.trimmedMean(rows, { n, trim: 0.1 }).catch((x: unknown) => x);
+        expect((err2 as DsoError).code).toBe('NON_FINITE');
+      }
     }
   });
 });

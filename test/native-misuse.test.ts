@@ -28,7 +28,7 @@ function runChild(...args: string[]): Promise<{ status: number | null; signal: N
 describe.skipIf(!addonAvailable())('native calls under misuse', () => {
   it.each([
     ['terminate', 'worker threads terminated during async calls'],
-    ['transfer', 'inputs transferred away and collected while their async call runs'],
+    ['transfer', 'inputs and outputs transferred away and collected while their async call runs'],
     ['shared-rows', 'cosine row indices rewritten by another thread after their check'],
   ])(
     '%s: the process survives %s',

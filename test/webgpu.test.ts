@@ -3,13 +3,17 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
 import { autoBackend } from '../src/engine/auto-backend.js';
-import { NEVER } from '../src/engine/crossover.js';
+import { crossoverFrom, NEVER, subgroupPick } from '../src/engine/crossover.js';
 import { jsBackend } from '../src/engine/js-backend.js';
 import { nativeBackend } from '../src/engine/native-backend.js';
 import { webgpuBackend } from '../src/engine/webgpu-backend.js';
+import { into } from '../src/gpu/buffers.js';
+import { readResults } from '../src/gpu/gpu.js';
+import { prepareStreamRead } from '../src/gpu/stream-read.js';
 import { createEngine, type DsoError, hammingTopKReference, medianReference } from '../src/index.js';
 import { addonAvailable } from '../src/simd/addon.js';
 import { gpuSubgroups, gpuUnavailable } from './helpers/backends.js';
+import { errorCode } from './helpers/errors.js';
 import { gaussian, randomBytes, rng } from './helpers/random.js';
 
 if (gpuUnavailable) console.warn(`SKIPPED webgpu tests: no WebGPU adapter (${gpuUnavailable})`);
@@ -154,5 +158,106 @@ describe.skipIf(gpuUnavailable !== undefined || !addonAvailable())("backend 'aut
     for (const v of Object.values(crossover)) expect(v === Infinity || v > 0).toBe(true);
     expect(measured.info.adapter?.software).toBe(true);
     await measured.close?.();
+  });
+});
+
+describe.skipIf(gpuUnavailable !== undefined)('webgpu transfers, passes and limits', () => {
+  it('streams reads at vec4 width and folds them into an exact XOR (the bench limit kernel)', async () => {
+    const b = await webgpuBackend(jsBackend());
+    const data = randomBytes(5 * 2 ** 20 + 48, 31); // many strides of the grid, and not a whole number of them
+    const buf = await b.gpu.pool.upload(data);
+    const read = prepareStreamRead(b.gpu, buf, data.byteLength);
+    const words = new Uint32Array(data.buffer);
+    let want = 0;
+    for (const w of words) want ^= w;
+    expect(await read.checksum()).toBe(want >>> 0);
+    read.release();
+    await b.close?.();
+  });
+
+  it('uploads through the staging ring in tiny chunks, shared memory and odd lengths included, in order', async () => {
+    const b = await webgpuBackend(jsBackend(), { stagingChunkBytes: 8 });
+    const gpu = b.gpu;
+    const shared = new Uint8Array(new SharedArrayBuffer(1001));
+    shared.set(randomBytes(1001, 32));
+    const plain = randomBytes(4099, 33);
+    const before = gpu.stats.stagedChunks;
+    // Two uploads at once: the ring serves them one after the other.
+    const [x, y] = await Promise.all([gpu.pool.upload(shared), gpu.pool.upload(plain)]);
+    expect(gpu.stats.stagedChunks - before).toBe(Math.ceil(1001 / 8) + Math.ceil(4099 / 8));
+    const gotX = new Uint8Array(1004);
+    const gotY = new Uint8Array(4100);
+    await readResults(gpu, gpu.ctx.device.createCommandEncoder(), [
+      { buffer: x, bytes: 1004, read: into(gotX) },
+      { buffer: y, bytes: 4100, read: into(gotY) },
+    ]);
+    expect(gotX.subarray(0, 1001)).toEqual(shared);
+    expect(Array.from(gotX.subarray(1001))).toEqual([0, 0, 0]); // the last word padded with zeros
+    expect(gotY.subarray(0, 4099)).toEqual(plain);
+    await b.close?.();
+    expect(await errorCode(webgpuBackend(jsBackend(), { stagingChunkBytes: 6 }))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(webgpuBackend(jsBackend(), { stagingChunkBytes: 128 << 20 }))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('answers a single query over resident codes in one submission, one pass and a small readback, into the caller arrays', async () => {
+    const e = await createEngine({ backend: 'webgpu', gpu: { maxBindingBytes: 1 << 16 } });
+    const dim = 384;
+    const base = randomBytes(20_000 * 48, 34); // 5 segments (of 4,096 rows, the least one holds)
+    const resident = await e.uploadCodes(base, { dim });
+    const q = randomBytes(48, 35);
+    const out = { ids: new Int32Array(10), distances: new Int32Array(10) };
+    for (let i = 0; i < 3; i++) {
+      const before = e.stats().gpu!;
+      const got = await e.hammingTopK(resident, q, { dim, k: 10, out });
+      const after = e.stats().gpu!;
+      expect(got.ids).toBe(out.ids);
+      expect(got).toEqual(hammingTopKReference(base, q, dim, 10));
+      expect(after.submits - before.submits).toBe(1);
+      expect(after.passes - before.passes).toBe(1);
+      expect(after.dispatches - before.dispatches).toBe(5 + 2); // bound, a filter per segment, selection
+      expect(after.readMaps - before.readMaps).toBe(1);
+      expect(after.readBytes - before.readBytes).toBe(10 * 4 * 2 + 4);
+      expect(after.directBytes - before.directBytes).toBe(48); // the query, nothing else
+    }
+    resident.release();
+    await e.close();
+  });
+
+  it('chooses the subgroup path as told, and never by default on a software adapter', async () => {
+    const plain = await webgpuBackend(jsBackend());
+    if (plain.gpu.ctx.adapter.software) expect(await plain.subgroups()).toBe('never');
+    await plain.close?.();
+    const off = await webgpuBackend(jsBackend(), { subgroups: false });
+    expect(await off.subgroups()).toBe('never');
+    await off.close?.();
+    if (gpuSubgroups) {
+      const on = await webgpuBackend(jsBackend(), { subgroups: true });
+      expect(await on.subgroups()).toBe('always');
+      await on.close?.();
+    }
+    // A measured choice: the entry of the largest measured base size at or below the search's.
+    const pick = subgroupPick([
+      { rows: 1 << 16, single: true, batch: false },
+      { rows: 1 << 20, single: false, batch: false },
+      { rows: 1 << 23, single: true, batch: true },
+    ]);
+    expect([pick(100, 1), pick(100, 64), pick(2_000_000, 1), pick(10_000_000, 1), pick(10_000_000, 100)]).toEqual([
+      true,
+      false,
+      false,
+      true,
+      true,
+    ]);
+  });
+});
+
+describe('crossover rule', () => {
+  it('moves work to the GPU only from a size where it won there and at every larger measured size', () => {
+    const sizes = [1, 4, 16, 64];
+    expect(crossoverFrom([false, false, true, true], sizes)).toBe(16);
+    expect(crossoverFrom([true, false, true, true], sizes)).toBe(16);
+    expect(crossoverFrom([true, true, true, false], sizes)).toBe(Infinity);
+    expect(crossoverFrom([true, true, true, true], sizes)).toBe(1);
+    expect(crossoverFrom([], sizes)).toBe(Infinity);
   });
 });

@@ -1,8 +1,10 @@
 /**
  * GPU rows: W1-W3 and a 10,000,000-code base on the webgpu backend, upload
- * time reported apart from search time, results checked against native. A
- * software adapter (lavapipe) runs them only when asked (--gpu), at quick
- * sizes: its figures say nothing about GPUs.
+ * time reported apart from search time, results checked against native,
+ * results read into reused `out` arrays. The single query row also states
+ * what one call costs in submissions, passes and bytes read back (the same
+ * on any adapter). A software adapter (lavapipe) runs them only when asked
+ * (--gpu), at quick sizes: its timings say nothing about GPUs.
  */
 import { createEngine, type Engine } from '../../src/index.js';
 import { bytes, floats } from '../lib/data.js';
@@ -35,7 +37,8 @@ export async function gpuWorkload(S: GpuSizes, native: Engine): Promise<{ rows: 
   const B = dim / 8;
 
   const x = floats(S.packRows * dim, 1);
-  const tp = await measure('gpu pack', () => e.quantize(x, { dim }));
+  const packed = { codes: new Uint8Array(S.packRows * B), scales: new Float32Array(S.packRows) };
+  const tp = await measure('gpu pack', () => e.quantize(x, { dim, out: packed }));
   out.push({
     workload: 'W1 pack',
     impl: label,
@@ -43,7 +46,7 @@ export async function gpuWorkload(S: GpuSizes, native: Engine): Promise<{ rows: 
     seconds: tp.seconds,
     throughput: x.byteLength / 1e9 / tp.seconds,
     unit: 'GB/s',
-    note: 'incl. upload + readback',
+    note: 'incl. upload + readback, into reused out arrays',
   });
 
   for (const rows of [S.searchRows, 10 * S.searchRows]) {
@@ -65,7 +68,12 @@ export async function gpuWorkload(S: GpuSizes, native: Engine): Promise<{ rows: 
       note,
     });
     const q1 = queries.subarray(0, B);
-    const ts = await measure('gpu single', () => e.hammingTopK(resident, q1, { dim, k: 10 }));
+    const one = { ids: new Int32Array(10), distances: new Int32Array(10) };
+    const before = e.stats().gpu!;
+    await e.hammingTopK(resident, q1, { dim, k: 10, out: one });
+    const after = e.stats().gpu!;
+    const perCall = `${after.submits - before.submits} submission, ${after.passes - before.passes} pass, ${after.dispatches - before.dispatches} dispatches, ${after.readBytes - before.readBytes} bytes read back`;
+    const ts = await measure('gpu single', () => e.hammingTopK(resident, q1, { dim, k: 10, out: one }));
     out.push({
       workload: 'W2 single',
       impl: label,
@@ -73,14 +81,15 @@ export async function gpuWorkload(S: GpuSizes, native: Engine): Promise<{ rows: 
       seconds: ts.seconds,
       throughput: 1 / ts.seconds,
       unit: 'q/s',
-      note: `resident; ${(base.byteLength / 1e9 / ts.seconds).toFixed(1)} GB/s of codes`,
+      note: `resident; ${(base.byteLength / 1e9 / ts.seconds).toFixed(1)} GB/s of codes; per call: ${perCall}`,
     });
     resident.release();
   }
 
   const n = 64;
   const cols = floats(n * S.columns, 4);
-  const tm = await measure('gpu median', () => e.median(cols, { n }));
+  const medians = new Float32Array(S.columns);
+  const tm = await measure('gpu median', () => e.median(cols, { n, out: medians }));
   out.push({
     workload: 'W3 median',
     impl: label,

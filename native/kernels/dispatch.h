@@ -11,7 +11,7 @@ namespace dso {
 struct CpuFeatures {
   bool avx2 = false;       // AVX2 + FMA + BMI1/2 + POPCNT, OS saves YMM
   bool avx512 = false;     // AVX-512 F/BW/VL/DQ, OS saves ZMM and opmasks
-  bool vpopcntdq = false;  // AVX512_VPOPCNTDQ on top of avx512
+  bool vpopcntdq = false;  // AVX512_VPOPCNTDQ and AVX512_VBMI on top of avx512
   bool neon = false;
 };
 

@@ -14,6 +14,7 @@ extern const KernelTable kSerialTable;
 extern const KernelTable kAvx2Table;
 extern const KernelTable kAvx512Table;
 extern const HammingFn kAvx512VpopcntdqHamming;
+extern const HammingFn kAvx512StreamHamming;
 extern const XorPopcountFn kAvx512VpopcntdqXorPopcount;
 #elif defined(__aarch64__)
 extern const KernelTable kNeonTable;

@@ -94,6 +94,48 @@ inline View<float> floatArray(const Napi::Value& v, const char* name) {
 inline View<uint8_t> byteArray(const Napi::Value& v, const char* name) {
   return typedArray<uint8_t, napi_uint8_array>(v, name, "Uint8Array");
 }
+inline View<int32_t> int32Array(const Napi::Value& v, const char* name) {
+  return typedArray<int32_t, napi_int32_array>(v, name, "Int32Array");
+}
+
+template <class T>
+View<T> arrayOf(const Napi::Value& v, const char* name);
+template <>
+inline View<float> arrayOf<float>(const Napi::Value& v, const char* name) {
+  return floatArray(v, name);
+}
+template <>
+inline View<uint8_t> arrayOf<uint8_t>(const Napi::Value& v, const char* name) {
+  return byteArray(v, name);
+}
+template <>
+inline View<int32_t> arrayOf<int32_t>(const Napi::Value& v, const char* name) {
+  return int32Array(v, name);
+}
+
+// A caller's output must not share memory with an input or another output:
+// the kernels read their inputs while they write.
+template <class A, class B>
+void disjoint(const A* a, size_t aLength, const char* aName, const B* b, size_t bLength, const char* bName) {
+  if (aLength == 0 || bLength == 0) return;
+  const auto a0 = reinterpret_cast<uintptr_t>(a), a1 = a0 + aLength * sizeof(A);
+  const auto b0 = reinterpret_cast<uintptr_t>(b), b1 = b0 + bLength * sizeof(B);
+  if (a0 < b1 && b0 < a1) fail("INVALID_ARGUMENT", std::string(aName) + " overlaps " + bName);
+}
+
+// The optional `out` argument: undefined, or an object (or typed array) the caller owns.
+inline Napi::Value outArg(const Napi::CallbackInfo& info, size_t index) {
+  const Napi::Value v = info.Length() > index ? info[index] : info.Env().Undefined();
+  if (!v.IsUndefined() && !v.IsObject()) fail("INVALID_ARGUMENT", "out must be an object");
+  return v;
+}
+
+// Field `key` of an out object, which must be present.
+inline Napi::Value outField(const Napi::Value& out, const char* key) {
+  const Napi::Value v = out.As<Napi::Object>().Get(key);
+  if (v.IsUndefined()) fail("INVALID_ARGUMENT", std::string("out.") + key + " is missing");
+  return v;
+}
 
 // A whole number in [min, max], else `code`.
 inline uint64_t wholeNumber(const Napi::Value& v, const char* name, const char* code, uint64_t min, uint64_t max) {

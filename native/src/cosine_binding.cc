@@ -26,7 +26,7 @@ class CosineJob : public Job {
     if (nq_ * c_ == 0) return;
     table_->cosineCandidates(vectors_.data, rows_.data, nq_, c_, queries_.data, dim_, out_.data());
   }
-  Napi::Value result(Napi::Env env) override { return Napi::Float32Array::New(env, out_.length(), out_.take(env), 0); }
+  Napi::Value result(Napi::Env env) override { return out_.value(env); }
 
  private:
   const KernelTable* table_;
@@ -40,7 +40,7 @@ class CosineJob : public Job {
 Napi::Value cosineCandidates(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   View<float> vectors = floatArray(info[0], "vectors");
-  View<int32_t> rows = privateCopy(typedArray<int32_t, napi_int32_array>(info[1], "rows", "Int32Array"));
+  View<int32_t> rows = privateCopy(int32Array(info[1], "rows"));
   View<float> queries = floatArray(info[2], "queries");
   const size_t dim = wholeNumber(info[3], "dim", "INVALID_DIM", 1, kMaxElements);
   if (vectors.length % dim != 0)

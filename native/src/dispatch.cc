@@ -32,10 +32,12 @@ CpuFeatures detect() {
   __cpuid_count(7, 0, a, b, c, d);
   const bool avx2 = b & (1u << 5), bmi1 = b & (1u << 3), bmi2 = b & (1u << 8);
   const bool f512 = b & (1u << 16), dq = b & (1u << 17), bw = b & (1u << 30), vl = b & (1u << 31);
-  const bool vpop = c & (1u << 14);
+  const bool vpop = c & (1u << 14), vbmi = c & (1u << 1);
   f.avx2 = osYmm && avx2 && fma && popcnt && bmi1 && bmi2;
   f.avx512 = f.avx2 && osZmm && f512 && dq && bw && vl;
-  f.vpopcntdq = f.avx512 && vpop;
+  // The VPOPCNTDQ kernel's translation unit also uses VBMI; every CPU with
+  // VPOPCNTDQ but Knights Mill has it, and there the AVX-512 BW kernel runs.
+  f.vpopcntdq = f.avx512 && vpop && vbmi;
   return f;
 }
 #elif defined(__aarch64__)

@@ -1,4 +1,4 @@
-// hammingTopK(base, queries, dim, k, opts) -> { ids, distances }
+// hammingTopK(base, queries, dim, k, opts, out?: { ids, distances }) -> { ids, distances }
 #include <string>
 
 #include "args.h"
@@ -11,10 +11,18 @@ namespace {
 
 class HammingJob : public Job {
  public:
-  HammingJob(const KernelTable* t, View<uint8_t> base, View<uint8_t> queries, size_t n, size_t nq, size_t dim, size_t k)
+  HammingJob(const KernelTable* t, View<uint8_t> base, View<uint8_t> queries, size_t n, size_t nq, size_t dim, size_t k,
+             const Napi::Value& out)
       : table_(t), base_(std::move(base)), queries_(std::move(queries)), n_(n), nq_(nq), dim_(dim), k_(k) {
-    ids_.allocate(nq * k);
-    dists_.allocate(nq * k);
+    const bool given = !out.IsUndefined();
+    ids_.provide(given ? outField(out, "ids") : out, nq * k, "out.ids");
+    dists_.provide(given ? outField(out, "distances") : out, nq * k, "out.distances");
+    if (!given) return;
+    ids_.apart(base_.data, base_.length, "out.ids", "base");
+    ids_.apart(queries_.data, queries_.length, "out.ids", "queries");
+    dists_.apart(base_.data, base_.length, "out.distances", "base");
+    dists_.apart(queries_.data, queries_.length, "out.distances", "queries");
+    dists_.apart(ids_.data(), ids_.length(), "out.distances", "out.ids");
   }
   void execute() override {
     if (nq_ == 0) return;
@@ -22,8 +30,8 @@ class HammingJob : public Job {
   }
   Napi::Value result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
-    o.Set("ids", Napi::Int32Array::New(env, ids_.length(), ids_.take(env), 0));
-    o.Set("distances", Napi::Int32Array::New(env, dists_.length(), dists_.take(env), 0));
+    o.Set("ids", ids_.value(env));
+    o.Set("distances", dists_.value(env));
     return o;
   }
 
@@ -53,7 +61,8 @@ Napi::Value hammingTopK(const Napi::CallbackInfo& info) {
     fail("TOO_LARGE", "queries x k = " + std::to_string(nq) + " x " + std::to_string(k) + " exceeds " +
                           std::to_string(kMaxResults) + " results");
   CallOptions o = callOptions(optionsArg(info, 4));
-  return runJob(env, std::make_unique<HammingJob>(o.table, std::move(base), std::move(queries), n, nq, dim, k),
+  const Napi::Value out = outArg(info, 5);
+  return runJob(env, std::make_unique<HammingJob>(o.table, std::move(base), std::move(queries), n, nq, dim, k, out),
                 o.async);
 }
 

@@ -27,12 +27,22 @@ void completePending(napi_env env, napi_status status, void* data) {
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   try {
     Napi::Env e(env);
-    if (status != napi_ok)
-      napi_reject_deferred(env, p->deferred, makeError(e, "WORKER_FAILED", "the kernel call was cancelled").Value());
-    else if (!p->job->failCode.empty())
-      napi_reject_deferred(env, p->deferred, makeError(e, p->job->failCode, p->job->failMessage).Value());
-    else
-      napi_resolve_deferred(env, p->deferred, p->job->result(e));
+    Job& job = *p->job;
+    if (status != napi_ok) {
+      job.failCode = "WORKER_FAILED";
+      job.failMessage = "the kernel call was cancelled";
+    }
+    if (job.failCode.empty()) {
+      // The result itself can fail: a caller's out array detached during the call.
+      try {
+        napi_resolve_deferred(env, p->deferred, job.result(e));
+      } catch (const Failure& f) {
+        job.failCode = f.code;
+        job.failMessage = f.message;
+      }
+    }
+    if (!job.failCode.empty())
+      napi_reject_deferred(env, p->deferred, makeError(e, job.failCode, job.failMessage).Value());
   } catch (...) {
     // Outside a teardown this cannot happen short of V8 running out of
     // memory; reject rather than leave a caller waiting forever.

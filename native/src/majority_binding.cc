@@ -1,4 +1,4 @@
-// majority(codes, n, dim, opts) -> Uint8Array(ceil(dim/8))
+// majority(codes, n, dim, opts, out?: Uint8Array(ceil(dim/8))) -> Uint8Array(ceil(dim/8))
 #include <string>
 
 #include "args.h"
@@ -11,12 +11,13 @@ namespace {
 
 class MajorityJob : public Job {
  public:
-  MajorityJob(const KernelTable* t, View<uint8_t> codes, size_t n, size_t dim)
+  MajorityJob(const KernelTable* t, View<uint8_t> codes, size_t n, size_t dim, const Napi::Value& out)
       : table_(t), codes_(std::move(codes)), n_(n), dim_(dim) {
-    out_.allocate((dim + 7) / 8);
+    out_.provide(out, (dim + 7) / 8, "out");
+    out_.apart(codes_.data, codes_.length, "out", "codes");
   }
   void execute() override { table_->majority(codes_.data, n_, dim_, out_.data()); }
-  Napi::Value result(Napi::Env env) override { return Napi::Uint8Array::New(env, out_.length(), out_.take(env), 0); }
+  Napi::Value result(Napi::Env env) override { return out_.value(env); }
 
  private:
   const KernelTable* table_;
@@ -35,7 +36,8 @@ Napi::Value majority(const Napi::CallbackInfo& info) {
     fail("LENGTH_MISMATCH",
          "codes.length must be n x ceil(dim/8) = " + std::to_string(n * B) + ", got " + std::to_string(codes.length));
   CallOptions o = callOptions(optionsArg(info, 3));
-  return runJob(env, std::make_unique<MajorityJob>(o.table, std::move(codes), n, dim), o.async);
+  const Napi::Value out = outArg(info, 4);
+  return runJob(env, std::make_unique<MajorityJob>(o.table, std::move(codes), n, dim, out), o.async);
 }
 
 }  // namespace

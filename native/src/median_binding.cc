@@ -1,5 +1,5 @@
-// median(rows, n, opts) -> Float32Array(d)
-// trimmedMean(rows, n, trim, opts) -> Float32Array(d)
+// median(rows, n, opts, out?: Float32Array(d)) -> Float32Array(d)
+// trimmedMean(rows, n, trim, opts, out?: Float32Array(d)) -> Float32Array(d)
 #include <cmath>
 #include <string>
 
@@ -13,9 +13,11 @@ namespace {
 
 class ColumnJob : public Job {
  public:
-  ColumnJob(const KernelTable* t, View<float> rows, size_t n, size_t d, bool trimmed, size_t cut)
+  ColumnJob(const KernelTable* t, View<float> rows, size_t n, size_t d, bool trimmed, size_t cut,
+            const Napi::Value& out)
       : table_(t), rows_(std::move(rows)), n_(n), d_(d), trimmed_(trimmed), cut_(cut) {
-    out_.allocate(d);
+    out_.provide(out, d, "out");
+    out_.apart(rows_.data, rows_.length, "out", "rows");
   }
   void execute() override {
     if (d_ == 0) return;
@@ -23,7 +25,7 @@ class ColumnJob : public Job {
                                     : table_->median(rows_.data, n_, d_, out_.data());
     check(r, "rows holds a NaN or infinite value at flat index ");
   }
-  Napi::Value result(Napi::Env env) override { return Napi::Float32Array::New(env, out_.length(), out_.take(env), 0); }
+  Napi::Value result(Napi::Env env) override { return out_.value(env); }
 
  private:
   const KernelTable* table_;
@@ -47,7 +49,8 @@ Napi::Value median(const Napi::CallbackInfo& info) {
   const size_t n = wholeNumber(info[1], "n", "INVALID_COUNT", 1, kMaxElements);
   const size_t d = columnsOf(rows, n);
   CallOptions o = callOptions(optionsArg(info, 2));
-  return runJob(env, std::make_unique<ColumnJob>(o.table, std::move(rows), n, d, false, 0), o.async);
+  const Napi::Value out = outArg(info, 3);
+  return runJob(env, std::make_unique<ColumnJob>(o.table, std::move(rows), n, d, false, 0, out), o.async);
 }
 
 Napi::Value trimmedMean(const Napi::CallbackInfo& info) {
@@ -61,7 +64,8 @@ Napi::Value trimmedMean(const Napi::CallbackInfo& info) {
   // scipy.stats.trim_mean: int(proportiontocut * n) values cut from each end.
   const size_t cut = static_cast<size_t>(std::floor(trim * static_cast<double>(n)));
   CallOptions o = callOptions(optionsArg(info, 3));
-  return runJob(env, std::make_unique<ColumnJob>(o.table, std::move(rows), n, d, true, cut), o.async);
+  const Napi::Value out = outArg(info, 4);
+  return runJob(env, std::make_unique<ColumnJob>(o.table, std::move(rows), n, d, true, cut, out), o.async);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// pack(x, dim, groupSize, baseline|null, opts) -> { codes, scales }
-// dequantize(codes, scales, dim, groupSize, baseline|null, opts) -> Float32Array
+// pack(x, dim, groupSize, baseline|null, opts, out?: { codes, scales }) -> { codes, scales }
+// dequantize(codes, scales, dim, groupSize, baseline|null, opts, out?: Float32Array) -> Float32Array
+// An out given is filled and returned (it must not overlap an input).
 #include <cmath>
 #include <string>
 
@@ -42,10 +43,16 @@ View<float> optionalBaseline(const Napi::Value& v, size_t dim) {
 
 class PackJob : public Job {
  public:
-  PackJob(const KernelTable* t, View<float> x, View<float> b, PackShape s)
+  PackJob(const KernelTable* t, View<float> x, View<float> b, PackShape s, const Napi::Value& out)
       : table_(t), x_(std::move(x)), baseline_(std::move(b)), s_(s) {
-    codes_.allocate(s.rows * s.bytesPerRow);
-    scales_.allocate(s.rows * s.groups);
+    const bool given = !out.IsUndefined();
+    codes_.provide(given ? outField(out, "codes") : out, s.rows * s.bytesPerRow, "out.codes");
+    scales_.provide(given ? outField(out, "scales") : out, s.rows * s.groups, "out.scales");
+    if (!given) return;
+    // The baseline is a private copy (optionalBaseline), so only x can share the outputs' memory.
+    codes_.apart(x_.data, x_.length, "out.codes", "x");
+    scales_.apart(x_.data, x_.length, "out.scales", "x");
+    scales_.apart(codes_.data(), codes_.length(), "out.scales", "out.codes");
   }
   void execute() override {
     if (s_.rows == 0) return;
@@ -54,8 +61,8 @@ class PackJob : public Job {
   }
   Napi::Value result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
-    o.Set("codes", Napi::Uint8Array::New(env, codes_.length(), codes_.take(env), 0));
-    o.Set("scales", Napi::Float32Array::New(env, scales_.length(), scales_.take(env), 0));
+    o.Set("codes", codes_.value(env));
+    o.Set("scales", scales_.value(env));
     return o;
   }
 
@@ -69,15 +76,18 @@ class PackJob : public Job {
 
 class DequantizeJob : public Job {
  public:
-  DequantizeJob(const KernelTable* t, View<uint8_t> c, View<float> sc, View<float> b, PackShape s)
+  DequantizeJob(const KernelTable* t, View<uint8_t> c, View<float> sc, View<float> b, PackShape s,
+                const Napi::Value& out)
       : table_(t), codes_(std::move(c)), scales_(std::move(sc)), baseline_(std::move(b)), s_(s) {
-    out_.allocate(s.rows * s.dim);
+    out_.provide(out, s.rows * s.dim, "out");
+    // Scales and baseline are private copies, so only the codes can share out's memory.
+    out_.apart(codes_.data, codes_.length, "out", "codes");
   }
   void execute() override {
     if (s_.rows == 0) return;
     table_->dequantize(codes_.data, scales_.data, s_.rows, s_.dim, s_.groupSize, baseline_.data, out_.data());
   }
-  Napi::Value result(Napi::Env env) override { return Napi::Float32Array::New(env, out_.length(), out_.take(env), 0); }
+  Napi::Value result(Napi::Env env) override { return out_.value(env); }
 
  private:
   const KernelTable* table_;
@@ -97,7 +107,8 @@ Napi::Value pack(const Napi::CallbackInfo& info) {
   s.rows = x.length / s.dim;
   View<float> b = optionalBaseline(info[3], s.dim);
   CallOptions o = callOptions(optionsArg(info, 4));
-  return runJob(env, std::make_unique<PackJob>(o.table, std::move(x), std::move(b), s), o.async);
+  const Napi::Value out = outArg(info, 5);
+  return runJob(env, std::make_unique<PackJob>(o.table, std::move(x), std::move(b), s, out), o.async);
 }
 
 Napi::Value dequantize(const Napi::CallbackInfo& info) {
@@ -120,7 +131,9 @@ Napi::Value dequantize(const Napi::CallbackInfo& info) {
            "scales must be finite and >= 0; index " + std::to_string(i) + " holds " + std::to_string(scales.data[i]));
   View<float> b = optionalBaseline(info[4], s.dim);
   CallOptions o = callOptions(optionsArg(info, 5));
-  return runJob(env, std::make_unique<DequantizeJob>(o.table, std::move(codes), std::move(scales), std::move(b), s),
+  const Napi::Value out = outArg(info, 6);
+  return runJob(env,
+                std::make_unique<DequantizeJob>(o.table, std::move(codes), std::move(scales), std::move(b), s, out),
                 o.async);
 }
 

@@ -110,8 +110,20 @@ void checkPackEdges(const dso::KernelTable& t, Rng& r) {
 }
 
 void checkHamming(const dso::KernelTable& t, Rng& r) {
-  const size_t shapes[][4] = {{1, 1, 1, 1},        {7, 3, 5, 4},       {63, 17, 40, 3},    {65, 129, 7, 16},
-                              {384, 1030, 11, 10}, {513, 700, 5, 600}, {1100, 270, 3, 300}};
+  const size_t shapes[][4] = {{1, 1, 1, 1},
+                              {7, 3, 5, 4},
+                              {63, 17, 40, 3},
+                              {65, 129, 7, 16},
+                              {384, 1030, 11, 10},
+                              {513, 700, 5, 600},
+                              {1100, 270, 3, 300},
+                              // one or two queries over whole-word rows, row counts not multiples of 8
+                              {64, 8, 1, 8},
+                              {128, 1003, 1, 10},
+                              {320, 9, 2, 3},
+                              {380, 203, 2, 9},
+                              {384, 15, 1, 20},
+                              {512, 77, 2, 100}};
   for (auto& s : shapes) {
     const size_t dim = s[0], n = s[1], nq = s[2], k = s[3], B = (dim + 7) / 8;
     std::vector<uint8_t> base(n * B), q(nq * B);

@@ -10,7 +10,8 @@
  * for a re-sort before its next search. Storage lives in SharedArrayBuffers
  * that searches capture at their start: later adds write past the captured
  * row count, and re-sorts and compactions build new buffers (copy on write),
- * so a running search sees the rows present when it started.
+ * so a running search sees the rows present when it started. On an engine
+ * that keeps codes on a GPU the rows stay resident there (resident-rows.ts).
  */
 import { bytes, bytesPerRow, checkResults, floats, wholeNumber } from '../core/checks.js';
 import { DsoError } from '../core/errors.js';
@@ -19,6 +20,7 @@ import { LazyEngine } from '../engine/lazy-engine.js';
 import type { Engine } from '../engine/types.js';
 import { mapIndexFile, readIndexFile, writeIndexFile } from './format.js';
 import { strictlyIncreasing } from './labels.js';
+import { ResidentRows } from './resident-rows.js';
 
 export interface BinaryIndexOptions {
   dim: number;
@@ -60,6 +62,8 @@ interface Snapshot {
   vectors?: Float32Array;
   n: number;
   removed: Set<number>;
+  /** The row order's generation: a re-sort or compaction starts a new one. */
+  layout: number;
 }
 
 const GROWTH = 1.5;
@@ -101,6 +105,8 @@ export class BinaryIndex {
   private n = 0;
   private removed = new Set<number>();
   private sorted = true;
+  private layout = 0;
+  private readonly resident = new ResidentRows();
   private nextLabel = 0n;
   private maxLabel = -(2n ** 63n);
 
@@ -240,6 +246,7 @@ export class BinaryIndex {
       vectors: this.vectorsArr,
       n: this.n,
       removed: this.removed,
+      layout: this.layout,
     };
     // Fetching k + (removed rows) and dropping removed ones is exact.
     const fetch = Math.min(Math.max(1, snap.n), candidates + snap.removed.size);
@@ -276,6 +283,7 @@ export class BinaryIndex {
     this.scalesArr = scales;
     this.vectorsArr = vectors;
     this.n = this.capacity = labels.length;
+    this.layout++;
     if (this.n > 0) this.maxLabel = labels[this.n - 1];
     this.nextLabel = this.n > 0 && this.maxLabel >= 0n ? this.maxLabel + 1n : 0n;
   }
@@ -298,6 +306,7 @@ export class BinaryIndex {
    * mapped file's pages go when the last search holding them ends.
    */
   async close(): Promise<void> {
+    this.resident.release();
     await this.engine.close();
   }
 
@@ -383,13 +392,16 @@ export class BinaryIndex {
     this.n = order.length;
     this.removed = new Set();
     this.sorted = true;
+    this.layout++;
   }
 
   private async rawSearch(snap: Snapshot, queries: Uint8Array, k: number): Promise<{ ids: Int32Array; distances: Int32Array }> {
     const nq = queries.length / this.bytesPerRow;
     if (snap.n === 0) return { ids: new Int32Array(nq * k).fill(-1), distances: new Int32Array(nq * k).fill(-1) };
     const base = new Uint8Array(snap.codes, snap.offset, snap.n * this.bytesPerRow);
-    return (await this.engine.get()).hammingTopK(base, queries, { dim: this.dim, k });
+    const engine = await this.engine.get();
+    const onDevice = await this.resident.search(engine, base, snap.layout, queries, this.dim, k);
+    return onDevice ?? engine.hammingTopK(base, queries, { dim: this.dim, k });
   }
 
   /** Keeps the first `keep` rows per query that are not removed, in order. */

@@ -35,12 +35,14 @@ function typed<T extends ArrayBufferView>(v: unknown, ctor: { new (...a: never[]
     const got = v === null ? 'null' : ArrayBuffer.isView(v) ? v.constructor.name : typeof v;
     throw new DsoError('INVALID_ARGUMENT', `${name} must be a ${ctor.name}, got ${got}`);
   }
-  // A detached buffer reports byteLength 0 and `detached` where the runtime knows it.
-  const buf = v.buffer as ArrayBuffer & { detached?: boolean };
-  if (buf.detached === true || (buf.byteLength === 0 && v.byteOffset === 0 && isDetached(buf))) {
-    throw new DsoError('DETACHED_BUFFER', `${name} is backed by a detached ArrayBuffer`);
-  }
+  if (detachedView(v)) throw new DsoError('DETACHED_BUFFER', `${name} is backed by a detached ArrayBuffer`);
   return v;
+}
+
+/** Whether `v`'s buffer was detached (transferred away): it then reports byteLength 0, and `detached` where the runtime knows it. */
+export function detachedView(v: ArrayBufferView): boolean {
+  const buf = v.buffer as ArrayBuffer & { detached?: boolean };
+  return buf.detached === true || (buf.byteLength === 0 && v.byteOffset === 0 && isDetached(buf));
 }
 
 function isDetached(buf: ArrayBuffer): boolean {
@@ -61,6 +63,46 @@ export function firstNonFinite(a: Float32Array): number {
   const bits = new Int32Array(a.buffer, a.byteOffset, a.length);
   for (let i = 0; i < bits.length; i++) if ((bits[i] & 0x7f800000) === 0x7f800000) return i;
   return -1;
+}
+
+function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return (
+    a.buffer === b.buffer &&
+    a.byteLength > 0 &&
+    b.byteLength > 0 &&
+    a.byteOffset < b.byteOffset + b.byteLength &&
+    b.byteOffset < a.byteOffset + a.byteLength
+  );
+}
+
+/**
+ * An output array the caller provides (`out`): of the result's type, not
+ * detached, not resizable, exactly `length` elements, and sharing no memory
+ * with `others` (the inputs and the other outputs), which the kernels read
+ * while they write.
+ */
+export function outArray<T extends ArrayBufferView & { length: number }>(
+  v: unknown,
+  ctor: { new (...a: never[]): T; name: string },
+  length: number,
+  name: string,
+  others: Record<string, ArrayBufferView | undefined>,
+): T {
+  const a = typed(v, ctor, name);
+  // A resizable ArrayBuffer can shrink in place while a kernel writes (a growable SharedArrayBuffer, not `resizable`, only grows).
+  if ((a.buffer as ArrayBuffer & { resizable?: boolean }).resizable === true) {
+    throw new DsoError('INVALID_ARGUMENT', `${name} is backed by a resizable ArrayBuffer, which can shrink under the kernel`);
+  }
+  if (a.length !== length) throw new DsoError('LENGTH_MISMATCH', `${name} must hold ${length} elements, got ${a.length}`);
+  for (const [other, b] of Object.entries(others)) {
+    if (b !== undefined && overlaps(a, b)) throw new DsoError('INVALID_ARGUMENT', `${name} overlaps ${other}`);
+  }
+  return a;
+}
+
+function outObject(v: unknown, fields: string): Record<string, unknown> {
+  if (v === null || typeof v !== 'object') throw new DsoError('INVALID_ARGUMENT', `out must be an object { ${fields} }`);
+  return v as Record<string, unknown>;
 }
 
 export function wholeNumber(v: unknown, name: string, code: DsoErrorCode, min: number, max = MAX_ELEMENTS): number {
@@ -133,6 +175,22 @@ export function checkDequantize(q: { codes: unknown; scales: unknown }, p: PackP
     }
   }
   return { codes, scales, shape: { ...s, rows }, baseline: s.baseline };
+}
+
+/** quantize's `out`: { codes, scales } for the shape's rows. */
+export function checkQuantizeOut(out: unknown, x: Float32Array, s: PackShape, baseline?: Float32Array) {
+  const o = outObject(out, 'codes, scales');
+  const codes = outArray(o.codes, Uint8Array, s.rows * s.bytesPerRow, 'out.codes', { x, baseline });
+  const scales = outArray(o.scales, Float32Array, s.rows * s.groups, 'out.scales', { x, baseline, 'out.codes': codes });
+  return { codes, scales };
+}
+
+/** hammingTopK's `out`: { ids, distances }, nq x k each. */
+export function checkTopKOut(out: unknown, base: Uint8Array, queries: Uint8Array, nq: number, k: number) {
+  const o = outObject(out, 'ids, distances');
+  const ids = outArray(o.ids, Int32Array, nq * k, 'out.ids', { base, queries });
+  const distances = outArray(o.distances, Int32Array, nq * k, 'out.distances', { base, queries, 'out.ids': ids });
+  return { ids, distances };
 }
 
 /** Rows of packed codes of `dim` bits in `c`, or LENGTH_MISMATCH. */

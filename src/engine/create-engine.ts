@@ -6,6 +6,7 @@
 import os from 'node:os';
 
 import {
+  bytesPerRow,
   checkCodes,
   checkColumns,
   checkCosine,
@@ -13,7 +14,10 @@ import {
   checkHamming,
   checkMajority,
   checkQuantize,
+  checkQuantizeOut,
+  checkTopKOut,
   checkTrim,
+  outArray,
   wholeNumber,
 } from '../core/checks.js';
 import { DsoError } from '../core/errors.js';
@@ -22,6 +26,7 @@ import { autoBackend } from './auto-backend.js';
 import type { Backend } from './backend.js';
 import { jsBackend } from './js-backend.js';
 import { nativeBackend } from './native-backend.js';
+import { into, quantizedInto, topKInto } from './out.js';
 import { padTopK } from './pad-top-k.js';
 import { Resident } from './resident.js';
 import { DEFAULT_SHARD_ROWS, type ShardedBackend, shardedBackend } from './sharded-backend.js';
@@ -67,6 +72,11 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
   if (opts === null || typeof opts !== 'object') throw new DsoError('INVALID_ARGUMENT', 'createEngine options must be an object');
   if (opts.inlineBytes !== undefined) wholeNumber(opts.inlineBytes, 'inlineBytes', 'INVALID_ARGUMENT', 0, Number.MAX_SAFE_INTEGER);
   const { backend, host } = await pickBackend(opts);
+  return engineOver(backend, host);
+}
+
+/** The engine API over a backend (and the host under it, which owns the shard pool): what createEngine returns; tests build one over a backend they hold. */
+export function engineOver(backend: Backend, host: ShardedBackend): Engine {
   let closed = false;
   const open = () => {
     if (closed) throw new DsoError('ENGINE_CLOSED', 'this engine has been closed');
@@ -75,48 +85,66 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
     get info() {
       return backend.info;
     },
-    stats: () => host.stats(),
+    stats: () => {
+      const gpu = backend.gpuStats?.();
+      return gpu ? { ...host.stats(), gpu } : host.stats();
+    },
     async quantize(x, o) {
       open();
       const c = checkQuantize(x, o);
-      return backend.quantize(c.x, c.shape, c.baseline);
+      const out = o.out === undefined ? undefined : checkQuantizeOut(o.out, c.x, c.shape, c.baseline);
+      return quantizedInto(await backend.quantize(c.x, c.shape, c.baseline, out), out);
     },
     async dequantize(q, o) {
       open();
       const c = checkDequantize(q, o);
-      return backend.dequantize(c.codes, c.scales, c.shape, c.baseline);
+      const out =
+        o.out === undefined
+          ? undefined
+          : outArray(o.out, Float32Array, c.shape.rows * c.shape.dim, 'out', { codes: c.codes, scales: c.scales, baseline: c.baseline });
+      return into(await backend.dequantize(c.codes, c.scales, c.shape, c.baseline, out), out);
     },
     async uploadCodes(codes, o) {
       open();
       const c = checkCodes(codes, o);
-      const shared = new Uint8Array(new SharedArrayBuffer(c.codes.byteLength));
-      shared.set(c.codes);
-      return new Resident(shared, c.dim, c.n, await backend.upload?.(shared, c.dim), backend);
+      const adopt = o.adopt === true && c.codes.buffer instanceof SharedArrayBuffer;
+      let host: Uint8Array = c.codes;
+      if (!adopt) {
+        host = new Uint8Array(new SharedArrayBuffer(c.codes.byteLength));
+        host.set(c.codes);
+      }
+      return new Resident(host, adopt, c.dim, await backend.upload?.(host, c.dim), backend);
     },
     async hammingTopK(base, queries, o) {
       open();
-      const r = base instanceof Resident ? base.use(o?.dim) : undefined;
+      const r = base instanceof Resident ? base.use(o?.dim, o.rows) : undefined;
       const c = checkHamming(r ? r.codes : base, queries, o);
-      // Backends work for at most n results per query; the slots past them are padding, added once here.
+      const out = o.out === undefined ? undefined : checkTopKOut(o.out, c.base, c.queries, c.nq, c.k);
+      // Backends work for at most n results per query; the slots past them are padding, added once here (in out, if given).
       const kk = Math.min(c.k, c.n);
+      if (kk === c.k) return topKInto(await backend.hammingTopK(c.base, c.queries, c.dim, kk, r?.device, out), out);
       const empty = { ids: new Int32Array(0), distances: new Int32Array(0) };
       const found = kk === 0 ? empty : await backend.hammingTopK(c.base, c.queries, c.dim, kk, r?.device);
-      return padTopK(found, c.nq, c.k);
+      return padTopK(found, c.nq, c.k, 0, out);
     },
     async median(rows, o) {
       open();
       const c = checkColumns(rows, o);
-      return backend.median(c.rows, c.n);
+      const out = o.out === undefined ? undefined : outArray(o.out, Float32Array, c.d, 'out', { rows: c.rows });
+      return into(await backend.median(c.rows, c.n, out), out);
     },
     async trimmedMean(rows, o) {
       open();
       const c = checkColumns(rows, o);
-      return backend.trimmedMean(c.rows, c.n, checkTrim(o.trim));
+      const trim = checkTrim(o.trim);
+      const out = o.out === undefined ? undefined : outArray(o.out, Float32Array, c.d, 'out', { rows: c.rows });
+      return into(await backend.trimmedMean(c.rows, c.n, trim, out), out);
     },
     async majority(codes, o) {
       open();
       const c = checkMajority(codes, o);
-      return backend.majority(c.codes, c.n, c.dim);
+      const out = o.out === undefined ? undefined : outArray(o.out, Uint8Array, bytesPerRow(c.dim), 'out', { codes: c.codes });
+      return into(await backend.majority(c.codes, c.n, c.dim, out), out);
     },
     async cosineCandidates(vectors, rows, queries, o) {
       open();

@@ -27,14 +27,14 @@ export function nativeBackend(opts: { isa?: Tier; vpopcntdq?: boolean; inlineByt
   const call = (bytes: number): CallOptions => ({ isa, vpopcntdq, async: bytes > inline });
   return {
     info: { backend: 'native', isa, vpopcntdq, threads: 1, cpu },
-    quantize: async (x, s, baseline) => addon.pack(x, s.dim, s.groupSize, baseline ?? null, call(x.byteLength)),
-    dequantize: async (codes, scales, s, baseline) =>
-      addon.dequantize(codes, scales, s.dim, s.groupSize, baseline ?? null, call(s.rows * s.dim * 4)),
-    hammingTopK: async (base, queries, dim, k) =>
-      addon.hammingTopK(base, queries, dim, k, call(base.byteLength * (queries.byteLength / bytesPerRow(dim)))),
-    median: async (rows, n) => addon.median(rows, n, call(rows.byteLength)),
-    trimmedMean: async (rows, n, trim) => addon.trimmedMean(rows, n, trim, call(rows.byteLength)),
-    majority: async (codes, n, dim) => addon.majority(codes, n, dim, call(codes.byteLength)),
+    quantize: async (x, s, baseline, out) => addon.pack(x, s.dim, s.groupSize, baseline ?? null, call(x.byteLength), out),
+    dequantize: async (codes, scales, s, baseline, out) =>
+      addon.dequantize(codes, scales, s.dim, s.groupSize, baseline ?? null, call(s.rows * s.dim * 4), out),
+    hammingTopK: async (base, queries, dim, k, _device, out) =>
+      addon.hammingTopK(base, queries, dim, k, call(base.byteLength * (queries.byteLength / bytesPerRow(dim))), out),
+    median: async (rows, n, out) => addon.median(rows, n, call(rows.byteLength), out),
+    trimmedMean: async (rows, n, trim, out) => addon.trimmedMean(rows, n, trim, call(rows.byteLength), out),
+    majority: async (codes, n, dim, out) => addon.majority(codes, n, dim, call(codes.byteLength), out),
     cosineCandidates: async (vectors, rows, queries, dim) =>
       addon.cosineCandidates(vectors, rows, queries, dim, call(rows.length * dim * 4)),
   };

@@ -28,9 +28,10 @@ export function shardedBackend(host: Backend, threads: number, shardRows: number
     get info() {
       return { ...host.info, threads };
     },
-    hammingTopK: async (base, queries, dim, k, device) => {
+    hammingTopK: async (base, queries, dim, k, device, out) => {
       const shared = base.buffer instanceof SharedArrayBuffer;
-      if (threads < 2 || !shared || base.byteLength / bytesPerRow(dim) < shardRows) return host.hammingTopK(base, queries, dim, k, device);
+      if (threads < 2 || !shared || base.byteLength / bytesPerRow(dim) < shardRows)
+        return host.hammingTopK(base, queries, dim, k, device, out);
       pool ??= new ShardPool(threads, spec, total);
       return pool.search(base, queries, dim, k);
     },

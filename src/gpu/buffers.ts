@@ -1,24 +1,41 @@
 /**
  * Buffers for one engine: storage buffers are pooled by power-of-two size and
- * usage, uploads go through queue.writeBuffer, and a call's results come back
- * with one copy into one staging buffer and one map.
+ * usage; large uploads go through the staging ring (staging.ts), small ones
+ * through queue.writeBuffer; a call's results come back with one copy into
+ * one pooled staging buffer and one map, read from the mapped range straight
+ * into memory the caller holds (its `out`, or the result arrays), never into
+ * a fresh copy of the whole range.
  */
 import type { GpuContext } from './device.js';
+import type { StagingRing, TransferStats } from './staging.js';
 
 const STORAGE = 0x0080 | 0x0008 | 0x0004; // STORAGE | COPY_DST | COPY_SRC
 const UNIFORM = 0x0040 | 0x0008; // UNIFORM | COPY_DST
 const READBACK = 0x0001 | 0x0008; // MAP_READ | COPY_DST
-/** The most one writeBuffer call carries. */
-const WRITE_CHUNK = 16 << 20;
+/** Writes up to this size go through queue.writeBuffer: one call, no ring round trip. */
+const DIRECT_BYTES = 256 << 10;
 
 function sizeClass(bytes: number): number {
   return Math.max(256, 2 ** Math.ceil(Math.log2(Math.max(4, bytes))));
 }
 
+function asBytes(data: ArrayBufferView): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
 export class BufferPool {
   private readonly free = new Map<string, GPUBuffer[]>();
 
-  constructor(private readonly ctx: GpuContext) {}
+  constructor(
+    private readonly ctx: GpuContext,
+    private readonly ring: StagingRing,
+    private readonly stats: TransferStats,
+  ) {}
+
+  /** The staging ring's chunk size. */
+  get chunkBytes(): number {
+    return this.ring.chunkBytes;
+  }
 
   private take(kind: 'storage' | 'uniform' | 'readback', bytes: number): GPUBuffer {
     // Pooled sizes round up to a power of two, except past the binding limit's half, where that would waste most.
@@ -35,37 +52,43 @@ export class BufferPool {
     return this.take('storage', bytes);
   }
 
-  /**
-   * A storage buffer holding `data` (padded with zeros to a multiple of 4
-   * bytes). Written in chunks: Dawn aborts the process on one huge
-   * writeBuffer, and crashes on memory of a SharedArrayBuffer, so shared
-   * memory goes through a private bounce buffer.
-   */
-  upload(data: ArrayBufferView): GPUBuffer {
+  /** A storage buffer holding `data`, padded with zeros to a multiple of 4 bytes. */
+  async upload(data: ArrayBufferView): Promise<GPUBuffer> {
     const b = this.take('storage', data.byteLength);
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const shared = data.buffer instanceof SharedArrayBuffer;
-    const bounce = shared ? new Uint8Array(Math.min(WRITE_CHUNK, Math.ceil(bytes.byteLength / 4) * 4)) : undefined;
-    for (let off = 0; off < bytes.byteLength; off += WRITE_CHUNK) {
-      const chunk = bytes.subarray(off, Math.min(bytes.byteLength, off + WRITE_CHUNK));
-      const whole = chunk.byteLength & ~3;
-      if (bounce === undefined && whole === chunk.byteLength) {
-        this.ctx.device.queue.writeBuffer(b, off, chunk);
-        continue;
-      }
-      // A copy for shared memory, or to pad the last bytes to a whole word.
-      const padded = (bounce ?? new Uint8Array(4)).subarray(0, Math.ceil(chunk.byteLength / 4) * 4);
-      if (bounce) {
-        padded.set(chunk);
-        padded.fill(0, chunk.byteLength);
-        this.ctx.device.queue.writeBuffer(b, off, padded);
-      } else {
-        if (whole > 0) this.ctx.device.queue.writeBuffer(b, off, chunk, 0, whole);
-        padded.set(chunk.subarray(whole));
-        this.ctx.device.queue.writeBuffer(b, off + whole, padded);
-      }
+    try {
+      await this.write(b, 0, data);
+    } catch (e) {
+      this.release(b);
+      throw e;
     }
     return b;
+  }
+
+  /**
+   * Writes `data` into `dst` at `offset` (a multiple of 4), the last word
+   * padded with zeros. Small writes go through queue.writeBuffer, from a
+   * private copy where Dawn cannot take the memory (a SharedArrayBuffer, which
+   * crashes it) or the length is not whole words; larger ones through the
+   * staging ring, in chunks. Either way the write is queued before any later
+   * submission, and `data` may be reused once this resolves.
+   */
+  async write(dst: GPUBuffer, offset: number, data: ArrayBufferView): Promise<void> {
+    const bytes = asBytes(data);
+    if (bytes.byteLength > Math.min(DIRECT_BYTES, this.ring.chunkBytes)) return this.ring.write(dst, offset, bytes);
+    this.writeSmall(dst, offset, bytes);
+  }
+
+  /** writeBuffer for small data (at most DIRECT_BYTES), synchronously queued. */
+  writeSmall(dst: GPUBuffer, offset: number, bytes: Uint8Array): void {
+    if (bytes.byteLength === 0) return;
+    this.stats.directBytes += bytes.byteLength;
+    if (bytes.byteLength % 4 === 0 && !(bytes.buffer instanceof SharedArrayBuffer)) {
+      this.ctx.device.queue.writeBuffer(dst, offset, bytes);
+      return;
+    }
+    const padded = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);
+    padded.set(bytes);
+    this.ctx.device.queue.writeBuffer(dst, offset, padded);
   }
 
   uniform(words: ArrayLike<number>): GPUBuffer {
@@ -91,16 +114,30 @@ export class BufferPool {
   destroy(): void {
     for (const list of this.free.values()) for (const b of list) b.destroy();
     this.free.clear();
+    this.ring.destroy();
   }
 }
 
-/** Copies each (source, bytes) into one staging buffer, submits `encoder`, maps once, returns the byte ranges. */
+/** One result buffer to read back: its first `bytes`, handed to `read` while mapped (copy what is kept). */
+export interface Readback {
+  buffer: GPUBuffer;
+  bytes: number;
+  read(mapped: Uint8Array): void;
+}
+
+/** A reader that copies the mapped bytes into `dst` (at least as long). */
+export function into(dst: ArrayBufferView): (mapped: Uint8Array) => void {
+  return (mapped) => asBytes(dst).set(mapped);
+}
+
+/** Copies each part into one pooled staging buffer, submits `encoder`, maps once and hands each part to its reader. */
 export async function readBack(
   ctx: GpuContext,
   pool: BufferPool,
+  stats: TransferStats,
   encoder: GPUCommandEncoder,
-  parts: Array<{ buffer: GPUBuffer; bytes: number }>,
-): Promise<Uint8Array[]> {
+  parts: Readback[],
+): Promise<void> {
   const offsets: number[] = [];
   let total = 0;
   for (const p of parts) {
@@ -110,11 +147,22 @@ export async function readBack(
   const staging = pool.readback(total);
   parts.forEach((p, i) => encoder.copyBufferToBuffer(p.buffer, 0, staging, offsets[i], Math.ceil(p.bytes / 4) * 4));
   ctx.device.queue.submit([encoder.finish()]);
-  await staging.mapAsync(0x0001 /* GPUMapMode.READ */, 0, total);
-  const all = new Uint8Array(staging.getMappedRange(0, total).slice(0));
-  staging.unmap();
-  pool.release(staging);
-  return parts.map((p, i) => all.subarray(offsets[i], offsets[i] + p.bytes));
+  try {
+    await staging.mapAsync(0x0001 /* GPUMapMode.READ */, 0, total);
+  } catch (e) {
+    // A failed map (device lost) leaves the buffer unmapped; it may go back to the pool.
+    pool.release(staging);
+    throw e;
+  }
+  const range = staging.getMappedRange(0, total);
+  try {
+    parts.forEach((p, i) => p.read(new Uint8Array(range, offsets[i], p.bytes)));
+  } finally {
+    staging.unmap();
+    pool.release(staging);
+  }
+  stats.readBytes += total;
+  stats.readMaps++;
 }
 
 /** 2-D dispatch for `count` invocations of workgroup size `wg` within the per-dimension limit. */

@@ -67,8 +67,14 @@ function describe(info: GPUAdapterInfo | undefined, fallback: boolean, subgroups
 export interface GpuOptions {
   /** Caps the bytes one binding may hold (chunking kicks in sooner); default: the device's limit. */
   maxBindingBytes?: number;
-  /** Set false to run the programs' paths without subgroup operations even where the adapter offers them. */
+  /**
+   * The Hamming filter's subgroup path: true always (where the adapter offers
+   * subgroups), false never; by default chosen per adapter and size by
+   * measurement (src/engine/crossover.ts), and never on a software adapter.
+   */
   subgroups?: boolean;
+  /** Bytes per upload chunk through the staging ring (a multiple of 4, at most 64 MiB, the default); small for tests. */
+  stagingChunkBytes?: number;
 }
 
 export async function openGpu(options: GpuOptions = {}): Promise<GpuContext> {

@@ -3,9 +3,13 @@
 // one of the append helpers (hamming-append*.wgsl).
 //
 // sampleBound: one workgroup per query; the exact k-th smallest distance over
-// a strided sample of the first segment. Those rows are in the base, so the
-// base's k-th distance is at most this bound U: a row farther than U cannot
-// be in the result, and every row that can is within it (ties included).
+// a sample of the first segment: runs of SAMPLE_RUN adjacent rows (contiguous
+// loads, where single rows `stride` apart would each cost a memory
+// transaction) spread over the segment. Those rows are distinct rows of the
+// base, so the base's k-th distance is at most this bound U: a row farther
+// than U cannot be in the result, and every row that can is within it (ties
+// included). It also empties the query's candidate list for filterRows,
+// which runs after it, so a search needs no clearing command of its own.
 // filterRows: one workgroup per (tile of QT queries, chunk of CHUNK rows).
 // The tile sits in workgroup memory; each row is read once for all QT
 // queries, and a (row, query) pair within the query's bound is appended to
@@ -18,6 +22,7 @@
 // exact path (chunkTopK / mergeTopK).
 
 const QTMAX: u32 = 16u;
+const SAMPLE_RUN: u32 = 256u;
 override QT: u32 = 8u;  // queries per filter tile: 1, 2, 4, 8 or 16
 
 var<workgroup> tile: array<u32, QT * WORDS>;
@@ -34,9 +39,26 @@ fn sampleBound(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_
   for (var w = t; w < WORDS; w += WG) {
     qv[w] = queryWord(q, w);
   }
+  if (t == 0u) {
+    atomicStore(&counts[q], 0u);
+  }
   workgroupBarrier();
-  for (var i = t; i < p.sample; i += WG) {
-    atomicAdd(&hist[rowDistance(i * p.stride)], 1u);
+  // Four rows a step, all their loads issued before any histogram update: an
+  // atomic between them would hold the next loads back, and one workgroup
+  // scans the whole sample of a single query.
+  for (var i = t; i < p.sample; i += 4u * WG) {
+    var d = array<u32, 4>(EMPTY, EMPTY, EMPTY, EMPTY);
+    for (var u = 0u; u < 4u; u++) {
+      let s = i + u * WG;
+      if (s < p.sample) {
+        d[u] = rowDistance((s / SAMPLE_RUN) * p.stride + s % SAMPLE_RUN);
+      }
+    }
+    for (var u = 0u; u < 4u; u++) {
+      if (d[u] != EMPTY) {
+        atomicAdd(&hist[d[u]], 1u);
+      }
+    }
   }
   workgroupBarrier();
   if (t == 0u) {
@@ -66,7 +88,7 @@ fn filterRows(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
     let row = min(r, p.n - 1u);
     var acc = array<u32, QTMAX>();
     for (var w = 0u; w < WORDS; w++) {
-      let x = base[w * p.n + row];
+      let x = base[w * p.pitch + row];
       for (var qi = 0u; qi < QT; qi++) {
         acc[qi] += countOneBits(x ^ tile[qi * WORDS + w]);
       }
@@ -91,8 +113,19 @@ fn selectTopK(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
     return;
   }
   let o = q * p.cap;
-  for (var e = t; e < m; e += WG) {
-    atomicAdd(&hist[candD[o + e]], 1u);
+  // As in sampleBound: four loads in flight before the histogram updates.
+  for (var e = t; e < m; e += 4u * WG) {
+    var d = array<u32, 4>(EMPTY, EMPTY, EMPTY, EMPTY);
+    for (var u = 0u; u < 4u; u++) {
+      if (e + u * WG < m) {
+        d[u] = candD[o + e + u * WG];
+      }
+    }
+    for (var u = 0u; u < 4u; u++) {
+      if (d[u] != EMPTY) {
+        atomicAdd(&hist[d[u]], 1u);
+      }
+    }
   }
   workgroupBarrier();
   if (t == 0u) {

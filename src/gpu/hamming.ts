@@ -1,36 +1,34 @@
 /**
  * Hamming top-k on the GPU. A base of codes is uploaded once into segments
- * that each fit one binding, laid out word-major (`uploadCodes`); searches
- * then send only the queries. Per block of queries, the pruned path
- * (hamming-prune.wgsl: a bound from a sample, a filter over the base with
- * queries tiled in workgroup memory, a selection over the few candidates) runs
- * in one submission with one readback. Queries whose candidate lists
- * overflowed (many rows tied at the bound) go through the exact chunked path
- * (hamming.wgsl) in a second round.
+ * that each fit one binding, laid out word-major with a pitch (the segment's
+ * capacity) so rows can be appended later without moving the others
+ * (resident-codes.ts); searches then send only the queries. Per block of
+ * queries, the pruned path (hamming-prune.wgsl: a bound from a sample, a
+ * filter over the base with queries tiled in workgroup memory, a selection
+ * over the few candidates) runs in one compute pass of one submission with
+ * one small readback, read straight into the result arrays. A resident base
+ * keeps the bound buffers of its recent block shapes (plans), so a repeated
+ * single query writes its query words and records three dispatches. Queries
+ * whose candidate lists overflowed (many rows tied at the bound) go through
+ * the exact chunked path (hamming.wgsl) in a second round.
  */
 import { bytesPerRow } from '../core/checks.js';
-import { DsoError } from '../core/errors.js';
-import { grid, readBack } from './buffers.js';
+import { into } from './buffers.js';
 import { lastWordMask, toWordRows, wordsPerRow } from './codes.js';
-import { bindGroup, dispatch, ensureHealthy, type Gpu, rowsPerChunk } from './gpu.js';
+import { bindGroup, computePass, type Dispatch, ensureHealthy, type Gpu, readResults } from './gpu.js';
+import { acquireView, type CodesView, type GpuCodes, type KeptPlan, releaseView } from './resident-codes.js';
 
-/** Rows per workgroup of the filter and of chunkTopK (WG x RPT in hamming.wgsl). */
-const CHUNK = 4096;
 const KMAX = 256;
 /** Rows in the bound's sample: an eighth of the base, at least 1,024 and at most 16,384 (a 16 KiB scan per query at 384 bits). */
 function sampleRows(n: number, firstSegment: number): number {
   return Math.min(firstSegment, Math.max(1024, Math.min(16384, Math.floor(n / 8))));
 }
+/** Sampled rows come in runs of this many adjacent rows (SAMPLE_RUN in hamming-prune.wgsl). */
+const SAMPLE_RUN = 256;
 const QT_MAX = 16;
-const EMPTY = 0xffffffff;
-
-export interface GpuCodes {
-  dim: number;
-  n: number;
-  chunks: number;
-  segments: Array<{ buffer: GPUBuffer; rows: number; rowBase: number; chunkBase: number; chunks: number }>;
-  released: boolean;
-}
+/** Plans kept per resident base, and the scratch one plan may hold to be kept. */
+const PLANS_KEPT = 4;
+const PLAN_BYTES_KEPT = 16 << 20;
 
 /** Workgroup memory the largest Hamming entry point needs for `dim` (see hamming*.wgsl). */
 function workgroupBytes(dim: number): number {
@@ -47,41 +45,6 @@ export function gpuHammingSupports(gpu: Gpu, dim: number, k: number): boolean {
   return k <= KMAX && workgroupBytes(dim) <= gpu.ctx.limits.maxComputeWorkgroupStorageSize;
 }
 
-export async function uploadCodes(gpu: Gpu, codes: Uint8Array, dim: number): Promise<GpuCodes> {
-  const B = bytesPerRow(dim);
-  const W = wordsPerRow(dim);
-  const n = codes.length / B;
-  // A segment fits one binding and its chunks one dispatch dimension.
-  const maxChunks = Math.min(gpu.ctx.limits.maxComputeWorkgroupsPerDimension, Math.floor(rowsPerChunk(gpu, W * 4) / CHUNK));
-  const perSegment = Math.max(1, maxChunks) * CHUNK;
-  const transpose = gpu.pipelines.get('transpose', 'toWordMajor');
-  const segments: GpuCodes['segments'] = [];
-  let chunkBase = 0;
-  for (let r0 = 0; r0 < n; r0 += perSegment) {
-    ensureHealthy(gpu);
-    const rows = Math.min(perSegment, n - r0);
-    const rowMajor = gpu.pool.upload(toWordRows(codes.subarray(r0 * B, (r0 + rows) * B), rows, dim));
-    const buffer = gpu.pool.storage(rows * W * 4);
-    const u = gpu.pool.uniform([rows, W, lastWordMask(dim), 0]);
-    const enc = gpu.ctx.device.createCommandEncoder();
-    dispatch(enc, transpose, bindGroup(gpu, transpose, [u, rowMajor, buffer]), grid(gpu.ctx, rows, 64));
-    gpu.ctx.device.queue.submit([enc.finish()]);
-    // The queue runs in order: the next segment's upload into a reused buffer waits for this transpose.
-    gpu.pool.release(rowMajor, u);
-    const chunks = Math.ceil(rows / CHUNK);
-    segments.push({ buffer, rows, rowBase: r0, chunkBase, chunks });
-    chunkBase += chunks;
-  }
-  await gpu.ctx.device.queue.onSubmittedWorkDone();
-  return { dim, n, chunks: chunkBase, segments, released: false };
-}
-
-export function releaseCodes(gpu: Gpu, codes: GpuCodes): void {
-  if (codes.released) return;
-  codes.released = true;
-  gpu.pool.release(...codes.segments.map((s) => s.buffer));
-}
-
 /**
  * Candidate slots per query. The bound is the kk-th smallest of `sample`
  * distances, so about n * kk / sample rows pass, but the kk-th order
@@ -89,8 +52,8 @@ export function releaseCodes(gpu: Gpu, codes: GpuCodes): void {
  * it to about 1 in 1,000), and the whole bin at the bound passes (x3). An
  * overflow costs the exact path, never a wrong answer.
  */
-export function pruneCapacity(base: GpuCodes, k: number): number {
-  return capacity(base.n, k, sampleRows(base.n, base.segments[0].rows));
+export function pruneCapacity(view: CodesView, k: number): number {
+  return capacity(view.n, k, sampleRows(view.n, view.segments[0].rows));
 }
 
 function capacity(n: number, k: number, sample: number): number {
@@ -99,57 +62,51 @@ function capacity(n: number, k: number, sample: number): number {
   return Math.min(n, Math.max(64, 4 * k, Math.ceil(3 * expected)));
 }
 
-function params(
-  fields: Partial<Record<'n' | 'k' | 'lastMask' | 'rowBase' | 'chunkBase' | 'chunks' | 'nq' | 'cap' | 'sample' | 'stride', number>>,
-): number[] {
-  const f = fields;
-  return [
-    f.n ?? 0,
-    f.k ?? 0,
-    f.lastMask ?? 0,
-    f.rowBase ?? 0,
-    f.chunkBase ?? 0,
-    f.chunks ?? 0,
-    f.nq ?? 0,
-    f.cap ?? 0,
-    f.sample ?? 0,
-    f.stride ?? 0,
-    0,
-    0,
-  ];
+/** The sample of the first segment: `sample` rows in runs of SAMPLE_RUN, run starts `stride` apart, all distinct rows. */
+function sampleShape(n: number, firstRows: number): { sample: number; stride: number } {
+  const sample = sampleRows(n, firstRows);
+  if (sample >= firstRows) return { sample: firstRows, stride: SAMPLE_RUN };
+  const whole = Math.floor(sample / SAMPLE_RUN) * SAMPLE_RUN;
+  return { sample: whole, stride: Math.floor(firstRows / (whole / SAMPLE_RUN)) };
 }
 
-interface BlockResult {
-  d: Uint32Array;
-  i: Uint32Array;
+type ParamField = 'n' | 'k' | 'lastMask' | 'rowBase' | 'chunkBase' | 'chunks' | 'nq' | 'cap' | 'sample' | 'stride' | 'pitch';
+
+function params(f: Partial<Record<ParamField, number>>): number[] {
+  const fields: ParamField[] = ['n', 'k', 'lastMask', 'rowBase', 'chunkBase', 'chunks', 'nq', 'cap', 'sample', 'stride', 'pitch'];
+  return [...fields.map((name) => f[name] ?? 0), 0];
 }
 
-/** The buffers of one pruned search: queries in, lists and results out. */
+/** The buffers and bindings of one pruned search of m queries: queries in, lists and results out. */
 export interface PrunedSearch {
-  outD: GPUBuffer;
-  outI: GPUBuffer;
-  counts: GPUBuffer;
-  /** Records the search into `enc`; recording it again repeats it (the benchmark times kernels this way, apart from uploads and readbacks). */
-  encode(enc: GPUCommandEncoder): void;
+  readonly m: number;
+  readonly qbuf: GPUBuffer;
+  readonly outD: GPUBuffer;
+  readonly outI: GPUBuffer;
+  readonly counts: GPUBuffer;
+  /** Records the search into `enc` as one compute pass; recording it again repeats it (the benchmark times kernels this way). */
+  encode: (enc: GPUCommandEncoder) => void;
   release(): void;
 }
 
-/** Uploads m queries (u32 word rows) and binds the pruned path: sampleBound, filterRows per segment, selectTopK. */
-export function preparePrunedSearch(gpu: Gpu, base: GpuCodes, words: Uint32Array, m: number, k: number, cap: number): PrunedSearch {
-  const { dim } = base;
+/** Whether the filter's candidate appends use subgroup operations for a search of m queries over n rows. */
+export type SubgroupPick = (n: number, m: number) => boolean;
+
+/** Binds the pruned path for m queries (their words are written into `qbuf` per search): sampleBound, filterRows per segment, selectTopK. */
+export function preparePrunedSearch(gpu: Gpu, view: CodesView, m: number, k: number, cap: number, subgroups: boolean): PrunedSearch {
+  const { dim } = view;
   const W = wordsPerRow(dim);
   const qt = Math.min(QT_MAX, 2 ** Math.ceil(Math.log2(m)));
-  const files = [gpu.ctx.adapter.subgroups ? 'hamming-append-subgroups' : 'hamming-append', 'hamming', 'hamming-prune'];
+  const files = [subgroups && gpu.ctx.adapter.subgroups ? 'hamming-append-subgroups' : 'hamming-append', 'hamming', 'hamming-prune'];
   const constants = { WORDS: W, BINS: dim + 1 };
   const boundP = gpu.pipelines.get(files, 'sampleBound', constants);
   const filterP = gpu.pipelines.get(files, 'filterRows', { ...constants, QT: qt });
   const selectP = gpu.pipelines.get(files, 'selectTopK', constants);
-  const first = base.segments[0];
-  const sample = sampleRows(base.n, first.rows);
-  const stride = Math.floor(first.rows / sample);
+  const first = view.segments[0];
+  const { sample, stride } = sampleShape(view.n, first.rows);
   const mask = lastWordMask(dim);
 
-  const qbuf = gpu.pool.upload(words.subarray(0, m * W));
+  const qbuf = gpu.pool.storage(m * W * 4);
   const bounds = gpu.pool.storage(m * 4);
   const counts = gpu.pool.storage(m * 4);
   const candD = gpu.pool.storage(m * cap * 4);
@@ -166,84 +123,185 @@ export function preparePrunedSearch(gpu: Gpu, base: GpuCodes, words: Uint32Array
     uniforms.push(u);
     return bindGroup(gpu, pipeline, [u, ...buffers]);
   };
-  const boundG = group(boundP, { n: first.rows, sample, stride }, [first.buffer, qbuf, undefined, undefined, undefined, undefined, bounds]);
-  const filterG = base.segments.map((s) =>
-    group(filterP, { n: s.rows, rowBase: s.rowBase }, [s.buffer, qbuf, candD, candI, undefined, undefined, bounds, counts]),
-  );
-  const selectG = group(selectP, {}, [undefined, undefined, candD, candI, outD, outI, undefined, counts]);
+  const dispatches: Dispatch[] = [
+    [
+      boundP,
+      group(boundP, { n: first.rows, sample, stride, pitch: first.pitch }, [
+        first.buffer,
+        qbuf,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        bounds,
+        counts,
+      ]),
+      [m, 1],
+    ],
+    ...view.segments.map((s): Dispatch => [
+      filterP,
+      group(filterP, { n: s.rows, rowBase: s.rowBase, pitch: s.pitch }, [
+        s.buffer,
+        qbuf,
+        candD,
+        candI,
+        undefined,
+        undefined,
+        bounds,
+        counts,
+      ]),
+      [Math.ceil(m / qt), s.chunks],
+    ]),
+    [selectP, group(selectP, {}, [undefined, undefined, candD, candI, outD, outI, undefined, counts]), [m, 1]],
+  ];
   return {
+    m,
+    qbuf,
     outD,
     outI,
     counts,
-    encode(enc) {
-      enc.clearBuffer(counts, 0, m * 4);
-      dispatch(enc, boundP, boundG, [m, 1]);
-      base.segments.forEach((s, i) => dispatch(enc, filterP, filterG[i], [Math.ceil(m / qt), s.chunks]));
-      dispatch(enc, selectP, selectG, [m, 1]);
-    },
+    encode: (enc) => computePass(gpu, enc, dispatches),
     release() {
       gpu.pool.release(qbuf, bounds, counts, candD, candI, outD, outI, ...uniforms);
     },
   };
 }
 
-/** Queries [q0, q0 + m) of `words` through the pruned path; `counts[q] > cap` marks an overflowed list. */
+interface Plan extends KeptPlan {
+  search: PrunedSearch;
+}
+
+/**
+ * A pruned search of m queries over the view: the resident base's kept plan
+ * for this shape when it is free and the view is current, else a new one
+ * (kept if small). `done` gives it back.
+ */
+function planFor(
+  gpu: Gpu,
+  codes: GpuCodes,
+  view: CodesView,
+  m: number,
+  k: number,
+  cap: number,
+  subgroups: boolean,
+): { search: PrunedSearch; done: () => void } {
+  const key = `${view.version}:${m}:${k}:${cap}:${subgroups}`;
+  const current = view.version === codes.version && !codes.released;
+  const kept = current ? (codes.plans.get(key) as Plan | undefined) : undefined;
+  if (kept && !kept.busy) {
+    kept.busy = true;
+    return { search: kept.search, done: () => giveBack(kept) };
+  }
+  const search = preparePrunedSearch(gpu, view, m, k, cap, subgroups);
+  const W = wordsPerRow(view.dim);
+  if (!current || kept || m * (2 * cap + 2 * k + 2 + W) * 4 > PLAN_BYTES_KEPT) return { search, done: () => search.release() };
+  // The plan binds the view's segment buffers: it holds them as a search does.
+  const held = acquireView(codes);
+  const plan: Plan = {
+    search,
+    busy: true,
+    dropped: false,
+    free: () => {
+      search.release();
+      releaseView(gpu, held);
+    },
+  };
+  codes.plans.set(key, plan);
+  for (const [old, p] of codes.plans) {
+    if (codes.plans.size <= PLANS_KEPT) break;
+    if (p.busy) continue;
+    codes.plans.delete(old);
+    p.free();
+  }
+  return { search, done: () => giveBack(plan) };
+}
+
+function giveBack(plan: KeptPlan): void {
+  plan.busy = false;
+  if (plan.dropped) plan.free();
+}
+
+/** Queries [q0, q0 + m) of `words` through the pruned path, read into the result arrays; returns each query's list count. */
 async function prunedBlock(
   gpu: Gpu,
-  base: GpuCodes,
+  codes: GpuCodes,
+  view: CodesView,
   words: Uint32Array,
   q0: number,
   m: number,
   k: number,
   cap: number,
-): Promise<BlockResult & { counts: Uint32Array }> {
-  const W = wordsPerRow(base.dim);
-  const search = preparePrunedSearch(gpu, base, words.subarray(q0 * W, (q0 + m) * W), m, k, cap);
-  const enc = gpu.ctx.device.createCommandEncoder();
-  search.encode(enc);
-  const [d, i, c] = await readBack(gpu.ctx, gpu.pool, enc, [
-    { buffer: search.outD, bytes: m * k * 4 },
-    { buffer: search.outI, bytes: m * k * 4 },
-    { buffer: search.counts, bytes: m * 4 },
-  ]);
-  search.release();
-  return { d: u32(d, m * k), i: u32(i, m * k), counts: u32(c, m) };
+  subgroups: boolean,
+  result: { ids: Int32Array; distances: Int32Array },
+): Promise<Uint32Array> {
+  const W = wordsPerRow(view.dim);
+  const { search, done } = planFor(gpu, codes, view, m, k, cap, subgroups);
+  const counts = new Uint32Array(m);
+  try {
+    await gpu.pool.write(search.qbuf, 0, words.subarray(q0 * W, (q0 + m) * W));
+    const enc = gpu.ctx.device.createCommandEncoder();
+    search.encode(enc);
+    // EMPTY (0xffffffff) read as an Int32 is -1, the missing-result value: results go straight into place.
+    await readResults(gpu, enc, [
+      { buffer: search.outD, bytes: m * k * 4, read: into(result.distances.subarray(q0 * k, (q0 + m) * k)) },
+      { buffer: search.outI, bytes: m * k * 4, read: into(result.ids.subarray(q0 * k, (q0 + m) * k)) },
+      { buffer: search.counts, bytes: m * 4, read: into(counts) },
+    ]);
+  } finally {
+    done();
+  }
+  return counts;
 }
 
-/** Queries [q0, q0 + m) of `words` through the exact chunked path. */
-async function exactBlock(gpu: Gpu, base: GpuCodes, words: Uint32Array, q0: number, m: number, k: number): Promise<BlockResult> {
-  const { dim } = base;
+/** Queries `rows` (indices into `words`) through the exact chunked path, read into their rows of the result arrays. */
+async function exactBlock(
+  gpu: Gpu,
+  view: CodesView,
+  words: Uint32Array,
+  rows: number[],
+  k: number,
+  result: { ids: Int32Array; distances: Int32Array },
+): Promise<void> {
+  const { dim } = view;
   const W = wordsPerRow(dim);
+  const m = rows.length;
   const constants = { WORDS: W, BINS: dim + 1 };
   const chunkP = gpu.pipelines.get('hamming', 'chunkTopK', constants);
   const mergeP = gpu.pipelines.get('hamming', 'mergeTopK', constants);
-  const qbuf = gpu.pool.upload(words.subarray(q0 * W, (q0 + m) * W));
-  const candD = gpu.pool.storage(m * base.chunks * k * 4);
-  const candI = gpu.pool.storage(m * base.chunks * k * 4);
+  const picked = new Uint32Array(m * W);
+  rows.forEach((q, e) => picked.set(words.subarray(q * W, q * W + W), e * W));
+  const qbuf = await gpu.pool.upload(picked);
+  const candD = gpu.pool.storage(m * view.chunks * k * 4);
+  const candI = gpu.pool.storage(m * view.chunks * k * 4);
   const outD = gpu.pool.storage(m * k * 4);
   const outI = gpu.pool.storage(m * k * 4);
-  const enc = gpu.ctx.device.createCommandEncoder();
   const uniforms: GPUBuffer[] = [];
   const mask = lastWordMask(dim);
-  for (const s of base.segments) {
-    const u = gpu.pool.uniform(params({ n: s.rows, k, lastMask: mask, rowBase: s.rowBase, chunkBase: s.chunkBase, chunks: base.chunks }));
+  const dispatches: Dispatch[] = view.segments.map((s) => {
+    const u = gpu.pool.uniform(
+      params({ n: s.rows, k, lastMask: mask, rowBase: s.rowBase, chunkBase: s.chunkBase, chunks: view.chunks, pitch: s.pitch }),
+    );
     uniforms.push(u);
-    dispatch(enc, chunkP, bindGroup(gpu, chunkP, [u, s.buffer, qbuf, candD, candI, outD, outI]), [m, s.chunks]);
-  }
-  const mu = gpu.pool.uniform(params({ k, chunks: base.chunks }));
+    return [chunkP, bindGroup(gpu, chunkP, [u, s.buffer, qbuf, candD, candI, outD, outI]), [m, s.chunks]];
+  });
+  const mu = gpu.pool.uniform(params({ k, chunks: view.chunks }));
   uniforms.push(mu);
   // mergeTopK reads neither the base nor the queries: bindings 1 and 2 are not in its layout.
-  dispatch(enc, mergeP, bindGroup(gpu, mergeP, [mu, undefined, undefined, candD, candI, outD, outI]), [m, 1]);
-  const [d, i] = await readBack(gpu.ctx, gpu.pool, enc, [
-    { buffer: outD, bytes: m * k * 4 },
-    { buffer: outI, bytes: m * k * 4 },
-  ]);
-  gpu.pool.release(qbuf, candD, candI, outD, outI, ...uniforms);
-  return { d: u32(d, m * k), i: u32(i, m * k) };
-}
-
-function u32(bytes: Uint8Array, length: number): Uint32Array {
-  return new Uint32Array(bytes.buffer, bytes.byteOffset, length);
+  dispatches.push([mergeP, bindGroup(gpu, mergeP, [mu, undefined, undefined, candD, candI, outD, outI]), [m, 1]]);
+  const enc = gpu.ctx.device.createCommandEncoder();
+  computePass(gpu, enc, dispatches);
+  const scatter = (dst: Int32Array) => (mapped: Uint8Array) => {
+    const v = new Int32Array(mapped.buffer, mapped.byteOffset, m * k);
+    rows.forEach((q, e) => dst.set(v.subarray(e * k, e * k + k), q * k));
+  };
+  try {
+    await readResults(gpu, enc, [
+      { buffer: outD, bytes: m * k * 4, read: scatter(result.distances) },
+      { buffer: outI, bytes: m * k * 4, read: scatter(result.ids) },
+    ]);
+  } finally {
+    gpu.pool.release(qbuf, candD, candI, outD, outI, ...uniforms);
+  }
 }
 
 /** Bytes one scratch binding of a search may take: the device's limit, at most 256 MiB. */
@@ -256,57 +314,56 @@ export function blockSize(gpu: Gpu, nq: number, bytesPerQuery: number): number {
   return Math.max(1, Math.min(nq, gpu.ctx.limits.maxComputeWorkgroupsPerDimension, Math.floor(scratchBytes(gpu) / bytesPerQuery)));
 }
 
+export interface GpuSearchOptions {
+  /** Search the first `rows` rows only (the caller's snapshot; rows appended since are left out); default all. */
+  rows?: number;
+  /** Where the results go (nq x k each); new arrays when absent. */
+  out?: { ids: Int32Array; distances: Int32Array };
+  /** Whether the filter uses the subgroup path, per search size (where the device has subgroups). */
+  subgroups?: SubgroupPick;
+}
+
 export async function gpuHammingTopK(
   gpu: Gpu,
-  base: GpuCodes,
+  codes: GpuCodes,
   queries: Uint8Array,
   k: number,
+  opts: GpuSearchOptions = {},
 ): Promise<{ ids: Int32Array; distances: Int32Array }> {
-  if (base.released) throw new DsoError('INVALID_ARGUMENT', 'these resident codes have been released');
-  const { dim } = base;
-  const B = bytesPerRow(dim);
-  const W = wordsPerRow(dim);
-  const nq = queries.length / B;
-  const ids = new Int32Array(nq * k).fill(-1);
-  const distances = new Int32Array(nq * k).fill(-1);
-  if (base.n === 0 || nq === 0) return { ids, distances };
-  const words = toWordRows(queries, nq, dim);
-  const put = (q: number, r: BlockResult, e: number): void => {
-    for (let j = 0; j < k; j++) {
-      if (r.d[e * k + j] === EMPTY) continue;
-      distances[q * k + j] = r.d[e * k + j];
-      ids[q * k + j] = r.i[e * k + j];
+  const { dim } = codes;
+  const nq = queries.length / bytesPerRow(dim);
+  const view = acquireView(codes, opts.rows);
+  try {
+    const result = opts.out ?? { ids: new Int32Array(nq * k), distances: new Int32Array(nq * k) };
+    if (view.n === 0 || nq === 0) {
+      result.ids.fill(-1);
+      result.distances.fill(-1);
+      return result;
     }
-  };
-
-  const cap = pruneCapacity(base, k);
-  let overflowed: number[] = [];
-  if (cap * 4 <= scratchBytes(gpu)) {
-    const qb = blockSize(gpu, nq, cap * 4);
-    for (let q0 = 0; q0 < nq; q0 += qb) {
-      ensureHealthy(gpu);
-      const m = Math.min(qb, nq - q0);
-      const r = await prunedBlock(gpu, base, words, q0, m, k, cap);
-      for (let e = 0; e < m; e++) {
-        if (r.counts[e] > cap) overflowed.push(q0 + e);
-        else put(q0 + e, r, e);
+    const words = toWordRows(queries, nq, dim);
+    const cap = pruneCapacity(view, k);
+    let overflowed: number[] = [];
+    if (cap * 4 <= scratchBytes(gpu)) {
+      const qb = blockSize(gpu, nq, cap * 4);
+      for (let q0 = 0; q0 < nq; q0 += qb) {
+        ensureHealthy(gpu);
+        const m = Math.min(qb, nq - q0);
+        const subgroups = opts.subgroups?.(view.n, m) ?? false;
+        const counts = await prunedBlock(gpu, codes, view, words, q0, m, k, cap, subgroups, result);
+        for (let e = 0; e < m; e++) if (counts[e] > cap) overflowed.push(q0 + e);
       }
+    } else {
+      overflowed = Array.from({ length: nq }, (_, q) => q);
     }
-  } else {
-    overflowed = Array.from({ length: nq }, (_, q) => q);
+    gpu.stats.prunedQueries += nq - overflowed.length;
+    gpu.stats.exactQueries += overflowed.length;
+    const qb = blockSize(gpu, Math.max(1, overflowed.length), view.chunks * k * 4);
+    for (let q0 = 0; q0 < overflowed.length; q0 += qb) {
+      ensureHealthy(gpu);
+      await exactBlock(gpu, view, words, overflowed.slice(q0, q0 + qb), k, result);
+    }
+    return result;
+  } finally {
+    releaseView(gpu, view);
   }
-  gpu.stats.prunedQueries += nq - overflowed.length;
-  gpu.stats.exactQueries += overflowed.length;
-  if (overflowed.length === 0) return { ids, distances };
-
-  const rest = new Uint32Array(overflowed.length * W);
-  overflowed.forEach((q, e) => rest.set(words.subarray(q * W, q * W + W), e * W));
-  const qb = blockSize(gpu, overflowed.length, base.chunks * k * 4);
-  for (let q0 = 0; q0 < overflowed.length; q0 += qb) {
-    ensureHealthy(gpu);
-    const m = Math.min(qb, overflowed.length - q0);
-    const r = await exactBlock(gpu, base, rest, q0, m, k);
-    for (let e = 0; e < m; e++) put(overflowed[q0 + e], r, e);
-  }
-  return { ids, distances };
 }

@@ -4,8 +4,9 @@
 // candidates outgrew their lists.
 //
 // Resident codes are word-major within a segment (word w of row r at
-// w * n + r), so adjacent invocations reading adjacent rows read adjacent
-// words: every load of a subgroup is one contiguous run.
+// w * pitch + r, pitch >= n leaving room for appended rows), so adjacent
+// invocations reading adjacent rows read adjacent words: every load of a
+// subgroup is one contiguous run.
 //
 // chunkTopK: one workgroup per (query, chunk of CHUNK rows). Invocations read
 // adjacent rows, add each distance to a workgroup histogram, and
@@ -27,9 +28,9 @@ struct Params {
   nq: u32,         // queries in this block (pruned path)
   cap: u32,        // candidate slots per query (pruned path)
   sample: u32,     // rows in the bound's sample (pruned path)
-  stride: u32,     // between sampled rows (pruned path)
+  stride: u32,     // between the starts of sampled runs of SAMPLE_RUN rows (pruned path)
+  pitch: u32,      // word-major row pitch of the segment (its capacity)
   pad0: u32,
-  pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -78,7 +79,7 @@ fn queryWord(q: u32, w: u32) -> u32 {
 fn rowDistance(r: u32) -> u32 {
   var acc = 0u;
   for (var w = 0u; w < WORDS; w++) {
-    acc += countOneBits(base[w * p.n + r] ^ qv[w]);
+    acc += countOneBits(base[w * p.pitch + r] ^ qv[w]);
   }
   return acc;
 }

@@ -31,9 +31,10 @@ export class PipelineCache {
     return this.build(files.join('+'), () => files.map(source).join('\n'), entryPoint, constants);
   }
 
-  /** A program whose text is `file` with the line holding `marker` replaced by generated code (`variant` names it). */
-  getGenerated(file: string, marker: string, variant: string, code: () => string, entryPoint: string): GPUComputePipeline {
-    const text = (): string => source(file).replace(new RegExp(`^.*${marker}.*$`, 'm'), () => code());
+  /** A program whose text is `file` with each line holding a marker (a key of `code`) replaced by its generated code (`variant` names it). */
+  getGenerated(file: string, variant: string, code: () => Record<string, string>, entryPoint: string): GPUComputePipeline {
+    const text = (): string =>
+      Object.entries(code()).reduce((t, [marker, c]) => t.replace(new RegExp(`^.*${marker}.*$`, 'm'), () => c), source(file));
     return this.build(`${file}#${variant}`, text, entryPoint, {});
   }
 

@@ -1,11 +1,16 @@
-// Lays a segment of resident codes out word-major (word w of row r at
-// w * rows + r) from the row-major upload, clearing each row's padding bits,
-// so the Hamming programs read contiguous runs and need no mask per row.
+// Lays rows of resident codes out word-major in their segment (word w of
+// segment row r at w * pitch + r) from a row-major upload, clearing each
+// row's padding bits, so the Hamming programs read contiguous runs and need
+// no mask per row. Appended rows land at row0 onwards, after those present.
 struct Params {
   rows: u32,
   words: u32,
   lastMask: u32,
+  pitch: u32,
+  row0: u32,
   pad0: u32,
+  pad1: u32,
+  pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -20,9 +25,10 @@ fn toWordMajor(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
   if (r >= p.rows) {
     return;
   }
+  let d = p.row0 + r;
   for (var w = 0u; w + 1u < p.words; w++) {
-    dst[w * p.rows + r] = src[r * p.words + w];
+    dst[w * p.pitch + d] = src[r * p.words + w];
   }
   let last = p.words - 1u;
-  dst[last * p.rows + r] = src[r * p.words + last] & p.lastMask;
+  dst[last * p.pitch + d] = src[r * p.words + last] & p.lastMask;
 }

@@ -28,6 +28,12 @@ export interface CpuInfo {
 
 type MaybeAsync<T> = T | Promise<T>;
 
+/**
+ * The kernels that produce arrays take the caller's own as a last argument
+ * (`out`): checked natively for type, length, detachment and overlap with the
+ * inputs, filled, and returned. Reused memory spares the kernel the page
+ * faults of a fresh allocation.
+ */
 export interface NativeAddon {
   setErrorClass(ctor: typeof DsoError): void;
   cpuInfo(): CpuInfo;
@@ -37,6 +43,7 @@ export interface NativeAddon {
     groupSize: number | undefined,
     baseline: Float32Array | null,
     opts?: CallOptions,
+    out?: { codes: Uint8Array; scales: Float32Array },
   ): MaybeAsync<{ codes: Uint8Array; scales: Float32Array }>;
   dequantize(
     codes: Uint8Array,
@@ -45,6 +52,7 @@ export interface NativeAddon {
     groupSize: number | undefined,
     baseline: Float32Array | null,
     opts?: CallOptions,
+    out?: Float32Array,
   ): MaybeAsync<Float32Array>;
   hammingTopK(
     base: Uint8Array,
@@ -52,10 +60,11 @@ export interface NativeAddon {
     dim: number,
     k: number,
     opts?: CallOptions,
+    out?: { ids: Int32Array; distances: Int32Array },
   ): MaybeAsync<{ ids: Int32Array; distances: Int32Array }>;
-  median(rows: Float32Array, n: number, opts?: CallOptions): MaybeAsync<Float32Array>;
-  trimmedMean(rows: Float32Array, n: number, trim: number, opts?: CallOptions): MaybeAsync<Float32Array>;
-  majority(codes: Uint8Array, n: number, dim: number, opts?: CallOptions): MaybeAsync<Uint8Array>;
+  median(rows: Float32Array, n: number, opts?: CallOptions, out?: Float32Array): MaybeAsync<Float32Array>;
+  trimmedMean(rows: Float32Array, n: number, trim: number, opts?: CallOptions, out?: Float32Array): MaybeAsync<Float32Array>;
+  majority(codes: Uint8Array, n: number, dim: number, opts?: CallOptions, out?: Uint8Array): MaybeAsync<Uint8Array>;
   cosineCandidates(
     vectors: Float32Array,
     rows: Int32Array,

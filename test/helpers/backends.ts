@@ -59,7 +59,7 @@ function withGpu(cases: BackendCase[]): BackendCase[] {
   const why = gpuUnavailable ? `no WebGPU adapter (${gpuUnavailable})` : undefined;
   cases.push({
     name: 'webgpu (subgroups)',
-    options: { backend: 'webgpu' },
+    options: { backend: 'webgpu', gpu: { subgroups: true } },
     available: !gpuUnavailable && gpuSubgroups,
     why: why ?? (gpuSubgroups ? undefined : 'the adapter offers no subgroup operations'),
     f32Sums: true,
@@ -71,10 +71,11 @@ function withGpu(cases: BackendCase[]): BackendCase[] {
     why,
     f32Sums: true,
   });
-  // A 4 KiB binding cap splits every input into many chunks/segments, exercising the exact merges.
+  // A 4 KiB binding cap splits every input into many chunks/segments, exercising the exact merges;
+  // 4 KiB staging chunks send every upload past one through the staging ring in many pieces.
   cases.push({
-    name: 'webgpu (chunked: 4 KiB bindings)',
-    options: { backend: 'webgpu', gpu: { maxBindingBytes: 4096 } },
+    name: 'webgpu (chunked: 4 KiB bindings and staging chunks)',
+    options: { backend: 'webgpu', gpu: { maxBindingBytes: 4096, stagingChunkBytes: 4096 } },
     available: !gpuUnavailable,
     why,
     f32Sums: true,

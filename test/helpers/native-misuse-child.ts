@@ -3,7 +3,7 @@
  * README asks callers not to do, against the addon directly, and prints
  * 'survived' if the process lives through it. Run with --expose-gc.
  *   terminate: worker threads start large async calls and are terminated mid-call.
- *   transfer:  input buffers are transferred away and collected, or shrunk, while their async call runs.
+ *   transfer:  input and out buffers are transferred away and collected, or shrunk, while their async call runs.
  *   shared-rows: a worker rewrites the row indices of a pending cosine call, after its check, to far outside the matrix.
  *   wide-k <backend>: a sharded search with k far beyond n; prints how much the peak RSS grew, in MiB, beside the result's size.
  */
@@ -31,6 +31,10 @@ async function terminate(): Promise<void> {
       a.hammingTopK(base, base.subarray(0, 8 * dim / 8), dim, 10, { async: true });
       a.pack(x, 512, undefined, null, { async: true });
       a.median(x, 64, { async: true });
+      // The same calls into the caller's arrays (out), which the pending work holds.
+      a.hammingTopK(base, base.subarray(0, 8 * dim / 8), dim, 10, { async: true }, { ids: new Int32Array(80), distances: new Int32Array(80) });
+      a.pack(x, 512, undefined, null, { async: true }, { codes: new Uint8Array(x.length / 8), scales: new Float32Array(x.length / 512) });
+      a.median(x, 64, { async: true }, new Float32Array(x.length / 64));
     };
     calls();
     parentPort.postMessage('started');
@@ -65,6 +69,27 @@ async function transfer(): Promise<void> {
     gc!();
     const [p, s] = await Promise.all([packed, search]);
     if (p.scales[0] !== 0.5 || s.distances[0] !== 0) throw new Error('a held input was read wrong');
+  }
+  // Outputs transferred away and collected under the call: the kernel writes
+  // into memory the call holds, and the call reports the result lost.
+  for (let round = 0; round < 4; round++) {
+    const x = new Float32Array(new ArrayBuffer(64 << 20)).fill(0.5);
+    const out = new Float32Array(new ArrayBuffer(32 << 20));
+    const codes = randomBytes(64 << 20, round);
+    const top = { ids: new Int32Array(32 * 5), distances: new Int32Array(32 * 5) };
+    const median = (addon.median(x, 2, { async: true }, out) as Promise<Float32Array>).then(
+      () => 'resolved',
+      (e: { code?: string }) => e.code,
+    );
+    const search = (addon.hammingTopK(codes, codes.slice(0, 32 * (dim / 8)), dim, 5, { async: true }, top) as Promise<unknown>).then(
+      () => 'resolved',
+      (e: { code?: string }) => e.code,
+    );
+    structuredClone(out.buffer, { transfer: [out.buffer] });
+    structuredClone(top.distances.buffer, { transfer: [top.distances.buffer] });
+    gc!();
+    const codesSeen = await Promise.all([median, search]);
+    if (codesSeen.some((c) => c !== 'DETACHED_BUFFER')) throw new Error(`a detached out was not reported: ${codesSeen.join(', ')}`);
   }
   // A resizable buffer shrunk under the call: its pages are decommitted in place.
   type Resizable = ArrayBuffer & { resize(n: number): void };

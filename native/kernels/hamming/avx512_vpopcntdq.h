@@ -1,8 +1,11 @@
 // AVX-512 VPOPCNTDQ Hamming top-k: 8 base rows per zmm, one vpopcntq per
-// word, lane sums accumulated directly (no byte counters to flush).
+// word, lane sums accumulated directly (no byte counters to flush). One or
+// two queries over rows of whole words (dims up to 512) go to the streaming
+// kernel of avx512_stream.cc (dispatch also requires VBMI for this tier).
 #pragma once
 #include <immintrin.h>
 
+#include "../tables.h"
 #include "avx512_lanes.h"
 
 namespace {
@@ -18,6 +21,8 @@ struct HammingAvx512Popcnt : HammingAvx512Bw {
 
 dso::KernelResult hammingTopKAvx512Vpopcntdq(const uint8_t* base, size_t n, const uint8_t* queries, size_t nq,
                                              size_t dim, size_t k, int32_t* ids, int32_t* dists) {
+  const size_t B = (dim + 7) / 8;
+  if (nq <= 2 && B % 8 == 0 && B <= 64) return dso::kAvx512StreamHamming(base, n, queries, nq, dim, k, ids, dists);
   return hammingAvx512Any<HammingAvx512Popcnt>(base, n, queries, nq, dim, k, ids, dists);
 }
 
