@@ -91,8 +91,8 @@ export class BufferPool {
     this.ctx.device.queue.writeBuffer(dst, offset, padded);
   }
 
-  uniform(words: ArrayLike<number>): GPUBuffer {
-    const data = Uint32Array.from(words);
+  /** A uniform buffer holding `data` (a ParamLayout's encoding). */
+  uniform(data: Uint8Array): GPUBuffer {
     const b = this.take('uniform', data.byteLength);
     this.ctx.device.queue.writeBuffer(b, 0, data);
     return b;

@@ -10,12 +10,18 @@ import { DsoError } from '../core/errors.js';
 import { grid, into } from './buffers.js';
 import { lastWordMask, toWordRows, wordsPerRow } from './codes.js';
 import { bindGroup, dispatch, ensureHealthy, type Gpu, readResults, rowsPerChunk, streamWorkgroups } from './gpu.js';
+import { defineParams } from './params.js';
 import { oddEvenMergeSort, pruneTo } from './sorting-network.js';
 
 const NONE = 0xffffffff;
 export const GPU_MAX_ROWS = 64;
 /** Floats one invocation holds (n x V): past this, register pressure would cost more than narrower loads save. */
 const REGISTER_FLOATS = 128;
+
+/** median.wgsl's uniforms: column groups (of V columns) in the block, i.e. its row length in vectors, and its columns. */
+const COLUMN_PARAMS = defineParams({ groups: 'u32', d: 'u32' });
+/** majority.wgsl's uniforms: rows, words per row in the block, ceil(n/2), counter bit planes, valid bits of the block's last word. */
+const MAJORITY_PARAMS = defineParams({ n: 'u32', words: 'u32', threshold: 'u32', planes: 'u32', lastMask: 'u32' });
 
 /** Columns per invocation for n rows of d columns: 4, 2 or 1, as the row length and the register budget allow. */
 export function columnWidth(n: number, d: number): 1 | 2 | 4 {
@@ -79,11 +85,11 @@ export async function prepareColumnBlock(
   V: 1 | 2 | 4 = columnWidth(n, w),
 ): Promise<ColumnBlock> {
   const variant = `n=${n},V=${V},${trimCut === undefined ? 'median' : `cut=${trimCut}`}`;
-  const pipeline = gpu.pipelines.getGenerated('median', variant, () => columnCode(n, V, trimCut), 'column');
+  const pipeline = gpu.pipelines.getGenerated('median', COLUMN_PARAMS, variant, () => columnCode(n, V, trimCut), 'column');
   const rb = gpu.pool.storage(n * w * 4);
   const out = gpu.pool.storage(w * 4);
   const bad = gpu.pool.storage(4);
-  const u = gpu.pool.uniform([w / V, w, 0, 0]);
+  const u = gpu.pool.uniform(COLUMN_PARAMS.encode({ groups: w / V, d: w }));
   const release = () => gpu.pool.release(rb, out, bad, u);
   try {
     if (w === d) await gpu.pool.write(rb, 0, rows.subarray(0, n * d));
@@ -140,7 +146,7 @@ export async function gpuMajority(gpu: Gpu, codes: Uint8Array, n: number, dim: n
   const result = new Uint32Array(W);
   let planes = 1;
   while (2 ** planes <= n) planes++;
-  const pipeline = gpu.pipelines.get('majority', 'majority');
+  const pipeline = gpu.pipelines.get('majority', MAJORITY_PARAMS, 'majority');
   const block = Math.min(W, rowsPerChunk(gpu, n * 4));
   for (let w0 = 0; w0 < W; w0 += block) {
     ensureHealthy(gpu);
@@ -148,7 +154,7 @@ export async function gpuMajority(gpu: Gpu, codes: Uint8Array, n: number, dim: n
     const cb = gpu.pool.storage(n * w * 4);
     const ob = gpu.pool.storage(w * 4);
     const mask = w0 + w === W ? lastWordMask(dim) : 0xffffffff;
-    const u = gpu.pool.uniform([n, w, Math.ceil(n / 2), planes, mask, 0, 0, 0]);
+    const u = gpu.pool.uniform(MAJORITY_PARAMS.encode({ n, words: w, threshold: Math.ceil(n / 2), planes, lastMask: mask }));
     try {
       if (w === W) await gpu.pool.write(cb, 0, words);
       else for (let i = 0; i < n; i++) await gpu.pool.write(cb, i * w * 4, words.subarray(i * W + w0, i * W + w0 + w));

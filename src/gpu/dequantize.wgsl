@@ -1,15 +1,6 @@
 // Dequantize one chunk of rows: baseline + (bit ? +scale : -scale), one
 // invocation per value. Without a baseline the signed scale is stored as is.
-struct Params {
-  rows: u32,
-  dim: u32,
-  words: u32,
-  groupSize: u32,
-  groups: u32,
-  hasBaseline: u32,
-  pad0: u32,
-  pad1: u32,
-}
+// PARAMS: struct Params, declared in pack.ts
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> codes: array<u32>;

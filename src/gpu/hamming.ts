@@ -16,6 +16,7 @@ import { bytesPerRow } from '../core/checks.js';
 import { into } from './buffers.js';
 import { lastWordMask, toWordRows, wordsPerRow } from './codes.js';
 import { bindGroup, computePass, type Dispatch, ensureHealthy, type Gpu, readResults } from './gpu.js';
+import { defineParams, type ValuesOf } from './params.js';
 import { acquireView, type CodesView, type GpuCodes, type KeptPlan, releaseView } from './resident-codes.js';
 
 const KMAX = 256;
@@ -70,12 +71,31 @@ function sampleShape(n: number, firstRows: number): { sample: number; stride: nu
   return { sample: whole, stride: Math.floor(firstRows / (whole / SAMPLE_RUN)) };
 }
 
-type ParamField = 'n' | 'k' | 'lastMask' | 'rowBase' | 'chunkBase' | 'chunks' | 'nq' | 'cap' | 'sample' | 'stride' | 'pitch';
-
-function params(f: Partial<Record<ParamField, number>>): number[] {
-  const fields: ParamField[] = ['n', 'k', 'lastMask', 'rowBase', 'chunkBase', 'chunks', 'nq', 'cap', 'sample', 'stride', 'pitch'];
-  return [...fields.map((name) => f[name] ?? 0), 0];
-}
+/** hamming.wgsl's uniforms (hamming-prune.wgsl reads them too). */
+const PARAMS = defineParams({
+  /** Rows in this base segment. */
+  n: 'u32',
+  k: 'u32',
+  /** Valid bits of a row's last word. */
+  lastMask: 'u32',
+  /** Global id of the segment's first row. */
+  rowBase: 'u32',
+  /** Global index of the segment's first chunk. */
+  chunkBase: 'u32',
+  /** Chunks over all segments. */
+  chunks: 'u32',
+  /** Queries in this block (pruned path). */
+  nq: 'u32',
+  /** Candidate slots per query (pruned path). */
+  cap: 'u32',
+  /** Rows in the bound's sample (pruned path). */
+  sample: 'u32',
+  /** Between the starts of sampled runs of SAMPLE_RUN rows (pruned path). */
+  stride: 'u32',
+  /** Word-major row pitch of the segment (its capacity). */
+  pitch: 'u32',
+});
+type Params = ValuesOf<typeof PARAMS>;
 
 /** The buffers and bindings of one pruned search of m queries: queries in, lists and results out. */
 export interface PrunedSearch {
@@ -99,9 +119,9 @@ export function preparePrunedSearch(gpu: Gpu, view: CodesView, m: number, k: num
   const qt = Math.min(QT_MAX, 2 ** Math.ceil(Math.log2(m)));
   const files = [subgroups && gpu.ctx.adapter.subgroups ? 'hamming-append-subgroups' : 'hamming-append', 'hamming', 'hamming-prune'];
   const constants = { WORDS: W, BINS: dim + 1 };
-  const boundP = gpu.pipelines.get(files, 'sampleBound', constants);
-  const filterP = gpu.pipelines.get(files, 'filterRows', { ...constants, QT: qt });
-  const selectP = gpu.pipelines.get(files, 'selectTopK', constants);
+  const boundP = gpu.pipelines.get(files, PARAMS, 'sampleBound', constants);
+  const filterP = gpu.pipelines.get(files, PARAMS, 'filterRows', { ...constants, QT: qt });
+  const selectP = gpu.pipelines.get(files, PARAMS, 'selectTopK', constants);
   const first = view.segments[0];
   const { sample, stride } = sampleShape(view.n, first.rows);
   const mask = lastWordMask(dim);
@@ -114,12 +134,10 @@ export function preparePrunedSearch(gpu: Gpu, view: CodesView, m: number, k: num
   const outD = gpu.pool.storage(m * k * 4);
   const outI = gpu.pool.storage(m * k * 4);
   const uniforms: GPUBuffer[] = [];
-  const group = (
-    pipeline: GPUComputePipeline,
-    fields: Parameters<typeof params>[0],
-    buffers: Array<GPUBuffer | undefined>,
-  ): GPUBindGroup => {
-    const u = gpu.pool.uniform(params({ k, lastMask: mask, nq: m, cap, ...fields }));
+  // Each entry point sets the fields it reads on top of these; the rest stay zero.
+  const shared: Params = { n: 0, k, lastMask: mask, rowBase: 0, chunkBase: 0, chunks: 0, nq: m, cap, sample: 0, stride: 0, pitch: 0 };
+  const group = (pipeline: GPUComputePipeline, fields: Partial<Params>, buffers: Array<GPUBuffer | undefined>): GPUBindGroup => {
+    const u = gpu.pool.uniform(PARAMS.encode({ ...shared, ...fields }));
     uniforms.push(u);
     return bindGroup(gpu, pipeline, [u, ...buffers]);
   };
@@ -266,8 +284,8 @@ async function exactBlock(
   const W = wordsPerRow(dim);
   const m = rows.length;
   const constants = { WORDS: W, BINS: dim + 1 };
-  const chunkP = gpu.pipelines.get('hamming', 'chunkTopK', constants);
-  const mergeP = gpu.pipelines.get('hamming', 'mergeTopK', constants);
+  const chunkP = gpu.pipelines.get('hamming', PARAMS, 'chunkTopK', constants);
+  const mergeP = gpu.pipelines.get('hamming', PARAMS, 'mergeTopK', constants);
   const picked = new Uint32Array(m * W);
   rows.forEach((q, e) => picked.set(words.subarray(q * W, q * W + W), e * W));
   const qbuf = await gpu.pool.upload(picked);
@@ -277,14 +295,28 @@ async function exactBlock(
   const outI = gpu.pool.storage(m * k * 4);
   const uniforms: GPUBuffer[] = [];
   const mask = lastWordMask(dim);
+  // mergeTopK reads only k and chunks; chunkTopK adds its segment's fields. The pruned path's fields stay zero.
+  const exact: Params = {
+    n: 0,
+    k,
+    lastMask: 0,
+    rowBase: 0,
+    chunkBase: 0,
+    chunks: view.chunks,
+    nq: 0,
+    cap: 0,
+    sample: 0,
+    stride: 0,
+    pitch: 0,
+  };
   const dispatches: Dispatch[] = view.segments.map((s) => {
     const u = gpu.pool.uniform(
-      params({ n: s.rows, k, lastMask: mask, rowBase: s.rowBase, chunkBase: s.chunkBase, chunks: view.chunks, pitch: s.pitch }),
+      PARAMS.encode({ ...exact, n: s.rows, lastMask: mask, rowBase: s.rowBase, chunkBase: s.chunkBase, pitch: s.pitch }),
     );
     uniforms.push(u);
     return [chunkP, bindGroup(gpu, chunkP, [u, s.buffer, qbuf, candD, candI, outD, outI]), [m, s.chunks]];
   });
-  const mu = gpu.pool.uniform(params({ k, chunks: view.chunks }));
+  const mu = gpu.pool.uniform(PARAMS.encode(exact));
   uniforms.push(mu);
   // mergeTopK reads neither the base nor the queries: bindings 1 and 2 are not in its layout.
   dispatches.push([mergeP, bindGroup(gpu, mergeP, [mu, undefined, undefined, candD, candI, outD, outI]), [m, 1]]);

@@ -18,20 +18,7 @@
 // selection; candidates are scanned in chunk order, and each chunk's list is
 // sorted, so ties at T are met in increasing id order and ranked by a prefix
 // count over invocations.
-struct Params {
-  n: u32,          // rows in this base segment
-  k: u32,
-  lastMask: u32,   // valid bits of a row's last word
-  rowBase: u32,    // global id of the segment's first row
-  chunkBase: u32,  // global index of the segment's first chunk
-  chunks: u32,     // chunks over all segments
-  nq: u32,         // queries in this block (pruned path)
-  cap: u32,        // candidate slots per query (pruned path)
-  sample: u32,     // rows in the bound's sample (pruned path)
-  stride: u32,     // between the starts of sampled runs of SAMPLE_RUN rows (pruned path)
-  pitch: u32,      // word-major row pitch of the segment (its capacity)
-  pad0: u32,
-}
+// PARAMS: struct Params, declared in hamming.ts
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> base: array<u32>;

@@ -1,16 +1,7 @@
 // Bitwise majority over n code rows (u32-padded), one invocation per output
 // word: a bit-sliced counter per bit position (planes updated with AND/XOR),
 // then count >= ceil(n/2) compared plane by plane. Ties go to 1.
-struct Params {
-  n: u32,
-  words: u32,
-  threshold: u32,
-  planes: u32,
-  lastMask: u32,
-  pad0: u32,
-  pad1: u32,
-  pad2: u32,
-}
+// PARAMS: struct Params, declared in columns.ts
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> codes: array<u32>;

@@ -14,12 +14,7 @@
 // within a stated tolerance.
 // SHAPE: N, V, the vector types and lane(), written per n and V by columns.ts.
 
-struct Params {
-  groups: u32,  // column groups (of V columns) in this block = row length in vectors
-  d: u32,       // columns in this block
-  pad0: u32,
-  pad1: u32,
-}
+// PARAMS: struct Params, declared in columns.ts
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> rows: array<VT>;

@@ -4,11 +4,22 @@ import { DsoError } from '../core/errors.js';
 import { grid, into } from './buffers.js';
 import { toWordRows, wordsPerRow } from './codes.js';
 import { bindGroup, computePass, ensureHealthy, type Gpu, readResults, rowsPerChunk } from './gpu.js';
+import { defineParams } from './params.js';
 
 const NONE = 0xffffffff;
 
-function params(s: PackShape, rows: number, hasBaseline: boolean): number[] {
-  return [rows, s.dim, wordsPerRow(s.dim), s.groupSize, s.groups, hasBaseline ? 1 : 0, 0, 0];
+/** pack.wgsl's and dequantize.wgsl's uniforms. */
+const PARAMS = defineParams({ rows: 'u32', dim: 'u32', words: 'u32', groupSize: 'u32', groups: 'u32', hasBaseline: 'u32' });
+
+function params(s: PackShape, rows: number, hasBaseline: boolean): Uint8Array {
+  return PARAMS.encode({
+    rows,
+    dim: s.dim,
+    words: wordsPerRow(s.dim),
+    groupSize: s.groupSize,
+    groups: s.groups,
+    hasBaseline: hasBaseline ? 1 : 0,
+  });
 }
 
 /** Word rows (ceil(dim/32) u32 each) as mapped, into byte rows of `codes` from row r0. */
@@ -31,8 +42,8 @@ export async function gpuPack(
   const W = wordsPerRow(s.dim);
   const { codes, scales } = out ?? { codes: new Uint8Array(s.rows * s.bytesPerRow), scales: new Float32Array(s.rows * s.groups) };
   const step = rowsPerChunk(gpu, s.dim * 4);
-  const bits = gpu.pipelines.get('pack', 'packBits');
-  const sums = gpu.pipelines.get('pack', 'packScales');
+  const bits = gpu.pipelines.get('pack', PARAMS, 'packBits');
+  const sums = gpu.pipelines.get('pack', PARAMS, 'packScales');
   const base = await gpu.pool.upload(baseline ?? new Float32Array(1));
   const badRow = new Uint32Array(1);
   try {
@@ -79,7 +90,7 @@ export async function gpuDequantize(
 ): Promise<Float32Array> {
   const result = out ?? new Float32Array(s.rows * s.dim);
   const step = rowsPerChunk(gpu, s.dim * 4);
-  const pipeline = gpu.pipelines.get('dequantize', 'dequantize');
+  const pipeline = gpu.pipelines.get('dequantize', PARAMS, 'dequantize');
   const base = await gpu.pool.upload(baseline ?? new Float32Array(1));
   try {
     for (let r0 = 0; r0 < s.rows; r0 += step) {

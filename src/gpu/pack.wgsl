@@ -4,16 +4,7 @@
 // packScales: one invocation per (row, group): mean |x - baseline|, summed
 // pairwise in f32 (WGSL has no f64; scales are compared with a tolerance, and
 // a sum that overflows f32 is redone at a smaller scale).
-struct Params {
-  rows: u32,
-  dim: u32,
-  words: u32,
-  groupSize: u32,
-  groups: u32,
-  hasBaseline: u32,
-  pad0: u32,
-  pad1: u32,
-}
+// PARAMS: struct Params, declared in pack.ts
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;

@@ -4,10 +4,13 @@
  * where a variant swaps one part (the subgroup and plain versions of a
  * helper), since an `enable` directive cannot be switched on by a constant.
  * A program may also have a line replaced by code generated for its shape.
+ * Every program's `struct Params` comes from its TS declaration (params.ts),
+ * put in place of the program's PARAMS: line.
  */
 import { readFileSync } from 'node:fs';
 
 import type { GpuContext } from './device.js';
+import { type ParamFields, type ParamLayout, withParams } from './params.js';
 
 const sources = new Map<string, string>();
 
@@ -26,15 +29,30 @@ export class PipelineCache {
 
   constructor(private readonly ctx: GpuContext) {}
 
-  get(program: string | readonly string[], entryPoint: string, constants: Record<string, number> = {}): GPUComputePipeline {
+  get(
+    program: string | readonly string[],
+    params: ParamLayout<ParamFields>,
+    entryPoint: string,
+    constants: Record<string, number> = {},
+  ): GPUComputePipeline {
     const files = typeof program === 'string' ? [program] : program;
-    return this.build(files.join('+'), () => files.map(source).join('\n'), entryPoint, constants);
+    const name = files.join('+');
+    return this.build(name, () => withParams(files.map(source).join('\n'), params, name), entryPoint, constants);
   }
 
   /** A program whose text is `file` with each line holding a marker (a key of `code`) replaced by its generated code (`variant` names it). */
-  getGenerated(file: string, variant: string, code: () => Record<string, string>, entryPoint: string): GPUComputePipeline {
+  getGenerated(
+    file: string,
+    params: ParamLayout<ParamFields>,
+    variant: string,
+    code: () => Record<string, string>,
+    entryPoint: string,
+  ): GPUComputePipeline {
     const text = (): string =>
-      Object.entries(code()).reduce((t, [marker, c]) => t.replace(new RegExp(`^.*${marker}.*$`, 'm'), () => c), source(file));
+      Object.entries(code()).reduce(
+        (t, [marker, c]) => t.replace(new RegExp(`^.*${marker}.*$`, 'm'), () => c),
+        withParams(source(file), params, file),
+      );
     return this.build(`${file}#${variant}`, text, entryPoint, {});
   }
 

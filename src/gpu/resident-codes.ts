@@ -16,11 +16,14 @@ import { DsoError } from '../core/errors.js';
 import { grid } from './buffers.js';
 import { lastWordMask, toWordRows, wordsPerRow } from './codes.js';
 import { bindGroup, dispatch, ensureHealthy, type Gpu, rowsPerChunk, submit } from './gpu.js';
+import { defineParams } from './params.js';
 
 /** Rows per workgroup of the filter and of chunkTopK (WG x RPT in hamming.wgsl). */
 export const CHUNK = 4096;
 /** Growth of a full segment's capacity, and the least capacity a segment opened by an append gets. */
 const GROWTH = 1.5;
+/** transpose.wgsl's uniforms: rows uploaded, words per row, valid bits of the last word, the segment's pitch, its first new row. */
+const TRANSPOSE_PARAMS = defineParams({ rows: 'u32', words: 'u32', lastMask: 'u32', pitch: 'u32', row0: 'u32' });
 
 export interface Segment {
   buffer: GPUBuffer;
@@ -97,7 +100,7 @@ export async function appendCodes(gpu: Gpu, gc: GpuCodes, codes: Uint8Array): Pr
   const B = bytesPerRow(dim);
   const W = wordsPerRow(dim);
   const m = codes.length / B;
-  const transpose = gpu.pipelines.get('transpose', 'toWordMajor');
+  const transpose = gpu.pipelines.get('transpose', TRANSPOSE_PARAMS, 'toWordMajor');
   const first = gc.n === 0;
   for (let r = 0; r < m;) {
     ensureHealthy(gpu);
@@ -121,7 +124,9 @@ export async function appendCodes(gpu: Gpu, gc: GpuCodes, codes: Uint8Array): Pr
     }
     const take = Math.min(m - r, last.pitch - last.rows);
     const rowMajor = await gpu.pool.upload(toWordRows(codes.subarray(r * B, (r + take) * B), take, dim));
-    const u = gpu.pool.uniform([take, W, lastWordMask(dim), last.pitch, last.rows, 0, 0, 0]);
+    const u = gpu.pool.uniform(
+      TRANSPOSE_PARAMS.encode({ rows: take, words: W, lastMask: lastWordMask(dim), pitch: last.pitch, row0: last.rows }),
+    );
     const enc = gpu.ctx.device.createCommandEncoder();
     dispatch(gpu, enc, transpose, bindGroup(gpu, transpose, [u, rowMajor, last.buffer]), grid(gpu.ctx, take, 64));
     submit(gpu, enc);

@@ -4,6 +4,10 @@
  */
 import { into } from './buffers.js';
 import { bindGroup, dispatch, type Gpu, readResults, streamWorkgroups } from './gpu.js';
+import { defineParams } from './params.js';
+
+/** vectors: vec4<u32> elements to read. */
+const PARAMS = defineParams({ vectors: 'u32' });
 
 export interface StreamRead {
   /** Bytes one read covers (whole vec4<u32> elements of `buffer`). */
@@ -18,8 +22,8 @@ export interface StreamRead {
 /** A read over `buffer`'s first `bytes` (rounded down to 16). */
 export function prepareStreamRead(gpu: Gpu, buffer: GPUBuffer, bytes: number): StreamRead {
   const vectors = Math.floor(bytes / 16);
-  const pipeline = gpu.pipelines.get('stream-read', 'streamRead');
-  const u = gpu.pool.uniform([vectors, 0, 0, 0]);
+  const pipeline = gpu.pipelines.get('stream-read', PARAMS, 'streamRead');
+  const u = gpu.pool.uniform(PARAMS.encode({ vectors }));
   const result = gpu.pool.storage(4);
   const group = bindGroup(gpu, pipeline, [u, buffer, result]);
   const groups = streamWorkgroups(gpu, vectors);

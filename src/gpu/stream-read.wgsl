@@ -4,12 +4,7 @@
 // independent loads in flight per invocation, and a buffer much larger than
 // any cache. What was read is folded into one XOR (so the loads cannot be
 // elided, and the result can be checked exactly).
-struct Params {
-  vectors: u32,  // vec4<u32> elements to read
-  pad0: u32,
-  pad1: u32,
-  pad2: u32,
-}
+// PARAMS: struct Params, declared in stream-read.ts
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> data: array<vec4<u32>>;

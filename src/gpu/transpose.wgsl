@@ -2,16 +2,7 @@
 // segment row r at w * pitch + r) from a row-major upload, clearing each
 // row's padding bits, so the Hamming programs read contiguous runs and need
 // no mask per row. Appended rows land at row0 onwards, after those present.
-struct Params {
-  rows: u32,
-  words: u32,
-  lastMask: u32,
-  pitch: u32,
-  row0: u32,
-  pad0: u32,
-  pad1: u32,
-  pad2: u32,
-}
+// PARAMS: struct Params, declared in resident-codes.ts
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> src: array<u32>;
