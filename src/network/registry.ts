@@ -345,6 +345,7 @@ export class RegistryClient {
   readonly account: Hex;
   private readonly wallet: WalletClient;
   private readonly reader: PublicClient;
+  private deployedBlock: bigint | undefined;
   private readonly signer: PrivateKeyAccount;
 
   private constructor(
@@ -778,8 +779,10 @@ export class RegistryClient {
   }
 
   /** The block the registry was deployed in: where a scan of its events starts. */
+  /** The block the registry was deployed in; immutable, so asked once (batchVotes and the cursor start there). */
   async deployedAt(): Promise<bigint> {
-    return this.read<bigint>('deployedAt');
+    this.deployedBlock ??= await this.read<bigint>('deployedAt');
+    return this.deployedBlock;
   }
 
   async parameters(): Promise<RegistryParameters> {

@@ -70,7 +70,10 @@ export class RobustMerge {
     const byId = new Map<string, OpenedRecord>();
     for (const b of batches) {
       const records = b.records.filter(foreign);
-      for (const r of records) if (!byId.has(experienceId(r.text, r.domain))) byId.set(experienceId(r.text, r.domain), r);
+      for (const r of records) {
+        const id = experienceId(r.text, r.domain);
+        if (!byId.has(id)) byId.set(id, r);
+      }
       for (const e of b.endorsers) {
         const list = reports.get(e) ?? [];
         list.push(...records);
